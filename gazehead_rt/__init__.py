@@ -1,0 +1,5 @@
+"""gazehead_rt: real-time gaze-driven head motion."""
+
+from .errors import BackendError, ModelError
+
+__all__ = ["BackendError", "ModelError"]

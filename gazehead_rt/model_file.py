@@ -1,0 +1,309 @@
+"""The model file: one ``.safetensors`` file with fixed tensor names and JSON metadata.
+
+This module is the single definition of the format (DESIGN §4). The training code writes
+files with :func:`save_model`; the runtime reads them with :func:`load_model`. It depends on
+numpy and safetensors only, so the runtime never needs PyTorch.
+
+Tensors (fp32, PyTorch ``nn.Linear`` layout ``(out, in)``)::
+
+    enc.{0,2,4..}.weight/.bias    encoder MLP, activation after every Linear
+    gru.weight_ih (3H, E)  gru.weight_hh (3H, H)  gru.bias_ih (3H,)  gru.bias_hh (3H,)
+    prior.{0,2,..}.weight/.bias   prior MLP -> 2Z (mu, logvar), no final activation
+    dec.{0,2,..}.weight/.bias     decoder MLP on [s, z] -> 3, no final activation
+
+Linear layers sit at even indices because the PyTorch modules are ``nn.Sequential`` of
+Linear, activation, Linear, ...; keeping those names lets ``state_dict()`` be saved as is.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import os
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+import numpy as np
+
+from .errors import ModelError
+
+__all__ = [
+    "FORMAT_VERSION",
+    "INPUT_SIZE",
+    "HEAD_SIZE",
+    "ACTIVATIONS",
+    "LOGVAR_MIN",
+    "LOGVAR_MAX",
+    "ModelConfig",
+    "Normalization",
+    "LoadedModel",
+    "expected_shapes",
+    "load_model",
+    "save_model",
+]
+
+FORMAT_VERSION = 1
+#: condition x_t = [gaze(2), gaze velocity(2), head_{t-1}(3), eye_{t-1}(2)]
+INPUT_SIZE = 9
+HEAD_SIZE = 3
+ACTIVATIONS = ("silu", "relu", "tanh")
+#: The prior's log-variance is clamped before exp so a rare large activation cannot blow the
+#: sample up during a long rollout; exp(0.5 * 4) ~ 7.4 std units is far outside trained use.
+LOGVAR_MIN = -12.0
+LOGVAR_MAX = 4.0
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Architecture of a model; everything the runtime needs besides the weights."""
+
+    enc_sizes: tuple[int, ...] = (64, 64)  # Linear output sizes; last one feeds the GRU
+    hidden_size: int = 128  # GRU state size H
+    prior_sizes: tuple[int, ...] = (64,)  # hidden sizes; a final Linear -> 2Z is implied
+    latent_size: int = 8  # Z
+    dec_sizes: tuple[int, ...] = (128, 64)  # hidden sizes; a final Linear -> 3 is implied
+    post_sizes: tuple[int, ...] = (64,)  # training only (posterior); not in the model file
+    activation: str = "silu"
+    residual: bool = True  # head_t = head_{t-1} + y_t / fps, else head_t = y_t
+    fps: float = 30.0
+
+    def __post_init__(self) -> None:
+        for name in ("enc_sizes", "prior_sizes", "dec_sizes", "post_sizes"):
+            v = tuple(int(x) for x in getattr(self, name))
+            object.__setattr__(self, name, v)
+            if any(x <= 0 for x in v):
+                raise ModelError(f"config.{name} must hold positive sizes, got {list(v)}")
+        if not self.enc_sizes:
+            raise ModelError("config.enc_sizes must name at least one layer")
+        if self.activation not in ACTIVATIONS:
+            raise ModelError(
+                f"config.activation must be one of {ACTIVATIONS}, got {self.activation!r}"
+            )
+        if self.hidden_size <= 0 or self.latent_size <= 0:
+            raise ModelError("config.hidden_size and config.latent_size must be positive")
+        if not (math.isfinite(self.fps) and self.fps > 0):
+            raise ModelError(f"config.fps must be a positive number, got {self.fps!r}")
+
+    @property
+    def embed_size(self) -> int:
+        return self.enc_sizes[-1]
+
+    def mlp_layers(self, name: str) -> list[tuple[int, int]]:
+        """(in, out) of each Linear layer of the MLP ``name`` in order."""
+        H, Z = self.hidden_size, self.latent_size
+        if name == "enc":
+            ins, outs = INPUT_SIZE, list(self.enc_sizes)
+        elif name == "prior":
+            ins, outs = H, list(self.prior_sizes) + [2 * Z]
+        elif name == "dec":
+            ins, outs = H + Z, list(self.dec_sizes) + [HEAD_SIZE]
+        elif name == "post":
+            ins, outs = H + HEAD_SIZE, list(self.post_sizes) + [2 * Z]
+        else:
+            raise KeyError(name)
+        layers = []
+        for o in outs:
+            layers.append((ins, o))
+            ins = o
+        return layers
+
+    def to_json(self) -> str:
+        d = dataclasses.asdict(self)
+        return json.dumps({k: list(v) if isinstance(v, tuple) else v for k, v in d.items()})
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> "ModelConfig":
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(d) - known)
+        if unknown:
+            raise ModelError(f"config has unknown keys {unknown}")
+        return cls(**dict(d))
+
+
+@dataclass(frozen=True)
+class Normalization:
+    """x_norm = (x - x_mean) / x_std ; y = y_norm * y_std + y_mean (decoder output)."""
+
+    x_mean: np.ndarray = field(default_factory=lambda: np.zeros(INPUT_SIZE, np.float32))
+    x_std: np.ndarray = field(default_factory=lambda: np.ones(INPUT_SIZE, np.float32))
+    y_mean: np.ndarray = field(default_factory=lambda: np.zeros(HEAD_SIZE, np.float32))
+    y_std: np.ndarray = field(default_factory=lambda: np.ones(HEAD_SIZE, np.float32))
+
+    def __post_init__(self) -> None:
+        for name, n in (("x_mean", INPUT_SIZE), ("x_std", INPUT_SIZE),
+                        ("y_mean", HEAD_SIZE), ("y_std", HEAD_SIZE)):
+            v = np.asarray(getattr(self, name), dtype=np.float32).reshape(-1)
+            if v.shape != (n,):
+                raise ModelError(f"normalization.{name} must have {n} values, got {v.shape[0]}")
+            if not np.all(np.isfinite(v)):
+                raise ModelError(f"normalization.{name} holds non-finite values")
+            if name.endswith("std") and np.any(v <= 0):
+                raise ModelError(f"normalization.{name} must be positive")
+            object.__setattr__(self, name, v)
+
+    def to_json(self) -> str:
+        return json.dumps({k: getattr(self, k).tolist() for k in ("x_mean", "x_std", "y_mean", "y_std")})
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    path: str
+    config: ModelConfig
+    normalization: Normalization
+    tensors: dict[str, np.ndarray]  # C-contiguous float32, names as in expected_shapes
+    metadata: dict[str, Any]  # provenance, metrics, code_revision, ... (parsed JSON)
+    sha256: str
+
+
+def expected_shapes(config: ModelConfig) -> dict[str, tuple[int, ...]]:
+    """Every tensor a model file of this config holds, with its shape, in a stable order."""
+    shapes: dict[str, tuple[int, ...]] = {}
+    for mlp in ("enc",):
+        for i, (fi, fo) in enumerate(config.mlp_layers(mlp)):
+            shapes[f"{mlp}.{2 * i}.weight"] = (fo, fi)
+            shapes[f"{mlp}.{2 * i}.bias"] = (fo,)
+    H, E = config.hidden_size, config.embed_size
+    shapes["gru.weight_ih"] = (3 * H, E)
+    shapes["gru.weight_hh"] = (3 * H, H)
+    shapes["gru.bias_ih"] = (3 * H,)
+    shapes["gru.bias_hh"] = (3 * H,)
+    for mlp in ("prior", "dec"):
+        for i, (fi, fo) in enumerate(config.mlp_layers(mlp)):
+            shapes[f"{mlp}.{2 * i}.weight"] = (fo, fi)
+            shapes[f"{mlp}.{2 * i}.bias"] = (fo,)
+    return shapes
+
+
+def _json_field(path: str, meta: Mapping[str, str], key: str, required: bool = True) -> Any:
+    if key not in meta:
+        if required:
+            raise ModelError(f"{path}: metadata has no '{key}' entry")
+        return None
+    try:
+        return json.loads(meta[key])
+    except json.JSONDecodeError as e:
+        raise ModelError(f"{path}: metadata '{key}' is not valid JSON ({e})") from None
+
+
+def load_model(path: str | os.PathLike) -> LoadedModel:
+    """Read and validate a model file. Any problem raises :class:`ModelError` naming the file."""
+    import hashlib
+
+    from safetensors import SafetensorError, safe_open
+
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise ModelError(f"{path}: no such model file")
+    with open(path, "rb") as f:
+        raw = f.read()
+    if len(raw) == 0:
+        raise ModelError(f"{path}: file is empty")
+    try:
+        with safe_open(path, framework="numpy") as f:
+            meta = dict(f.metadata() or {})
+            names = list(f.keys())
+            arrays = {n: f.get_tensor(n) for n in names}
+    except (SafetensorError, OSError, ValueError) as e:
+        raise ModelError(f"{path}: not a readable safetensors file ({e})") from None
+
+    version = meta.get("format_version")
+    if version is None:
+        raise ModelError(f"{path}: metadata has no 'format_version'; not a gazehead_rt model file")
+    if version != str(FORMAT_VERSION):
+        raise ModelError(
+            f"{path}: format_version {version} is not supported (this runtime reads version "
+            f"{FORMAT_VERSION})"
+        )
+    cfg_d = _json_field(path, meta, "config")
+    if not isinstance(cfg_d, dict):
+        raise ModelError(f"{path}: metadata 'config' must be a JSON object")
+    try:
+        config = ModelConfig.from_dict(cfg_d)
+    except (ModelError, TypeError) as e:
+        raise ModelError(f"{path}: {e}") from None
+    norm_d = _json_field(path, meta, "normalization")
+    try:
+        normalization = Normalization(**norm_d)
+    except (ModelError, TypeError) as e:
+        raise ModelError(f"{path}: {e}") from None
+
+    shapes = expected_shapes(config)
+    for name in shapes:
+        if name not in arrays:
+            raise ModelError(f"{path}: tensor '{name}' is missing")
+    for name in names:
+        if name not in shapes:
+            raise ModelError(f"{path}: unexpected tensor '{name}' (not part of this config)")
+    tensors: dict[str, np.ndarray] = {}
+    for name, shape in shapes.items():
+        a = arrays[name]
+        if a.dtype != np.float32:
+            raise ModelError(f"{path}: tensor '{name}' has dtype {a.dtype}, expected float32")
+        if tuple(a.shape) != shape:
+            raise ModelError(
+                f"{path}: tensor '{name}' has shape {tuple(a.shape)}, expected {shape}"
+            )
+        if not np.all(np.isfinite(a)):
+            raise ModelError(f"{path}: tensor '{name}' holds non-finite values")
+        tensors[name] = np.ascontiguousarray(a)
+
+    extra = {}
+    for key in meta:
+        if key in ("format_version", "config", "normalization"):
+            continue
+        try:
+            extra[key] = json.loads(meta[key])
+        except json.JSONDecodeError:
+            extra[key] = meta[key]
+    return LoadedModel(
+        path=path,
+        config=config,
+        normalization=normalization,
+        tensors=tensors,
+        metadata=extra,
+        sha256=hashlib.sha256(raw).hexdigest(),
+    )
+
+
+def save_model(
+    path: str | os.PathLike,
+    tensors: Mapping[str, Any],
+    config: ModelConfig,
+    normalization: Normalization,
+    *,
+    provenance: Mapping[str, Any] | None = None,
+    metrics: Mapping[str, Any] | None = None,
+    code_revision: str = "unknown",
+) -> None:
+    """Write a model file. ``tensors`` may hold extra entries (e.g. the training-only
+    posterior ``post.*``); only the runtime's tensors are written. Arrays may be numpy arrays
+    or anything with ``.detach().cpu().numpy()``."""
+    from safetensors.numpy import save_file
+
+    shapes = expected_shapes(config)
+    out: dict[str, np.ndarray] = {}
+    for name, shape in shapes.items():
+        if name not in tensors:
+            raise ModelError(f"cannot save {os.fspath(path)}: tensor '{name}' is missing")
+        t = tensors[name]
+        if hasattr(t, "detach"):
+            t = t.detach().cpu().numpy()
+        a = np.ascontiguousarray(np.asarray(t, dtype=np.float32))
+        if a.shape != shape:
+            raise ModelError(
+                f"cannot save {os.fspath(path)}: tensor '{name}' has shape {a.shape}, "
+                f"expected {shape}"
+            )
+        out[name] = a
+    meta = {
+        "format_version": str(FORMAT_VERSION),
+        "config": config.to_json(),
+        "normalization": normalization.to_json(),
+        "provenance": json.dumps(dict(provenance or {})),
+        "metrics": json.dumps(dict(metrics or {})),
+        "code_revision": code_revision,
+    }
+    tmp = os.fspath(path) + ".tmp"
+    save_file(out, tmp, metadata=meta)
+    os.replace(tmp, path)  # never leave a half-written model behind

@@ -1,0 +1,207 @@
+"""The conditional VAE with a GRU core (DESIGN §4), in PyTorch.
+
+This module is the reference the C++ runtime is tested against: :meth:`GazeHeadModel.step`
+is the per-frame inference step, written once with the same operations in the same order
+as ``csrc/core``. Training uses the same submodules (see ``training/train.py``).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from gazehead_rt.model_file import (
+    HEAD_SIZE,
+    INPUT_SIZE,
+    LOGVAR_MAX,
+    LOGVAR_MIN,
+    LoadedModel,
+    ModelConfig,
+    Normalization,
+    load_model,
+    save_model,
+)
+
+__all__ = ["GazeHeadModel", "StepState", "condition_features", "eye_from_gaze_head", "mlp"]
+
+_ACT = {"silu": nn.SiLU, "relu": nn.ReLU, "tanh": nn.Tanh}
+
+
+def mlp(layers: list[tuple[int, int]], activation: str, final_activation: bool) -> nn.Sequential:
+    """Linear, act, Linear, act, ... ; Linear layers land at even indices (file names)."""
+    mods: list[nn.Module] = []
+    for i, (fi, fo) in enumerate(layers):
+        mods.append(nn.Linear(fi, fo))
+        if i < len(layers) - 1 or final_activation:
+            mods.append(_ACT[activation]())
+    return nn.Sequential(*mods)
+
+
+def wrap_angle(a: torch.Tensor) -> torch.Tensor:
+    return torch.remainder(a + math.pi, 2.0 * math.pi) - math.pi
+
+
+def eye_from_gaze_head(gaze: torch.Tensor, head: torch.Tensor) -> torch.Tensor:
+    """Eye-in-head (pitch, yaw) (..., 2) = R(head)^T d(gaze); see gazehead_rt.geometry."""
+    gp, gy = gaze[..., 0], gaze[..., 1]
+    cgp = torch.cos(gp)
+    dx, dy, dz = cgp * torch.cos(gy), cgp * torch.sin(gy), torch.sin(gp)
+    sp, cp = torch.sin(head[..., 0]), torch.cos(head[..., 0])
+    sy, cy = torch.sin(head[..., 1]), torch.cos(head[..., 1])
+    sr, cr = torch.sin(head[..., 2]), torch.cos(head[..., 2])
+    # columns of R = Rz(yaw) Ry(-pitch) Rx(roll), dotted with d
+    ex = cy * cp * dx + sy * cp * dy + sp * dz
+    ey = (-cy * sp * sr - sy * cr) * dx + (-sy * sp * sr + cy * cr) * dy + cp * sr * dz
+    ez = (-cy * sp * cr + sy * sr) * dx + (-sy * sp * cr - cy * sr) * dy + cp * cr * dz
+    return torch.stack([torch.atan2(ez, torch.hypot(ex, ey)), torch.atan2(ey, ex)], dim=-1)
+
+
+def condition_features(
+    gaze: torch.Tensor,  # (..., 2)
+    gaze_prev: torch.Tensor,  # (..., 2)
+    head_prev: torch.Tensor,  # (..., 3)
+    eye_prev: torch.Tensor,  # (..., 2)
+    has_prev: torch.Tensor,  # (...,) bool: False on an agent's first frame -> velocity 0
+    fps: float,
+) -> torch.Tensor:
+    """Un-normalized condition x_t (..., 9) = [gaze, d(gaze)*fps, head_{t-1}, eye_{t-1}]."""
+    d = gaze - gaze_prev
+    d = torch.stack([d[..., 0], wrap_angle(d[..., 1])], dim=-1) * fps
+    d = torch.where(has_prev[..., None], d, torch.zeros_like(d))
+    return torch.cat([gaze, d, head_prev, eye_prev], dim=-1)
+
+
+@dataclass
+class StepState:
+    """Per-agent state of the autoregressive step, agent-major."""
+
+    s: torch.Tensor  # (N, H) GRU state
+    head: torch.Tensor  # (N, 3) head_{t-1}
+    eye: torch.Tensor  # (N, 2) eye_{t-1}
+    gaze: torch.Tensor  # (N, 2) gaze_{t-1}
+    has_prev: torch.Tensor  # (N,) bool
+
+    @classmethod
+    def zeros(cls, n: int, hidden: int, dtype=torch.float32, device=None) -> "StepState":
+        z = lambda *s: torch.zeros(*s, dtype=dtype, device=device)  # noqa: E731
+        return cls(z(n, hidden), z(n, 3), z(n, 2), z(n, 2),
+                   torch.zeros(n, dtype=torch.bool, device=device))
+
+
+class GazeHeadModel(nn.Module):
+    """p(head_t | gaze_<=t, head_<t): encoder MLP -> GRUCell -> prior / posterior -> decoder."""
+
+    def __init__(self, config: ModelConfig, normalization: Normalization | None = None):
+        super().__init__()
+        self.config = config
+        act = config.activation
+        self.enc = mlp(config.mlp_layers("enc"), act, final_activation=True)
+        self.gru = nn.GRUCell(config.embed_size, config.hidden_size)
+        self.prior = mlp(config.mlp_layers("prior"), act, final_activation=False)
+        self.post = mlp(config.mlp_layers("post"), act, final_activation=False)
+        self.dec = mlp(config.mlp_layers("dec"), act, final_activation=False)
+        norm = normalization or Normalization()
+        self.register_buffer("x_mean", torch.as_tensor(norm.x_mean).clone())
+        self.register_buffer("x_std", torch.as_tensor(norm.x_std).clone())
+        self.register_buffer("y_mean", torch.as_tensor(norm.y_mean).clone())
+        self.register_buffer("y_std", torch.as_tensor(norm.y_std).clone())
+
+    # -- pieces shared by training and inference -------------------------------------------
+    @property
+    def normalization(self) -> Normalization:
+        return Normalization(*(getattr(self, k).detach().cpu().numpy()
+                               for k in ("x_mean", "x_std", "y_mean", "y_std")))
+
+    def set_normalization(self, norm: Normalization) -> None:
+        for k in ("x_mean", "x_std", "y_mean", "y_std"):
+            getattr(self, k).copy_(torch.as_tensor(getattr(norm, k)))
+
+    def encode(self, x_raw: torch.Tensor) -> torch.Tensor:
+        return self.enc((x_raw - self.x_mean) / self.x_std)
+
+    def split_gaussian(self, h: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(mu, sigma) of a 2Z output; logvar clamped as in the runtime."""
+        Z = self.config.latent_size
+        logvar = torch.clamp(h[..., Z:], LOGVAR_MIN, LOGVAR_MAX)
+        return h[..., :Z], torch.exp(0.5 * logvar)
+
+    def decode(self, s: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+        """Decoder output y_t in physical units (rad/s if residual, rad otherwise)."""
+        return self.dec(torch.cat([s, z], dim=-1)) * self.y_std + self.y_mean
+
+    def integrate(self, head_prev: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        return head_prev + y / self.config.fps if self.config.residual else y
+
+    def head_target(self, head_prev: torch.Tensor, head: torch.Tensor) -> torch.Tensor:
+        """Inverse of integrate: the decoder output that yields ``head`` (physical units)."""
+        return (head - head_prev) * self.config.fps if self.config.residual else head
+
+    # -- inference reference -------------------------------------------------------------
+    @torch.no_grad()
+    def step(
+        self,
+        gaze: torch.Tensor,  # (N, 2)
+        state: StepState,
+        eps: torch.Tensor,  # (N, Z) standard normal noise (Philox, from gazehead_rt)
+        temperature: float = 1.0,
+    ) -> tuple[torch.Tensor, torch.Tensor, StepState]:
+        """One frame for N agents: returns head (N, 3), eye (N, 2), and the next state."""
+        x = condition_features(gaze, state.gaze, state.head, state.eye, state.has_prev,
+                               self.config.fps)
+        s = self.gru(self.encode(x), state.s)
+        mu, sigma = self.split_gaussian(self.prior(s))
+        z = mu + temperature * sigma * eps
+        head = self.integrate(state.head, self.decode(s, z))
+        eye = eye_from_gaze_head(gaze, head)
+        return head, eye, StepState(s, head, eye, gaze.clone(),
+                                    torch.ones_like(state.has_prev))
+
+    @torch.no_grad()
+    def prime(
+        self,
+        gaze_hist: torch.Tensor,  # (T, N, 2)
+        head_hist: torch.Tensor,  # (T, N, 3)
+        state: StepState,
+    ) -> StepState:
+        """Teacher-forced GRU over observed history; continues from its last frame."""
+        for t in range(gaze_hist.shape[0]):
+            g = gaze_hist[t]
+            x = condition_features(g, state.gaze, state.head, state.eye, state.has_prev,
+                                   self.config.fps)
+            s = self.gru(self.encode(x), state.s)
+            head = head_hist[t]
+            state = StepState(s, head.clone(), eye_from_gaze_head(g, head), g.clone(),
+                              torch.ones_like(state.has_prev))
+        return state
+
+    # -- model file ----------------------------------------------------------------------
+    def runtime_tensors(self) -> dict[str, torch.Tensor]:
+        return {k: v for k, v in self.state_dict().items()
+                if k.split(".")[0] in ("enc", "gru", "prior", "dec")}
+
+    def save(self, path, *, provenance: Mapping[str, Any] | None = None,
+             metrics: Mapping[str, Any] | None = None, code_revision: str = "unknown") -> None:
+        save_model(path, self.runtime_tensors(), self.config, self.normalization,
+                   provenance=provenance, metrics=metrics, code_revision=code_revision)
+
+    @classmethod
+    def from_loaded(cls, loaded: LoadedModel) -> "GazeHeadModel":
+        m = cls(loaded.config, loaded.normalization)
+        missing, unexpected = m.load_state_dict(
+            {k: torch.from_numpy(v.copy()) for k, v in loaded.tensors.items()}, strict=False)
+        assert not unexpected, unexpected
+        assert all(k.startswith("post.") or k in ("x_mean", "x_std", "y_mean", "y_std")
+                   for k in missing), missing
+        return m
+
+    @classmethod
+    def load(cls, path) -> "GazeHeadModel":
+        return cls.from_loaded(load_model(path))
+
+
+assert INPUT_SIZE == 9 and HEAD_SIZE == 3
