@@ -1,0 +1,16 @@
+// Built with -mavx2 -mfma (see CMakeLists.txt); only called after cpuid says both exist.
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+
+#include "kernels.h"
+
+namespace gazehead {
+namespace kernels {
+namespace avx2 {
+#define GAZEHEAD_ISA_NAME "avx2+fma"
+#include "kernels_impl.inc"
+#undef GAZEHEAD_ISA_NAME
+}  // namespace avx2
+}  // namespace kernels
+}  // namespace gazehead
