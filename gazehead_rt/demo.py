@@ -44,7 +44,8 @@ from .geometry import (
     look_at,
 )
 
-__all__ = ["main", "ProportionalBaseline", "Script", "default_script", "run_demo"]
+__all__ = ["main", "ProportionalBaseline", "Script", "Motion", "default_script", "simulate",
+           "summarize", "run_demo", "run_interactive"]
 
 #: Proportional baseline: head = BASELINE_GAIN * gaze, low-passed with this time constant.
 BASELINE_GAIN = 0.5
@@ -152,6 +153,8 @@ class ProportionalBaseline:
         self._started = False
 
     def step(self, gaze: np.ndarray) -> np.ndarray:
+        """One model-rate frame: gaze (2,) or (N, 2) radians -> head (N, 3) float32. The
+        first call starts at rest on its target (no swing in from zero)."""
         g = np.broadcast_to(np.asarray(gaze, dtype=np.float64), (len(self._head), 2))
         target = np.concatenate([self.gain * g, np.zeros((len(g), 1))], axis=1)
         if not self._started:
@@ -184,6 +187,38 @@ def simulate(generator: Any, script: Script) -> Motion:
     # eye = gaze seen from the head (DESIGN §2); computed here for both, so they compare
     return Motion(mh, eye_from_gaze_head(script.gaze, mh), bh,
                   eye_from_gaze_head(script.gaze, bh))
+
+
+def summarize(script: Script, motion: Motion) -> list[dict[str, float]]:
+    """Per gaze shift of the script: its size and the head's share of it, 0.9 s after onset,
+    for the model and the baseline, and the frames with eyes beyond their range."""
+    rows = []
+    onsets = [i for i in range(1, len(script.t_s))
+              if np.any(script.target_xyz[i] != script.target_xyz[i - 1])
+              and script.phase[i] != "smooth pursuit"]
+    for i in onsets:
+        j = min(i + int(round(0.9 * script.fps)), len(script.t_s) - 1)
+        shift = script.gaze[j] - script.gaze[i - 1]
+        amp = float(np.hypot(*shift))
+        row = {"t_s": float(script.t_s[i]), "shift_deg": math.degrees(amp)}
+        for name, head in (("model", motion.model_head), ("baseline", motion.base_head)):
+            # head rotation along the gaze shift, as a fraction of it
+            dh = head[j, :2] - head[i - 1, :2]
+            row[f"{name}_head_share"] = float(dh @ shift) / max(amp * amp, 1e-12)
+        rows.append(row)
+    return rows
+
+
+def _summary_lines(script: Script, motion: Motion) -> list[str]:
+    lines = ["  gaze shift  at t   size   head share: model  baseline"]
+    for r in summarize(script, motion):
+        lines.append(f"            {r['t_s']:5.2f} s {r['shift_deg']:5.0f} deg        "
+                     f"{r['model_head_share']:5.2f}     {r['baseline_head_share']:5.2f}")
+    for name, eye in (("model", motion.model_eye), ("baseline", motion.base_eye)):
+        n = int(np.sum(np.any(np.abs(eye) > EYE_RANGE_RAD, axis=1)))
+        lines.append(f"  {name}: eyes beyond +-{math.degrees(EYE_RANGE_RAD):.0f} deg in {n} of "
+                     f"{len(eye)} frames")
+    return lines
 
 
 # -- drawing --------------------------------------------------------------------------------
@@ -445,6 +480,8 @@ def run_demo(out_dir: str = DEFAULT_OUT_DIR, *, generator: Any = None, model: st
     _contact_sheet(sheet, paths["contact_sheet"])
     log(f"gazehead-rt demo: {len(script.t_s)} frames at {script.fps:g} fps in "
         f"{time.perf_counter() - t0:.1f} s")
+    for line in _summary_lines(script, motion):
+        log(line)
     for k in ("video", "contact_sheet", "csv"):
         if k in paths:
             log(f"  wrote {paths[k]}")

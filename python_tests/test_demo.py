@@ -174,3 +174,16 @@ def test_main_runs_the_default_model(tmp_path, monkeypatch, capsys):
     for name in ("contact_sheet.png", "motion.csv"):
         assert os.path.join(demo.DEFAULT_OUT_DIR, name) in out
         assert os.path.isfile(tmp_path / demo.DEFAULT_OUT_DIR / name)
+
+
+def test_summary_head_share_of_the_baseline_is_its_gain():
+    # The baseline's head settles at 0.5 x gaze; 0.9 s is 6 time constants after a shift
+    # that takes <= 0.25 s, so its share of every shift is 0.5 within 1 %.
+    s = demo.default_script(FPS)
+    m = demo.simulate(FollowGaze(), s)
+    rows = demo.summarize(s, m)
+    assert [round(r["t_s"], 2) for r in rows] == [1.0, 2.0, 3.0, 4.0, 5.0, 10.0, 12.0]
+    for r in rows:
+        assert r["baseline_head_share"] == pytest.approx(0.5, abs=0.01)
+        assert r["model_head_share"] == pytest.approx(0.7, abs=0.02)  # the stand-in's gain
+    assert rows[2]["shift_deg"] == pytest.approx(13.3, abs=0.2)
