@@ -1,15 +1,16 @@
+"""Tests run against the installed package (gazehead_rt and training), never the source tree,
+so they check what users get. reference.py beside this file holds the independent references."""
+
 import os
-import sys
 
 import numpy as np
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-if ROOT not in sys.path:  # training/ is imported from the source tree
-    sys.path.insert(0, ROOT)
 
 
 def shared_data_dir() -> str:
+    """../shared/data next to the checkout, or $GAZEHEAD_DATA."""
     return os.environ.get("GAZEHEAD_DATA", os.path.join(ROOT, "..", "shared", "data"))
 
 

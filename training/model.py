@@ -58,7 +58,8 @@ def eye_from_gaze_head(gaze: torch.Tensor, head: torch.Tensor) -> torch.Tensor:
     ex = cy * cp * dx + sy * cp * dy + sp * dz
     ey = (-cy * sp * sr - sy * cr) * dx + (-sy * sp * sr + cy * cr) * dy + cp * sr * dz
     ez = (-cy * sp * cr + sy * sr) * dx + (-sy * sp * cr - cy * sr) * dy + cp * cr * dz
-    return torch.stack([torch.atan2(ez, torch.hypot(ex, ey)), torch.atan2(ey, ex)], dim=-1)
+    # sqrt rather than hypot: the vector is unit length (no overflow) and ONNX has no hypot
+    return torch.stack([torch.atan2(ez, torch.sqrt(ex * ex + ey * ey)), torch.atan2(ey, ex)], dim=-1)
 
 
 def condition_features(

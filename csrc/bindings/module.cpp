@@ -255,7 +255,7 @@ PYBIND11_MODULE(_C, m) {
     d["tensorrt_note"] = GAZEHEAD_TENSORRT_NOTE;
     d["cpu_kernels"] = kernels::table().isa;
 #if defined(GAZEHEAD_HAVE_AVX2_KERNELS)
-    d["cpu_kernels_compiled"] = py::make_tuple("baseline", "avx2+fma");
+    d["cpu_kernels_compiled"] = py::make_tuple("baseline", "avx2+fma", "avx512");
 #else
     d["cpu_kernels_compiled"] = py::make_tuple("baseline");
 #endif

@@ -1,5 +1,5 @@
 // Internal: the CPU step's inner loops. Compiled once per ISA (kernels_impl.inc), selected at
-// run time by cpuid, so one wheel runs on any x86-64 and uses AVX2+FMA where present.
+// run time by cpuid, so one wheel runs on any x86-64 and uses AVX2+FMA or AVX-512 where present.
 #pragma once
 
 #include "gazehead/model.h"
@@ -27,6 +27,9 @@ extern const Table kTable;
 }
 #if defined(GAZEHEAD_HAVE_AVX2_KERNELS)
 namespace avx2 {
+extern const Table kTable;
+}
+namespace avx512 {
 extern const Table kTable;
 }
 #endif

@@ -9,7 +9,11 @@ namespace gazehead {
 namespace kernels {
 namespace avx2 {
 #define GAZEHEAD_ISA_NAME "avx2+fma"
+#define GAZEHEAD_VEC_FLOATS 8
+#define GAZEHEAD_TILE_ROWS 6  // rows x 2 vectors of accumulators
 #include "kernels_impl.inc"
+#undef GAZEHEAD_VEC_FLOATS
+#undef GAZEHEAD_TILE_ROWS
 #undef GAZEHEAD_ISA_NAME
 }  // namespace avx2
 }  // namespace kernels

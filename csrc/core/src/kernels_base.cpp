@@ -8,7 +8,11 @@ namespace gazehead {
 namespace kernels {
 namespace base {
 #define GAZEHEAD_ISA_NAME "baseline"
+#define GAZEHEAD_VEC_FLOATS 8
+#define GAZEHEAD_TILE_ROWS 4  // rows x 2 vectors of accumulators
 #include "kernels_impl.inc"
+#undef GAZEHEAD_VEC_FLOATS
+#undef GAZEHEAD_TILE_ROWS
 #undef GAZEHEAD_ISA_NAME
 }  // namespace base
 }  // namespace kernels

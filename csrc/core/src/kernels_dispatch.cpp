@@ -11,13 +11,17 @@ const Table& baseline_table() { return base::kTable; }
 const Table& table() {
   static const Table* chosen = [] {
 #if defined(GAZEHEAD_HAVE_AVX2_KERNELS)
-    // GAZEHEAD_CPU_ISA=baseline forces the portable kernels (tests compare the two).
-    const char* force = std::getenv("GAZEHEAD_CPU_ISA");
-    const bool forced_base = force != nullptr && std::strcmp(force, "baseline") == 0;
+    // GAZEHEAD_CPU_ISA=baseline|avx2 caps the choice (tests compare the kernel builds).
+    const char* cap = std::getenv("GAZEHEAD_CPU_ISA");
+    const bool allow_avx2 = cap == nullptr || std::strcmp(cap, "baseline") != 0;
+    const bool allow_avx512 = allow_avx2 && (cap == nullptr || std::strcmp(cap, "avx2") != 0);
     __builtin_cpu_init();
-    if (!forced_base && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
-      return &avx2::kTable;
+    const bool fma = __builtin_cpu_supports("fma");
+    if (allow_avx512 && fma && __builtin_cpu_supports("avx512f") &&
+        __builtin_cpu_supports("avx512vl")) {
+      return &avx512::kTable;
     }
+    if (allow_avx2 && fma && __builtin_cpu_supports("avx2")) return &avx2::kTable;
 #endif
     return &base::kTable;
   }();

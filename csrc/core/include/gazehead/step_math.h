@@ -40,7 +40,7 @@ GH_HD void eye_from_gaze_head(const float* gaze, const float* head, float* eye) 
   const float ex = cy * cp * dx + sy * cp * dy + sp * dz;
   const float ey = (-cy * sp * sr - sy * cr) * dx + (-sy * sp * sr + cy * cr) * dy + cp * sr * dz;
   const float ez = (-cy * sp * cr + sy * sr) * dx + (-sy * sp * cr - cy * sr) * dy + cp * cr * dz;
-  eye[0] = atan2f(ez, hypotf(ex, ey));
+  eye[0] = atan2f(ez, sqrtf(ex * ex + ey * ey));  // as training/model.py (unit vector)
   eye[1] = atan2f(ey, ex);
 }
 

@@ -1,0 +1,194 @@
+"""Per-step latency: gazehead_rt (cpu) vs PyTorch eager vs ONNX Runtime (DESIGN §7).
+
+Same model and inputs for all. The peers run the reference step graph (encoder, GRUCell,
+prior, sampling, decoder, residual, eye) with eps given as an input; ours also draws the
+Philox noise inside the step, so the comparison is conservative for us. Every engine is
+single-threaded (torch.set_num_threads(1); ORT intra_op_num_threads=1 with spinning off).
+
+    python benchmarks/step_latency.py                    # default model, N = 1 16 256 4096
+    python benchmarks/step_latency.py --agents 1 16 --seconds 2
+
+Prints a table and writes JSON to benchmarks/results/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+
+def machine() -> dict:
+    cpu = platform.processor()
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    return {"cpu": cpu, "logical_cpus": os.cpu_count(), "platform": platform.platform(),
+            "python": platform.python_version()}
+
+
+def timeit(fn, seconds: float, min_reps: int = 30) -> np.ndarray:
+    for _ in range(10):
+        fn()
+    out = []
+    t_end = time.perf_counter() + seconds
+    while time.perf_counter() < t_end or len(out) < min_reps:
+        t0 = time.perf_counter_ns()
+        fn()
+        out.append(time.perf_counter_ns() - t0)
+    return np.asarray(out) / 1e3  # microseconds
+
+
+class TorchStep:
+    """The reference step as a traceable module: explicit state in, new state out."""
+
+    def __new__(cls, model):
+        import torch
+
+        from training.model import StepState
+
+        class _Step(torch.nn.Module):
+            def __init__(self, m):
+                super().__init__()
+                self.m = m
+
+            def forward(self, gaze, s, head, eye, gaze_prev, has_prev, eps):
+                st = StepState(s, head, eye, gaze_prev, has_prev > 0.5)
+                h, e, nst = self.m.step.__wrapped__(self.m, gaze, st, eps, 1.0)
+                return h, e, nst.s
+
+        return _Step(model).eval()
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--model", help="model file (default: the bundled model)")
+    p.add_argument("--agents", type=int, nargs="+", default=[1, 16, 256, 4096])
+    p.add_argument("--seconds", type=float, default=3.0, help="measuring time per engine and N")
+    p.add_argument("--out", default=os.path.join(ROOT, "benchmarks", "results"))
+    p.add_argument("--no-peers", action="store_true", help="measure gazehead_rt only")
+    args = p.parse_args(argv)
+
+    import torch
+
+    import gazehead_rt as gh
+    from training.model import GazeHeadModel
+
+    torch.set_num_threads(1)
+    path = args.model or gh.default_model_path()
+    ref = GazeHeadModel.load(path).eval()
+    H, Z = ref.config.hidden_size, ref.config.latent_size
+    ort_sess = None
+    if not args.no_peers:
+        import onnxruntime as ort
+
+        step_mod = TorchStep(ref)
+        onnx_path = os.path.join(tempfile.mkdtemp(), "step.onnx")
+        n0 = 2
+        ex = (torch.zeros(n0, 2), torch.zeros(n0, H), torch.zeros(n0, 3), torch.zeros(n0, 2),
+              torch.zeros(n0, 2), torch.ones(n0), torch.zeros(n0, Z))
+        names = ["gaze", "s", "head", "eye", "gaze_prev", "has_prev", "eps"]
+        torch.onnx.export(step_mod, ex, onnx_path, input_names=names,
+                          output_names=["head_out", "eye_out", "s_out"],
+                          dynamic_axes={k: {0: "n"} for k in names + ["head_out", "eye_out", "s_out"]},
+                          opset_version=17, dynamo=False)
+        so = ort.SessionOptions()
+        so.intra_op_num_threads = 1
+        so.inter_op_num_threads = 1
+        so.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        ort_sess = ort.InferenceSession(onnx_path, so, providers=["CPUExecutionProvider"])
+
+    rows = []
+    rng = np.random.default_rng(0)
+    for n in args.agents:
+        gaze = rng.uniform(-0.3, 0.3, (n, 2)).astype(np.float32)
+        gen = gh.Generator(path, num_agents=n, seed=0)
+        out = np.empty((n, 3), np.float32)
+        res = {"agents": n, "gazehead_rt_cpu": timeit(lambda: gen.step(gaze, out=out), args.seconds)}
+        if not args.no_peers:
+            g_t = torch.from_numpy(gaze)
+            state = [torch.zeros(n, H), torch.zeros(n, 3), torch.zeros(n, 2), g_t.clone(), torch.ones(n)]
+            eps = torch.from_numpy(gh.philox_normal(0, np.arange(n), np.zeros(n), np.zeros(n), Z))
+
+            def torch_step():
+                with torch.no_grad():
+                    h, e, s = step_mod(g_t, *state, eps)
+                state[0], state[1], state[2] = s, h, e
+
+            res["pytorch_eager"] = timeit(torch_step, args.seconds)
+            feeds = {"gaze": gaze, "s": np.zeros((n, H), np.float32), "head": np.zeros((n, 3), np.float32),
+                     "eye": np.zeros((n, 2), np.float32), "gaze_prev": gaze.copy(),
+                     "has_prev": np.ones(n, np.float32), "eps": eps.numpy()}
+
+            def ort_step():
+                h, e, s = ort_sess.run(None, feeds)
+                feeds["s"], feeds["head"], feeds["eye"] = s, h, e
+
+            res["onnxruntime"] = timeit(ort_step, args.seconds)
+        rows.append(res)
+
+    engines = [k for k in rows[0] if k != "agents"]
+    print(f"\nstep latency, model {os.path.basename(path)}, {machine()['cpu']}, 1 thread each")
+    print(f"{'N':>6} " + " ".join(f"{e + ' p50/p99 us':>34}" for e in engines)
+          + ("   ratio vs ORT  vs torch" if len(engines) > 1 else ""))
+    summary = []
+    for r in rows:
+        cells, entry = [], {"agents": r["agents"]}
+        for e in engines:
+            p50, p99 = np.percentile(r[e], [50, 99])
+            cells.append(f"{p50:>16.2f} / {p99:>14.2f}")
+            entry[e] = {"p50_us": round(float(p50), 3), "p99_us": round(float(p99), 3),
+                        "agent_steps_per_s": round(r["agents"] / (p50 * 1e-6)), "samples": len(r[e])}
+        line = f"{r['agents']:>6} " + " ".join(f"{c:>34}" for c in cells)
+        if len(engines) > 1:
+            ours = entry["gazehead_rt_cpu"]["p50_us"]
+            entry["speedup_vs_onnxruntime"] = round(entry["onnxruntime"]["p50_us"] / ours, 2)
+            entry["speedup_vs_pytorch_eager"] = round(entry["pytorch_eager"]["p50_us"] / ours, 2)
+            line += f"   {entry['speedup_vs_onnxruntime']:>8.2f}x {entry['speedup_vs_pytorch_eager']:>8.2f}x"
+        print(line)
+        summary.append(entry)
+    result = {
+        "benchmark": "step_latency",
+        "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "machine": machine(),
+        "build": {k: v for k, v in gh.build_info().items() if k in ("version", "compiler", "cpu_kernels")},
+        "model": {"file": os.path.basename(path), "sha256": gh.load_model(path).sha256,
+                  "parameters": int(sum(v.size for v in gh.load_model(path).tensors.values()))},
+        "versions": {"torch": torch.__version__,
+                     **({"onnxruntime": __import__("onnxruntime").__version__} if not args.no_peers else {})},
+        "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "results": summary,
+    }
+    try:
+        result["git_revision"] = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"],
+                                                capture_output=True, text=True).stdout.strip()
+    except OSError:
+        pass
+    os.makedirs(args.out, exist_ok=True)
+    out_path = os.path.join(args.out, f"step_latency_{result['machine']['cpu'].split()[0].lower()}_cpu.json")
+    with open(out_path, "w") as f:
+        json.dump(result, f, indent=1)
+    print(f"\nwrote {out_path} (peak RSS {result['peak_rss_mib']} MiB)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

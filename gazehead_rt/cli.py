@@ -1,0 +1,209 @@
+"""``gazehead-rt``: info, generate, bench, and the train/evaluate/extract/demo tools."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import importlib
+import json
+import os
+import sys
+import time
+from typing import Callable, Sequence
+
+import numpy as np
+
+# Subcommands implemented elsewhere: module whose main(argv) -> int runs them, and the
+# package extra that brings their dependencies.
+_DELEGATED = {
+    "train": ("training.train", "train", "train a model on sequence datasets"),
+    "evaluate": ("training.evaluate", "train", "evaluate a model against baselines on held-out data"),
+    "extract": ("training.extract.cli", "extract", "extract gaze and head pose from face videos"),
+    "demo": ("gazehead_rt.demo", "demo", "render the default model driving a head (MP4 + PNG)"),
+}
+
+
+def _delegate(name: str) -> Callable[[list[str]], int]:
+    module, extra, _ = _DELEGATED[name]
+
+    def run(argv: list[str]) -> int:
+        try:
+            mod = importlib.import_module(module)
+        except ModuleNotFoundError as e:
+            print(f"gazehead-rt {name}: needs {e.name!r}, which is not installed; install the "
+                  f"extra: pip install 'gazehead_rt[{extra}]'", file=sys.stderr)
+            return 2
+        return int(mod.main(argv) or 0)
+
+    return run
+
+
+def _cmd_info(args: argparse.Namespace) -> int:
+    import gazehead_rt as gh
+
+    info = gh.build_info()
+    print(f"gazehead_rt {info['version']}  ({info['compiler']}, {info['build_type']})")
+    print(f"  CPU kernels     : {info['cpu_kernels']} (compiled: {', '.join(info['cpu_kernels_compiled'])})")
+    print(f"  CUDA            : option {info['cuda_option']}, built {info['cuda_built']} - {info['cuda_note']}")
+    print(f"  TensorRT        : option {info['tensorrt_option']}, built {info['tensorrt_built']} - {info['tensorrt_note']}")
+    print(f"  backends        : {', '.join(info['backends'])}")
+    path = args.model or gh.default_model_path()
+    try:
+        m = gh.load_model(path)
+    except gh.ModelError as e:
+        print(f"  model           : {e}")
+        return 0 if args.model is None else 1
+    c = m.config
+    print(f"  model           : {m.path}")
+    print(f"    sha256        : {m.sha256[:16]}...")
+    print(f"    architecture  : enc {list(c.enc_sizes)} -> GRU {c.hidden_size} -> prior "
+          f"{list(c.prior_sizes)} (Z={c.latent_size}) -> dec {list(c.dec_sizes)}, {c.activation}, "
+          f"{'residual' if c.residual else 'absolute'}, {c.fps:g} fps")
+    for key in ("provenance", "metrics", "code_revision"):
+        if key in m.metadata:
+            val = m.metadata[key]
+            text = json.dumps(val) if not isinstance(val, str) else val
+            print(f"    {key:<14}: {text[:300]}{'...' if len(text) > 300 else ''}")
+    card = os.path.join(os.path.dirname(m.path), "MODEL_CARD.md")
+    if os.path.isfile(card):
+        print(f"    model card    : {card}")
+    return 0
+
+
+def _read_gaze(path: str) -> np.ndarray:
+    """(T, N, 2) radians from .npz (array 'gaze', (T, 2) or (T, N, 2)) or .csv
+    (columns gaze_pitch, gaze_yaw, and optionally agent: rows in frame order per agent)."""
+    if path.endswith(".npz"):
+        with np.load(path) as z:
+            if "gaze" not in z:
+                raise ValueError(f"{path}: no array named 'gaze'")
+            g = np.asarray(z["gaze"], np.float64)
+        if g.ndim == 2:
+            g = g[:, None, :]
+        if g.ndim != 3 or g.shape[-1] != 2:
+            raise ValueError(f"{path}: 'gaze' must be (T, 2) or (T, N, 2), got {g.shape}")
+        return g
+    with open(path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    if not rows:
+        raise ValueError(f"{path}: no rows")
+    for col in ("gaze_pitch", "gaze_yaw"):
+        if col not in rows[0]:
+            raise ValueError(f"{path}: missing column '{col}' (have {list(rows[0])})")
+    agents = sorted({int(r.get("agent") or 0) for r in rows})
+    per = {a: [] for a in agents}
+    for i, r in enumerate(rows, start=2):
+        try:
+            per[int(r.get("agent") or 0)].append((float(r["gaze_pitch"]), float(r["gaze_yaw"])))
+        except ValueError as e:
+            raise ValueError(f"{path}: line {i}: {e}") from None
+    lengths = {len(v) for v in per.values()}
+    if len(lengths) != 1:
+        raise ValueError(f"{path}: agents have different numbers of frames {sorted(lengths)}")
+    return np.stack([np.asarray(per[a]) for a in agents], axis=1)
+
+
+def _write_result(path: str, gaze, head, eye, fps: float) -> None:
+    tmp = path + ".tmp"
+    if path.endswith(".npz"):
+        with open(tmp, "wb") as f:
+            np.savez(f, gaze=gaze.astype(np.float32), head=head, eye=eye, fps=np.float32(fps))
+    else:
+        with open(tmp, "w", newline="") as f:
+            w = csv.writer(f)
+            w.writerow(["frame", "time_s", "agent", "gaze_pitch", "gaze_yaw", "head_pitch",
+                        "head_yaw", "head_roll", "eye_pitch", "eye_yaw"])
+            T, N, _ = head.shape
+            for t in range(T):
+                for a in range(N):
+                    w.writerow([t, f"{t / fps:.6f}", a, *(f"{v:.7g}" for v in gaze[t, a]),
+                                *(f"{v:.7g}" for v in head[t, a]), *(f"{v:.7g}" for v in eye[t, a])])
+    os.replace(tmp, path)
+
+
+def _cmd_generate(args: argparse.Namespace) -> int:
+    import gazehead_rt as gh
+
+    gaze = _read_gaze(args.gaze)
+    if args.degrees:
+        gaze = np.deg2rad(gaze)
+    gen = gh.Generator(args.model, num_agents=gaze.shape[1], seed=args.seed,
+                       temperature=args.temperature, nan_policy=args.nan_policy)
+    head, eye = gen.generate(gaze, return_eye=True)
+    _write_result(args.out, gaze, head, eye, gen.fps)
+    print(f"wrote {args.out}: {head.shape[0]} frames x {head.shape[1]} agents at {gen.fps:g} fps")
+    return 0
+
+
+def _cmd_bench(args: argparse.Namespace) -> int:
+    import gazehead_rt as gh
+
+    print(f"step() latency, backend cpu, model {args.model or 'default'}")
+    print(f"{'agents':>8} {'p50 us':>10} {'p99 us':>10} {'agent-steps/s':>15}")
+    for n in args.agents:
+        gen = gh.Generator(args.model, num_agents=n, seed=0)
+        rng = np.random.default_rng(0)
+        gaze = rng.uniform(-0.3, 0.3, (n, 2)).astype(np.float32)
+        out = np.empty((n, 3), np.float32)
+        budget_s = args.seconds / len(args.agents)
+        t_end = time.perf_counter() + budget_s
+        for _ in range(20):
+            gen.step(gaze, out=out)
+        samples = []
+        while time.perf_counter() < t_end or len(samples) < 20:
+            t0 = time.perf_counter_ns()
+            gen.step(gaze, out=out)
+            samples.append(time.perf_counter_ns() - t0)
+        us = np.asarray(samples) / 1e3
+        p50, p99 = np.percentile(us, [50, 99])
+        print(f"{n:>8} {p50:>10.2f} {p99:>10.2f} {n / (p50 * 1e-6):>15.3g}")
+    print("(full comparison with PyTorch and ONNX Runtime: python benchmarks/step_latency.py)")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="gazehead-rt", description=__doc__)
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    s = sub.add_parser("info", help="build, backends and model card")
+    s.add_argument("--model", help="model file (default: the bundled model)")
+    s.set_defaults(func=_cmd_info)
+    s = sub.add_parser("generate", help="offline: gaze sequence in, head motion out (CSV/NPZ)")
+    s.add_argument("--gaze", required=True, help="input .csv (gaze_pitch, gaze_yaw[, agent]) or .npz (gaze)")
+    s.add_argument("--out", required=True, help="output .csv or .npz")
+    s.add_argument("--model", help="model file (default: the bundled model)")
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--temperature", type=float, default=1.0)
+    s.add_argument("--nan-policy", choices=["raise", "hold"], default="raise")
+    s.add_argument("--degrees", action="store_true", help="input angles are degrees")
+    s.set_defaults(func=_cmd_generate)
+    s = sub.add_parser("bench", help="quick step() latency of this build")
+    s.add_argument("--model", help="model file (default: the bundled model)")
+    s.add_argument("--agents", type=int, nargs="+", default=[1, 16, 256, 4096])
+    s.add_argument("--seconds", type=float, default=4.0, help="total measuring time")
+    s.set_defaults(func=_cmd_bench)
+    for name, (_, _, help_text) in _DELEGATED.items():
+        s = sub.add_parser(name, help=help_text, add_help=False)
+        s.set_defaults(delegate=name)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in _DELEGATED:
+        return _delegate(argv[0])(argv[1:])
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    import gazehead_rt as gh
+
+    try:
+        return int(args.func(args) or 0)
+    except (ValueError, TypeError, gh.ModelError, gh.BackendError, OSError) as e:
+        print(f"gazehead-rt {args.command}: error: {e}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
