@@ -45,7 +45,7 @@ from .geometry import (
 )
 
 __all__ = ["main", "ProportionalBaseline", "Script", "Motion", "default_script", "simulate",
-           "summarize", "run_demo", "run_interactive"]
+           "summarize", "run_demo", "run_interactive", "MouseGaze"]
 
 #: Proportional baseline: head = BASELINE_GAIN * gaze, low-passed with this time constant.
 BASELINE_GAIN = 0.5
@@ -495,6 +495,41 @@ def _display_available() -> bool:
     return True  # macOS and Windows always have a window system
 
 
+class MouseGaze:
+    """The interactive demo without the window: mouse position in, rendered frame out.
+
+    The camera faces the character, so the left of the picture is its right (negative
+    yaw); the picture spans +-80 deg of yaw and +-40 deg of pitch.
+    """
+
+    SIZE_PX = 480
+
+    def __init__(self, generator: Any):
+        from .rate import RateAdapter
+
+        self.clock = RateAdapter(generator.step, generator.fps)  # redraws at any rate
+        self.renderer = _render.HeadRenderer(self.SIZE_PX, self.SIZE_PX,
+                                             camera_position=(1.9, 0.0, 0.22),
+                                             look_at=(0.05, 0.0, 0.1))
+        self.gaze = np.zeros(2)
+        self._last_s: float | None = None
+
+    def on_move(self, x_px: float, y_px: float) -> None:
+        """Mouse at picture pixel (x, y), origin top-left -> the gaze target."""
+        u = x_px / self.SIZE_PX - 0.5
+        v = 0.5 - y_px / self.SIZE_PX
+        self.gaze = np.array([math.radians(80) * v, math.radians(160) * u])
+
+    def tick(self, now_s: float) -> np.ndarray:
+        """Advance to wall-clock time ``now_s`` and render: (H, W, 3) uint8."""
+        dt_s = 0.0 if self._last_s is None else max(0.0, now_s - self._last_s)
+        self._last_s = now_s
+        head = self.clock.update(self.gaze, dt_s)[0].astype(np.float64)
+        eyes = np.clip(self.clock.eye[0].astype(np.float64), -EYE_RANGE_RAD, EYE_RANGE_RAD)
+        ball = _render.EYE_MID_REST_M + MARKER_DISTANCE_M * direction_from_pitch_yaw(self.gaze)
+        return self.renderer.render(head, eyes, ball)
+
+
 def run_interactive(*, model: str | None = None, seed: int = 0, temperature: float = 1.0) -> int:
     """A window with the model's head; the mouse position is the gaze target."""
     if not _display_available():
@@ -511,33 +546,20 @@ def run_interactive(*, model: str | None = None, seed: int = 0, temperature: flo
               file=sys.stderr)
         return 2
     import gazehead_rt as gh
-    from .rate import RateAdapter
 
-    gen = gh.Generator(model, seed=seed, temperature=temperature)
-    clock = RateAdapter(gen.step, gen.fps)  # the window redraws at whatever rate it manages
-    renderer = _render.HeadRenderer(480, 480, camera_position=(1.35, 0.0, 0.25),
-                                    look_at=(0.06, 0.0, 0.1))
+    demo = MouseGaze(gh.Generator(model, seed=seed, temperature=temperature))
     fig, ax = plt.subplots(figsize=(6, 6))
     fig.canvas.manager.set_window_title("gazehead_rt: move the mouse")
     ax.set_axis_off()
-    state = {"gaze": np.zeros(2), "t": time.perf_counter()}
-    im = ax.imshow(renderer.render(np.zeros(3), np.zeros(2)))
     ax.set_title("move the mouse: it is the gaze target", fontsize=10)
+    im = ax.imshow(demo.tick(time.perf_counter()))
 
     def on_move(event):
         if event.inaxes is ax and event.xdata is not None:
-            # the camera faces the character: screen left is its right (negative yaw)
-            u = event.xdata / 480 - 0.5
-            v = 0.5 - event.ydata / 480
-            state["gaze"] = np.array([math.radians(80) * v, -math.radians(160) * u])
+            demo.on_move(event.xdata, event.ydata)
 
     def tick(_):
-        now = time.perf_counter()
-        dt, state["t"] = now - state["t"], now
-        head = clock.update(state["gaze"], dt)[0].astype(np.float64)
-        eyes = np.clip(clock.eye[0].astype(np.float64), -EYE_RANGE_RAD, EYE_RANGE_RAD)
-        ball = _render.EYE_MID_REST_M + MARKER_DISTANCE_M * direction_from_pitch_yaw(state["gaze"])
-        im.set_data(renderer.render(head, eyes, ball))
+        im.set_data(demo.tick(time.perf_counter()))
         return (im,)
 
     fig.canvas.mpl_connect("motion_notify_event", on_move)

@@ -187,3 +187,18 @@ def test_summary_head_share_of_the_baseline_is_its_gain():
         assert r["baseline_head_share"] == pytest.approx(0.5, abs=0.01)
         assert r["model_head_share"] == pytest.approx(0.7, abs=0.02)  # the stand-in's gain
     assert rows[2]["shift_deg"] == pytest.approx(13.3, abs=0.2)
+
+
+def test_mouse_gaze_drives_the_head_headless():
+    # The interactive mode's logic without a window: mouse at the left of the picture is
+    # the character's right (negative yaw); the head follows over time at any redraw rate.
+    m = demo.MouseGaze(FollowGaze())
+    img = m.tick(0.0)
+    assert img.shape == (480, 480, 3)
+    m.on_move(0.0, 240.0)  # left edge, mid height
+    np.testing.assert_allclose(np.degrees(m.gaze), [0.0, -80.0], atol=1e-9)
+    t = 0.0
+    for _ in range(60):  # 1 s at 60 Hz redraws
+        t += 1 / 60
+        m.tick(t)
+    assert m.clock.head[0, 1] < np.radians(-50)  # FollowGaze: 0.7 x -80 deg, nearly settled
