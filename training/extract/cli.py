@@ -23,12 +23,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", required=True, metavar="DATASET",
                    help="dataset folder (created; clips and manifest.json go here)")
     p.add_argument("--workers", type=int, default=None,
-                   help="parallel videos for the process pool (default: CPU count)")
-    p.add_argument("--executor", choices=["process", "ray"], default="process")
+                   help="parallel videos (default: CPU count); with --executor ray and no "
+                        "--ray-address, the CPUs of the local Ray")
+    p.add_argument("--executor", choices=["process", "ray"], default="process",
+                   help="process: a local process pool; ray: one Ray task per video")
     p.add_argument("--ray-address", default=None,
-                   help="Ray cluster address (default: start a local Ray)")
-    p.add_argument("--ray-local-mode", action="store_true",
-                   help="run Ray tasks in this process (debugging, tests)")
+                   help="Ray cluster address, e.g. 'auto' or 'ray://host:10001' "
+                        "(default: start a local single-node Ray)")
     p.add_argument("--preview", action="store_true",
                    help="also write previews/<video>.png (frames with head axes and gaze "
                         "arrows, and the time series)")
@@ -71,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         s = extract_dataset(a.inputs, a.output, cfg, workers=a.workers, executor=a.executor,
-                            ray_address=a.ray_address, ray_local=a.ray_local_mode,
+                            ray_address=a.ray_address,
                             preview=a.preview, force=a.force, progress=not a.no_progress,
                             split=a.split)
     except RuntimeError as e:  # e.g. Ray requested but not installed
@@ -85,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
         for r in sorted(s["results"], key=lambda r: r["video_id"]):
             if r["status"] == "done":
                 print(f"{r['video_id']:<44} done     {r['clips']} clip(s)  valid "
-                      f"{r['valid_fraction']:6.1%}  {r['frames'] / r['seconds']:6.1f} fps")
+                      f"{r['valid_fraction']:6.1%}  {r['frames'] / r['extract_seconds']:6.1f} frames/s")
             elif r["status"] == "skipped":
                 print(f"{r['video_id']:<44} skipped  (already extracted)")
             else:

@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .head_pose import CameraModel, PoseFit
+from .head_pose import CameraModel, PoseFit, project_points
 from .landmarks import EYE_LEFT, EYE_RIGHT, IRIS_LEFT_CENTRE, IRIS_RIGHT_CENTRE
 from .template import FaceTemplate
 
@@ -99,18 +99,19 @@ def _eyeball_centre_c(landmarks_px: np.ndarray, pose: PoseFit, template: FaceTem
     """Eyeball centre of eye ``e`` in camera millimetres, anchored on the observed corners.
 
     The template's eye sits a few millimetres away from any real person's eye (faces
-    differ), and at 10.5 mm radius 1 mm is 5.5° of gaze; so the centre is placed relative to
-    this face's own eye corners: the observed corner midpoint is back-projected to the depth
-    the head fit gives it, and the template's corner-midpoint-to-eyeball offset is added in
-    the head's orientation.
+    differ), and at 10.5 mm radius 1 mm is 5.5° of gaze; so the template's eyeball centre
+    (posed by the head fit) is moved by however far this face's observed eye-corner
+    midpoint lies from the fitted template's, taken at the eye's depth.
     """
     eye = _EYES[e]
     corners = [eye["outer"], eye["inner"]]
-    mid_h = template.points_mm[corners].mean(0)
-    mid_fit_c = pose.R_ct @ mid_h + pose.t_c_mm
-    ray = camera.ray(landmarks_px[corners, :2].mean(0))
-    mid_c = ray * (mid_fit_c[2] / ray[2])  # same depth as the fitted template's midpoint
-    return mid_c + pose.R_ct @ (template.eyeball_centres_mm[e] - mid_h)
+    corners_c = template.points_mm[corners] @ pose.R_ct.T + pose.t_c_mm  # fitted, (2, 3)
+    # image shift of the observed corner midpoint from the fitted one, moved to 3D at the
+    # fitted depth (both midpoints taken in the image, so an exact fit shifts nothing)
+    shift_px = landmarks_px[corners, :2].mean(0) - project_points(corners_c, camera).mean(0)
+    depth_mm = corners_c[:, 2].mean()
+    shift_c = np.array([shift_px[0], shift_px[1], 0.0]) * depth_mm / camera.focal_px
+    return pose.R_ct @ template.eyeball_centres_mm[e] + pose.t_c_mm + shift_c
 
 
 def estimate_eyes(landmarks_px: np.ndarray, pose: PoseFit, template: FaceTemplate,

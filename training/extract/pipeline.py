@@ -197,13 +197,14 @@ def run_video_task(path: str, out_dir: str, cfg: ExtractConfig, vid: str,
             "size_px": [res.width_px, res.height_px], "focal_px": res.focal_px,
             "tracks": [dict(t.stats, start=t.start, stop=t.stop,
                             valid_fraction=t.valid_fraction) for t in res.tracks],
-            "valid_fraction": res.valid_fraction, "seconds": time.perf_counter() - t0,
+            "valid_fraction": res.valid_fraction, "extract_seconds": res.seconds,
+            "seconds": time.perf_counter() - t0,
             "entries": entries, "preview": preview_path,
         }
         _atomic_json(rec_path, record)
         return {"video": path, "video_id": vid, "status": "done", "clips": len(clips),
                 "frames": res.frames_src, "valid_fraction": res.valid_fraction,
-                "seconds": record["seconds"]}
+                "extract_seconds": res.seconds, "seconds": record["seconds"]}
     except Exception as e:  # noqa: BLE001 - one bad video must not stop the batch
         # no record was written, so this video's new clip files are orphans: remove them
         # (clips of an earlier finished run stay listed by its record)
@@ -288,7 +289,7 @@ def _run_pool(tasks: list[tuple], workers: int, report: Callable[[dict], None]) 
 
 
 def _run_ray(tasks: list[tuple], ray_address: str | None, report: Callable[[dict], None],
-             ray_local: bool = False) -> None:
+             num_cpus: int | None = None) -> None:
     try:
         import ray  # noqa: PLC0415
     except ImportError as e:
@@ -297,11 +298,12 @@ def _run_ray(tasks: list[tuple], ray_address: str | None, report: Callable[[dict
     started = False
     if not ray.is_initialized():
         repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-        kw = {"local_mode": True} if ray_local else {}
-        if not ray_local:
-            # ship the package to cluster workers that do not have this checkout
-            kw["runtime_env"] = {"working_dir": repo, "excludes": [".git", "build", "data"]} \
-                if ray_address else {"env_vars": {"PYTHONPATH": repo}}
+        if ray_address:  # a cluster: ship this checkout's code to workers that lack it
+            kw = {"runtime_env": {"working_dir": repo,
+                                  "excludes": [".git", "build", "data", "*.mp4"]}}
+        else:  # a local single-node Ray (Ray 2.x has no in-process "local mode" any more)
+            kw = {"num_cpus": num_cpus, "include_dashboard": False,
+                  "runtime_env": {"env_vars": {"PYTHONPATH": repo}}}
         ray.init(address=ray_address, ignore_reinit_error=True, log_to_driver=False, **kw)
         started = True
     try:
@@ -354,7 +356,7 @@ def write_manifest_from_records(out_dir: str, name: str = "") -> dict:
 
 def extract_dataset(inputs: Iterable[str], out_dir: str, config: ExtractConfig | None = None,
                     *, workers: int | None = None, executor: str = "process",
-                    ray_address: str | None = None, ray_local: bool = False,
+                    ray_address: str | None = None,
                     preview: bool = False, force: bool = False, progress: bool = True,
                     split: str | None = None, log: Callable[[str], None] | None = None
                     ) -> dict:
@@ -390,7 +392,7 @@ def extract_dataset(inputs: Iterable[str], out_dir: str, config: ExtractConfig |
     try:
         if todo:
             if executor == "ray":
-                _run_ray(todo, ray_address, report, ray_local)
+                _run_ray(todo, ray_address, report, workers)
             elif executor == "process":
                 n = workers or max(1, (os.cpu_count() or 1))
                 if n == 1:  # in-process: simpler tracebacks, no spawn cost

@@ -30,12 +30,26 @@ _NOSE_TIP = 1
 
 
 def _sample_frames(res, n: int) -> list[tuple[int, int]]:
-    """(track index, local frame) pairs spread over the tracks' frames."""
+    """(track index, local frame) pairs: the extreme gaze and head yaws, then evenly spread.
+
+    Extremes first because a reader checks signs on them: a frame where the extraction
+    says "looking far left" must show it.
+    """
     pairs = [(k, i) for k, t in enumerate(res.tracks) for i in range(t.stop - t.start)]
     if not pairs:
         return []
-    pick = np.linspace(0, len(pairs) - 1, n + 2)[1:-1].round().astype(int)
-    return [pairs[j] for j in pick]
+    chosen: list[tuple[int, int]] = []
+    for key in ("gaze", "head"):
+        vals = [(getattr(res.tracks[k], f"{key}_src")[i, 1], (k, i)) for k, i in pairs
+                if res.tracks[k].head_valid_src[i] and res.tracks[k].gaze_valid_src[i]]
+        if vals:
+            chosen += [min(vals)[1], max(vals)[1]]
+    for j in np.linspace(0, len(pairs) - 1, n + 2)[1:-1].round().astype(int):
+        if len(set(chosen)) >= n:
+            break
+        chosen.append(pairs[j])
+    uniq = sorted(set(chosen), key=lambda p: res.tracks[p[0]].start + p[1])
+    return uniq[:n]
 
 
 def _overlay(frame: np.ndarray, res, tr, i: int) -> np.ndarray:
@@ -71,11 +85,13 @@ def _overlay(frame: np.ndarray, res, tr, i: int) -> np.ndarray:
         cv2.rectangle(img, (0, 0), (img.shape[1] - 1, img.shape[0] - 1), (0, 0, 255),
                       6 * scale)
     g, h = np.degrees(tr.gaze_src[i]), np.degrees(tr.head_src[i])
-    label = f"#{tr.start + i}  gaze yaw {g[1]:+.0f}  head yaw {h[1]:+.0f}"
-    cv2.putText(img, label, (6 * scale, 18 * scale), cv2.FONT_HERSHEY_SIMPLEX, 0.5 * scale,
-                (0, 0, 0), 3 * scale)
-    cv2.putText(img, label, (6 * scale, 18 * scale), cv2.FONT_HERSHEY_SIMPLEX, 0.5 * scale,
-                (255, 255, 255), 1 * scale)
+    lines = [f"frame {tr.start + i}", f"gaze yaw {g[1]:+.0f} pitch {g[0]:+.0f}",
+             f"head yaw {h[1]:+.0f} roll {h[2]:+.0f}"]
+    for n, text in enumerate(lines):
+        org = (5 * scale, (16 + 15 * n) * scale)
+        for color, th in (((0, 0, 0), 3), ((255, 255, 255), 1)):
+            cv2.putText(img, text, org, cv2.FONT_HERSHEY_SIMPLEX, 0.42 * scale, color,
+                        th * scale)
     return img[:, :, ::-1]  # BGR -> RGB for matplotlib
 
 
@@ -96,8 +112,8 @@ def write_preview(res, path: str, n_frames: int = 6, transform=None) -> str:
             if idx in want:
                 k, i = want[idx]
                 tiles[idx] = _overlay(frame, res, res.tracks[k], i)
-    fig = plt.figure(figsize=(2.4 * max(n_frames, 1), 2.4 + 5.0), dpi=110)
-    gs = fig.add_gridspec(3, max(n_frames, 1), height_ratios=[2.4, 2.5, 2.5])
+    fig = plt.figure(figsize=(3.0 * max(n_frames, 1), 3.0 + 5.0), dpi=100)
+    gs = fig.add_gridspec(3, max(n_frames, 1), height_ratios=[3.0, 2.5, 2.5])
     for c, idx in enumerate(sorted(tiles)):
         ax = fig.add_subplot(gs[0, c])
         ax.imshow(tiles[idx])
