@@ -65,9 +65,14 @@ def test_resample_25_to_30_fps():
     valid[20] = False
     t_out, y, v = resample_linear(t, x, valid, 30.0)
     assert len(t_out) == int(49 / 25 * 30) + 1
-    np.testing.assert_allclose(y[:, 1], t_out, atol=1e-12)  # linear data reproduced exactly
-    near = (t_out > 19 / 25) & (t_out < 21 / 25)
-    assert not v[near].any() and v[~near].all()
+    far = np.abs(t_out * 25 - 20) >= 1  # both neighbours valid: linear data reproduced
+    np.testing.assert_allclose(y[far, 1], t_out[far], atol=1e-12)
+    # invalid exactly where source sample 20 is the nearer neighbour; elsewhere the nearer
+    # valid sample holds for at most half a source period
+    nearest_is_20 = np.abs(t_out * 25 - 20) < 0.5
+    assert not v[nearest_is_20].any() and v[~nearest_is_20].all()
+    between = (t_out > 19 / 25) & (t_out < 21 / 25) & ~nearest_is_20
+    np.testing.assert_allclose(y[between, 1], np.round(t_out[between] * 25) / 25)
 
 
 FPS = 25.0
@@ -101,7 +106,8 @@ def test_track_chain_known_answers():
     eye[38:, 1] -= head[38:, 1]  # gaze stays on the target while the head turns (VOR)
     head[20, 0] = 15.0  # a one-frame pitch spike (a bad fit)
     openness = np.full((n, 2), 0.3)
-    openness[60:62] = 0.02  # a 2-frame blink
+    openness[60:64] = 0.02  # a 4-frame blink (160 ms)
+    openness[88:90] = 0.02  # a 2-frame blink (80 ms)
     found = np.ones(n, bool)
     found[80] = False  # a lost frame
     raw = _raw(head, eye, found=found, openness=openness)
@@ -112,9 +118,10 @@ def test_track_chain_known_answers():
     h = np.degrees(tr.head_src)
     # the spike is rejected and filled: pitch stays ~0 around frame 20
     assert tr.stats["head_outlier_frames"] == 1 and abs(h[20, 0]) < 0.5
-    # the blink (+1 frame each side = 4 frames, 160 ms > 100 ms) masks gaze, not head
-    assert not tr.gaze_valid_src[59:63].any() and tr.head_valid_src[59:63].all()
-    assert tr.blink_src[60:62].all()
+    # the 160 ms blink masks gaze, not head; the 80 ms one is filled (<= 100 ms)
+    assert tr.blink_src[60:64].all() and not tr.blink_src[[59, 64]].any()
+    assert not tr.gaze_valid_src[60:64].any() and tr.head_valid_src[60:64].all()
+    assert tr.blink_src[88:90].all() and tr.gaze_valid_src[85:95].all()
     # the single lost frame (40 ms) is filled
     assert tr.head_valid_src[80] and tr.gaze_valid_src[80]
     # gaze = head + eye: 25° left after the saccade, and the step midpoint has not moved

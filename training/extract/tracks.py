@@ -13,10 +13,11 @@ Order of operations for one video (``process_raw``):
    rigid fit's reprojection error relative to face size (landmarks that disagree with a
    rigid face: occlusion, extreme expression, bad detection), × the fraction of fitted
    landmarks inside the image. eyes = the larger usable-eye weight (0 in a blink).
-4. **Blinks**: an eye is closed when its openness is below ``blink_ratio`` × its median
-   openness over the track (adapts to eye shape and to the view), plus one frame either
-   side (half-closed lids pull the iris landmark). A closed eye gives no gaze; gaze is
-   masked when both eyes are unusable.
+4. **Blinks**: an eye is closed when its openness falls below ``blink_ratio`` × its median
+   openness over the track (adapts to eye shape and to the view), and counts as closed
+   until it is back above ``blink_release_ratio`` × median (hysteresis: half-closed lids
+   around a blink pull the iris landmark, while a single dip never flickers). A closed eye
+   gives no gaze; gaze is masked when both eyes are unusable.
 5. **Outliers**: head invalid where fit confidence < ``min_fit_confidence``; gaze invalid
    where the eye-in-head angle exceeds ``max_eye_deg`` (beyond the human range); then a
    Hampel filter (±``hampel_half_window_s``, ``hampel_sigmas`` MADs, floors
@@ -44,13 +45,14 @@ from .filtering import (
     gaussian_smooth,
     hampel_outliers,
     resample_linear,
+    runs,
 )
 from .head_pose import body_from_camera_for_position, head_from_rotation
 
 __all__ = ["ExtractConfig", "TrackResult", "split_tracks", "process_track", "process_raw"]
 
 #: Bumped whenever the numbers an unchanged config produces change; part of the resume key.
-EXTRACTOR_VERSION = 1
+EXTRACTOR_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -64,7 +66,8 @@ class ExtractConfig:
     fit_tol: float = 0.05  # reprojection RMS scale of the fit confidence, fraction of iod
     min_fit_confidence: float = 0.5  # below: head invalid (RMS > 5.9 % of iod at defaults)
     min_in_image: float = 0.9  # face partly outside the picture: landmarks are guesses
-    blink_ratio: float = 0.5  # eye closed below this fraction of its median openness
+    blink_ratio: float = 0.5  # eye closed below this fraction of its median openness ...
+    blink_release_ratio: float = 0.7  # ... and stays closed until it opens past this one
     max_eye_deg: float = 50.0  # eye-in-head beyond this is not human (DESIGN §1: ±45-55°)
     hampel_half_window_s: float = 0.12
     hampel_sigmas: float = 3.5
@@ -122,9 +125,14 @@ class TrackResult:
         return float(self.valid.mean()) if len(self.valid) else 0.0
 
 
+def _max_gap_frames(cfg: ExtractConfig, fps: float) -> int:
+    """Whole frames within ``max_gap_s``: 2 at 25 fps (80 ms), 3 at 30 fps (100 ms)."""
+    return int(np.floor(cfg.max_gap_s * fps + 1e-6))
+
+
 def split_tracks(raw: RawFrames, cfg: ExtractConfig) -> list[tuple[int, int]]:
     """[start, stop) local frame ranges of tracks (see module docstring, step 1)."""
-    max_gap = int(round(cfg.max_gap_s * raw.fps))
+    max_gap = _max_gap_frames(cfg, raw.fps)
     usable = raw.found & (raw.in_image >= cfg.min_in_image)
     idx = np.nonzero(usable)[0]
     if len(idx) == 0:
@@ -145,11 +153,12 @@ def split_tracks(raw: RawFrames, cfg: ExtractConfig) -> list[tuple[int, int]]:
     return [(a, b) for a, b in tracks if b - a >= min_len]
 
 
-def _dilate(mask: np.ndarray, r: int) -> np.ndarray:
-    out = mask.copy()
-    for s in range(1, r + 1):
-        out[s:] |= mask[:-s]
-        out[:-s] |= mask[s:]
+def _hysteresis(x: np.ndarray, low: float, high: float) -> np.ndarray:
+    """True on every run of ``x < high`` that dips below ``low`` somewhere."""
+    out = np.zeros(len(x), bool)
+    for a, b in runs(x < high):
+        if (x[a:b] < low).any():
+            out[a:b] = True
     return out
 
 
@@ -185,7 +194,7 @@ def process_track(raw: RawFrames, a: int, b: int, cfg: ExtractConfig) -> TrackRe
         seen = head_ok & (raw.visibility[sl, e] > 0)
         level = np.median(raw.openness[sl, e][seen]) if seen.any() else 1.0
         open_rel[:, e] = raw.openness[sl, e] / max(level, 1e-6)
-        closed[:, e] = _dilate(open_rel[:, e] < cfg.blink_ratio, 1)
+        closed[:, e] = _hysteresis(open_rel[:, e], cfg.blink_ratio, cfg.blink_release_ratio)
     w_eye = raw.visibility[sl] * (~closed) * raw.eye_hit[sl]  # (n, 2)
     blink = head_ok & closed.all(axis=1)
     d_h = (raw.eye_dir_h[sl] * w_eye[..., None]).sum(axis=1)  # (n, 3) cyclopean
@@ -206,7 +215,7 @@ def process_track(raw: RawFrames, a: int, b: int, cfg: ExtractConfig) -> TrackRe
     gaze_valid = eye_ok & head_valid & ~gaze_bad
 
     # gaps, smoothing
-    max_gap = int(round(cfg.max_gap_s * fps))
+    max_gap = _max_gap_frames(cfg, fps)
     head_f, filled_h = fill_short_gaps(head_raw, head_valid, max_gap)
     head_valid_f = head_valid | filled_h
     gaze_f, filled_g = fill_short_gaps(gaze_raw, gaze_valid, max_gap)
