@@ -119,12 +119,25 @@ def batch(tmp_path_factory):
     return out, s
 
 
+# liveportrait_d3: the actress keeps her eyes shut for ~29 % of the clip (checked on eye crops:
+# frames 48-50, 57-62, 101-134, 140-160, 217-256 closed or lids down; open at 165, 258).
+# Gaze does not exist there, so those frames are rightly invalid; the check for this clip is
+# that the head is tracked throughout and every invalid frame is an eyes-closed frame.
+EYES_SHUT_CLIPS = {"liveportrait_d3"}
+
+
 def test_every_shared_clip_is_at_least_80_percent_valid(batch):
     out, s = batch
     done = {r["video_id"]: r for r in s["results"] if r["status"] == "done"}
     assert len(done) == len(ALL)
-    low = {k: round(r["valid_fraction"], 3) for k, r in done.items() if r["valid_fraction"] < 0.8}
+    low = {k: round(r["valid_fraction"], 3) for k, r in done.items()
+           if r["valid_fraction"] < 0.8 and k not in EYES_SHUT_CLIPS}
     assert not low, f"valid fraction below 80 %: {low}"
+    for vid in EYES_SHUT_CLIPS & set(done):
+        with open(os.path.join(out, RECORD_DIR, f"{vid}.json")) as f:
+            (t,) = json.load(f)["tracks"]
+        assert t["head_valid_fraction_raw"] >= 0.99
+        assert t["valid_fraction_src"] + t["blink_fraction"] >= 0.97, t
     clips = load_dataset(str(out))
     assert {c.source for c in clips} == {os.path.basename(p) for p in ALL}
     for c in clips:
