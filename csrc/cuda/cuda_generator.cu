@@ -47,7 +47,8 @@ __global__ void __launch_bounds__(kThreads) step_kernel(const StepParams p) {
     const int64_t a = a0 + m;
     float g[2] = {p.gaze[2 * a], p.gaze[2 * a + 1]};
     const bool prev = p.has_prev[a] != 0;
-    if (!isfinite(g[0]) || !isfinite(g[1])) {  // only reachable with the hold policy
+    // Non-finite gaze got past host validation only under the hold policy.
+    if (!isfinite(g[0]) || !isfinite(g[1])) {
       g[0] = prev ? p.gaze_prev[2 * a] : 0.0f;
       g[1] = prev ? p.gaze_prev[2 * a + 1] : 0.0f;
     }
@@ -471,7 +472,6 @@ void CudaGenerator::Impl::init(bool capture) {
   std::memcpy(p.x_std, M.x_std(), sizeof p.x_std);
   std::memcpy(p.y_mean, M.y_mean(), sizeof p.y_mean);
   std::memcpy(p.y_std, M.y_std(), sizeof p.y_std);
-  p.nan_hold = nan_policy == NanPolicy::kHold ? 1 : 0;
   p.num_agents = n;
 
   // Shared activation row: wide enough for every MLP input and output and for [s, z].

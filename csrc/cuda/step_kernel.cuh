@@ -65,7 +65,6 @@ struct StepParams {
   float fps;                    // model rate, Hz
   float x_mean[kInputSize], x_std[kInputSize];  // condition normalization
   float y_mean[kHeadSize], y_std[kHeadSize];    // decoder output de-normalization
-  int nan_hold;                 // 1: non-finite gaze keeps the last valid gaze (validated on host)
 
   int64_t num_agents;  // N
   int tile_agents;     // agents per block (multiple of kRowsPerThread)
