@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy
 import numpy.typing
 import typing
-__all__: list[str] = ['CpuGenerator', 'Model', 'build_config', 'normal_noise', 'philox4x32_10']
+__all__: list[str] = ['CpuGenerator', 'CudaGenerator', 'Model', 'build_config', 'cuda_device_count', 'cuda_device_name', 'cuda_device_status', 'normal_noise', 'philox4x32_10']
 class Model:
     def __init__(self, tensors: dict, enc_layers: typing.SupportsInt | typing.SupportsIndex, prior_layers: typing.SupportsInt | typing.SupportsIndex, dec_layers: typing.SupportsInt | typing.SupportsIndex, hidden: typing.SupportsInt | typing.SupportsIndex, latent: typing.SupportsInt | typing.SupportsIndex, activation: str, residual: bool, fps: typing.SupportsFloat | typing.SupportsIndex, x_mean: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], x_std: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], y_mean: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], y_std: typing.Annotated[numpy.typing.ArrayLike, numpy.float32]) -> None:
         ...
@@ -56,8 +56,68 @@ class CpuGenerator:
     @temperature.setter
     def temperature(self, arg1: typing.SupportsFloat | typing.SupportsIndex) -> None:
         ...
+class CudaGenerator:
+    def __init__(self, model: Model, num_agents: typing.SupportsInt | typing.SupportsIndex, seed: typing.SupportsInt | typing.SupportsIndex, temperature: typing.SupportsFloat | typing.SupportsIndex, nan_policy: typing.SupportsInt | typing.SupportsIndex, weights_dtype: typing.SupportsInt | typing.SupportsIndex = 0, device: typing.SupportsInt | typing.SupportsIndex = 0) -> None:
+        ...
+    def clone(self) -> CudaGenerator:
+        ...
+    def get_state(self) -> dict:
+        ...
+    def prime(self, gaze_hist: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], head_hist: typing.Annotated[numpy.typing.ArrayLike, numpy.float32]) -> None:
+        ...
+    def reset(self, agents: typing.Any = None) -> None:
+        ...
+    def result(self, head: numpy.typing.NDArray[numpy.float32], eye: numpy.typing.NDArray[numpy.float32]) -> None:
+        ...
+    def rollout(self, gaze_seq: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], head_seq: numpy.typing.NDArray[numpy.float32], eye_seq: numpy.typing.NDArray[numpy.float32]) -> None:
+        ...
+    def set_state(self, arg0: dict) -> None:
+        ...
+    def step(self, gaze: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], head: numpy.typing.NDArray[numpy.float32], eye: numpy.typing.NDArray[numpy.float32]) -> None:
+        ...
+    def step_async(self, gaze: typing.Annotated[numpy.typing.ArrayLike, numpy.float32]) -> None:
+        ...
+    @property
+    def device(self) -> int:
+        ...
+    @property
+    def num_agents(self) -> int:
+        ...
+    @property
+    def pending(self) -> bool:
+        ...
+    @property
+    def seed(self) -> int:
+        ...
+    @seed.setter
+    def seed(self, arg1: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def temperature(self) -> float:
+        ...
+    @temperature.setter
+    def temperature(self, arg1: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def tile_agents(self) -> int:
+        ...
+    @property
+    def weights_dtype(self) -> int:
+        ...
 def build_config() -> dict:
     ...
+def cuda_device_count() -> int:
+    """
+    Visible CUDA devices; 0 without a driver or a device (never raises).
+    """
+def cuda_device_name(device: typing.SupportsInt | typing.SupportsIndex = 0) -> str:
+    """
+    Name, compute capability, SM count and memory of a CUDA device.
+    """
+def cuda_device_status() -> str:
+    """
+    Why no CUDA device is usable ('' when one is).
+    """
 def normal_noise(seed: typing.SupportsInt | typing.SupportsIndex, agents: typing.Annotated[numpy.typing.ArrayLike, numpy.uint32], episode: typing.Annotated[numpy.typing.ArrayLike, numpy.uint32], frame: typing.Annotated[numpy.typing.ArrayLike, numpy.uint32], latent: typing.SupportsInt | typing.SupportsIndex) -> numpy.typing.NDArray[numpy.float32]:
     """
     The standard normal eps (N, latent) the step draws for each (agent, episode, frame).

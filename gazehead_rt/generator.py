@@ -18,6 +18,13 @@ __all__ = ["Generator", "default_model_path", "available_backends", "build_info"
 _F32 = np.dtype(np.float32)
 _NAN_POLICIES = ("raise", "hold")
 _BACKENDS = ("auto", "cpu", "cuda", "tensorrt")
+_WEIGHTS_DTYPES = ("float32", "bfloat16", "float16")  # index = the core's WeightsDtype
+# backend="auto" picks cuda from this many agents up (when a device is present). Estimate until
+# a GPU run of benchmarks/gpu_step_latency.py replaces it with the measured crossover (it
+# prints one): the cpu backend costs ~4.7 us per agent-step on one core
+# (benchmarks/results/step_latency_amd_cpu.json), a graph-replayed cuda frame is a fixed
+# ~15-40 us round trip at small N. See docs/cuda.md.
+CUDA_CROSSOVER_AGENTS = 8
 STATE_FORMAT = "gazehead_rt.state/1"
 
 
@@ -38,7 +45,7 @@ def available_backends() -> list[str]:
     """Backends this build can run on this machine, fastest-capable last."""
     cfg = native().build_config()
     out = ["cpu"]
-    if cfg["cuda_built"]:
+    if cfg["cuda_built"] and native().cuda_device_count() > 0:
         out.append("cuda")
     if cfg["tensorrt_built"]:
         out.append("tensorrt")
@@ -109,6 +116,7 @@ class Generator:
         seed: int = 0,
         temperature: float = 1.0,
         nan_policy: str = "raise",
+        weights_dtype: str = "float32",
     ) -> None:
         if isinstance(num_agents, bool) or not isinstance(num_agents, (int, np.integer)) or num_agents < 1:
             raise ValueError(f"num_agents: expected a positive integer, got {num_agents!r}")
@@ -119,6 +127,8 @@ class Generator:
             raise ValueError(f"nan_policy: expected one of {_NAN_POLICIES}, got {nan_policy!r}")
         if backend not in _BACKENDS:
             raise ValueError(f"backend: expected one of {_BACKENDS}, got {backend!r}")
+        if weights_dtype not in _WEIGHTS_DTYPES:
+            raise ValueError(f"weights_dtype: expected one of {_WEIGHTS_DTYPES}, got {weights_dtype!r}")
 
         if model is None:
             path = default_model_path()
@@ -136,8 +146,18 @@ class Generator:
         self._model = loaded
         self._n = int(num_agents)
         self._nan_policy = nan_policy
-        self._impl = native().CpuGenerator(
-            _native_model(loaded), self._n, int(seed), temperature, _NAN_POLICIES.index(nan_policy))
+        if weights_dtype != "float32" and self._backend != "cuda":
+            raise ValueError(f"weights_dtype: {weights_dtype!r} needs backend 'cuda' "
+                             f"(backend {self._backend!r} runs float32 weights)")
+        self._weights_dtype = weights_dtype
+        if self._backend == "cuda":
+            self._impl = native().CudaGenerator(
+                _native_model(loaded), self._n, int(seed), temperature,
+                _NAN_POLICIES.index(nan_policy), _WEIGHTS_DTYPES.index(weights_dtype))
+        else:
+            self._impl = native().CpuGenerator(
+                _native_model(loaded), self._n, int(seed), temperature, _NAN_POLICIES.index(nan_policy))
+        self._pending = False  # a step_async() awaits its result()
         self._head = np.zeros((self._n, 3), _F32)  # last step's head
         self._eye = np.zeros((self._n, 2), _F32)  # last step's eye-in-head
         self._gaze_shape = (self._n, 2)
@@ -154,11 +174,17 @@ class Generator:
     def _choose_backend(backend: str, num_agents: int) -> str:
         have = available_backends()
         if backend == "auto":
-            # The CPU path is the only one in this build; when a GPU backend is present the
-            # crossover in agent count decides here, once.
+            # Decided here, once, from the agent count; never revisited (no silent fallback).
+            if "cuda" in have and num_agents >= CUDA_CROSSOVER_AGENTS:
+                return "cuda"
             return "cpu"
         if backend not in have:
             cfg = native().build_config()
+            if backend == "cuda" and cfg["cuda_built"]:
+                raise BackendError(
+                    f"backend 'cuda' is not available in this build on this machine (have {have}): "
+                    f"it is compiled ({cfg['cuda_note']}) but no CUDA device is usable: "
+                    f"{native().cuda_device_status()}")
             note = cfg.get(f"{backend}_note", "")
             raise BackendError(
                 f"backend {backend!r} is not available in this build (have {have}): {note}")
@@ -172,6 +198,12 @@ class Generator:
     @property
     def num_agents(self) -> int:
         return self._n
+
+    @property
+    def weights_dtype(self) -> str:
+        """Storage type of the weights ("float32", or "bfloat16"/"float16" on cuda); the
+        arithmetic is float32 either way."""
+        return self._weights_dtype
 
     @property
     def fps(self) -> float:
@@ -254,13 +286,51 @@ class Generator:
                 f"out: expected a writeable C-contiguous float32 array of shape ({self._n}, 3), "
                 f"got {type(out).__name__} "
                 + (f"{out.dtype} {_shape_str(out.shape)}" if isinstance(out, np.ndarray) else ""))
+        self._refuse_if_pending("step")
         self._impl.step(gaze, self._head, self._eye)
         out[...] = self._head
         return out
 
+    def step_async(self, gaze: Any) -> None:
+        """Start one frame and return without waiting (cuda: gaze is staged and the frame's
+        graph launched; cpu: the frame is computed here). Collect it with :meth:`result`;
+        one frame may be in flight. Validation errors are raised here, state unchanged."""
+        if not (type(gaze) is np.ndarray and gaze.dtype == _F32
+                and gaze.shape == self._gaze_shape and gaze.flags.c_contiguous):
+            gaze = self._gaze_frame(gaze)
+        self._refuse_if_pending("step_async")
+        if self._backend == "cuda":
+            self._impl.step_async(gaze)
+        else:
+            self._impl.step(gaze, self._head, self._eye)
+        self._pending = True
+
+    def result(self, out: np.ndarray | None = None) -> np.ndarray:
+        """Wait for the frame started by :meth:`step_async`: head (N, 3) (into ``out`` if
+        given, as :meth:`step`); the frame's eye-in-head angles are then in :attr:`eye`."""
+        if not self._pending:
+            raise RuntimeError("result: no step_async() is in flight")
+        if out is not None and not (type(out) is np.ndarray and out.dtype == _F32
+                                    and out.shape == (self._n, 3) and out.flags.c_contiguous
+                                    and out.flags.writeable):
+            raise TypeError(f"out: expected a writeable C-contiguous float32 array of shape "
+                            f"({self._n}, 3)")
+        self._pending = False
+        if self._backend == "cuda":
+            self._impl.result(self._head, self._eye)
+        if out is None:
+            out = np.empty((self._n, 3), _F32)
+        out[...] = self._head
+        return out
+
+    def _refuse_if_pending(self, what: str) -> None:
+        if self._pending:
+            raise RuntimeError(f"{what}: a step_async() is in flight; call result() first")
+
     def reset(self, agents: Iterable[int] | None = None) -> None:
         """Start a new episode for some agents (all when ``agents`` is None): zero state and
         history, and fresh noise (the episode counter advances)."""
+        self._refuse_if_pending("reset")
         if agents is None:
             self._impl.reset(None)
             self._head[...] = 0
@@ -282,6 +352,7 @@ class Generator:
         """Condition on observed motion: run the model over gaze_hist (T, 2)/(T, N, 2) and
         head_hist (T, 3)/(T, N, 3) (radians), so the next step continues from the last
         observed frame. Non-finite values are refused whatever the nan_policy."""
+        self._refuse_if_pending("prime")
         g = self._sequence(gaze_hist, "gaze_hist", 2)
         h = self._sequence(head_hist, "head_hist", 3)
         if g.shape[0] != h.shape[0]:
@@ -300,6 +371,7 @@ class Generator:
         independent samples (K, T, N, 3), sample k drawing its noise with seed ``seed + k``.
         Sample 0 is exactly what calling :meth:`step` T times would return.
         """
+        self._refuse_if_pending("generate")
         if isinstance(num_samples, bool) or not isinstance(num_samples, (int, np.integer)) \
                 or num_samples < 1:
             raise ValueError(f"num_samples: expected a positive integer, got {num_samples!r}")
@@ -328,6 +400,7 @@ class Generator:
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
         """Restore a :meth:`state_dict` (from any backend) taken with the same model and
         agent count. Nothing changes if the state is refused."""
+        self._refuse_if_pending("load_state_dict")
         if state.get("format") != STATE_FORMAT:
             raise ValueError(f"state: format {state.get('format')!r} is not {STATE_FORMAT!r}")
         if state.get("model_sha256") != self._model.sha256:

@@ -7,11 +7,14 @@ import numpy as np
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# The installed library cannot know where this checkout is; point its data defaults at the
+# shared data beside the checkout unless the caller chose another place.
+os.environ.setdefault("GAZEHEAD_DATA", os.path.join(ROOT, "..", "shared", "data"))
 
 
 def shared_data_dir() -> str:
     """../shared/data next to the checkout, or $GAZEHEAD_DATA."""
-    return os.environ.get("GAZEHEAD_DATA", os.path.join(ROOT, "..", "shared", "data"))
+    return os.environ["GAZEHEAD_DATA"]
 
 
 @pytest.fixture

@@ -15,6 +15,10 @@
 #include "build_config.h"
 
 namespace py = pybind11;
+
+#if GAZEHEAD_CUDA_BUILT
+void register_cuda(py::module_& m);  // cuda_bindings.cpp
+#endif
 using namespace gazehead;
 
 namespace {
@@ -241,6 +245,10 @@ PYBIND11_MODULE(_C, m) {
         py::arg("seed"), py::arg("agents"), py::arg("episode"), py::arg("frame"),
         py::arg("latent"),
         "The standard normal eps (N, latent) the step draws for each (agent, episode, frame).");
+#if GAZEHEAD_CUDA_BUILT
+  register_cuda(m);
+#endif
+
   m.def("build_config", []() {
     py::dict d;
     d["version"] = GAZEHEAD_VERSION;

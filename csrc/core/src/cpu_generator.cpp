@@ -2,7 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
-#include <sstream>
+#include <cstdio>
 
 #include "gazehead/philox.h"
 #include "gazehead/step_math.h"
@@ -19,17 +19,23 @@ constexpr int kChunk = 32;
 // rounded to float32 are not refused.
 constexpr float kRangeSlack = 1e-6f;
 
+// Messages are built with snprintf, not iostreams: the wheel links libstdc++ statically, and
+// a second copy of its iostream/locale state beside the process's own one fails silently.
 std::string fmt_pair(float a, float b) {
-  std::ostringstream s;
-  s << "(" << a << ", " << b << ")";
-  return s.str();
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "(%g, %g)", a, b);
+  return buf;
 }
 
 std::string where(int64_t agent, int64_t frame) {
-  std::ostringstream s;
-  if (frame >= 0) s << "frame " << frame << ", ";
-  s << "agent " << agent;
-  return s.str();
+  char buf[64];
+  if (frame >= 0) {
+    std::snprintf(buf, sizeof buf, "frame %lld, agent %lld", static_cast<long long>(frame),
+                  static_cast<long long>(agent));
+  } else {
+    std::snprintf(buf, sizeof buf, "agent %lld", static_cast<long long>(agent));
+  }
+  return buf;
 }
 
 }  // namespace

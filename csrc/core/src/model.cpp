@@ -1,7 +1,7 @@
 #include "gazehead/model.h"
 
 #include <cmath>
-#include <sstream>
+#include <cstdio>
 
 namespace gazehead {
 namespace {
@@ -13,9 +13,10 @@ PackedLinear pack(const LinearSpec& s, const std::string& name) {
     throw std::invalid_argument("layer " + name + ": weight or bias pointer is null");
   }
   if (s.in <= 0 || s.out <= 0) {
-    std::ostringstream msg;
-    msg << "layer " << name << ": sizes must be positive, got in=" << s.in << " out=" << s.out;
-    throw std::invalid_argument(msg.str());
+    char msg[160];
+    std::snprintf(msg, sizeof msg, "layer %s: sizes must be positive, got in=%d out=%d",
+                  name.c_str(), s.in, s.out);
+    throw std::invalid_argument(msg);
   }
   PackedLinear p;
   p.in = s.in;
@@ -42,17 +43,18 @@ std::vector<PackedLinear> pack_mlp(const std::vector<LinearSpec>& layers, const 
   std::vector<PackedLinear> packed;
   for (size_t k = 0; k < layers.size(); ++k) {
     const std::string name = std::string(mlp) + "." + std::to_string(2 * k);
-    std::ostringstream msg;
-    msg << "layer " << name << ": input size " << layers[k].in << ", expected " << in;
-    expect(layers[k].in == in, msg.str());
+    char msg[160];
+    std::snprintf(msg, sizeof msg, "layer %s: input size %d, expected %d", name.c_str(),
+                  layers[k].in, in);
+    expect(layers[k].in == in, msg);
     packed.push_back(pack(layers[k], name));
     in = layers[k].out;
   }
   if (out_last > 0) {
-    std::ostringstream msg;
-    msg << "layer " << mlp << "." << 2 * (layers.size() - 1) << ": output size " << in
-        << ", expected " << out_last;
-    expect(in == out_last, msg.str());
+    char msg[160];
+    std::snprintf(msg, sizeof msg, "layer %s.%d: output size %d, expected %d", mlp,
+                  static_cast<int>(2 * (layers.size() - 1)), in, out_last);
+    expect(in == out_last, msg);
   }
   return packed;
 }
