@@ -70,7 +70,8 @@ class ProceduralParams:
     head_d1_s_per_deg: float = 0.007
     eye_max_deg: float = 40.0
     saccade_velocity_deg_s: float = 60.0  # detection threshold on the gaze stream
-    recheck_s: float = 0.5  # re-plan during long fixations / slow drifts of gaze
+    recheck_s: float = 0.5  # re-plan during slow gaze drifts (pursuit, body turns) ...
+    drift_replan_deg: float = 3.0  # ... once gaze has drifted this far since the last plan
 
 
 def random_params(rng: np.random.Generator) -> ProceduralParams:
@@ -152,11 +153,13 @@ class ProceduralHead:
         self.prev_gaze: np.ndarray | None = None
         self.onset_s: float | None = None
         self.last_plan_s = -1e9
+        self.last_plan_gaze = np.zeros(2)
 
     def _plan(self, gaze_deg: np.ndarray, onset_s: float) -> None:
         p = self.p
         e = gaze_deg - self.final
         A = float(np.hypot(e[0], e[1]))
+        self.last_plan_gaze = gaze_deg
         if A < 1e-6:
             return
         share = p.head_slope * max(0.0, A - p.head_threshold_deg) / A
@@ -170,6 +173,7 @@ class ProceduralHead:
         self.comps.append((start, p.head_d0_s + p.head_d1_s_per_deg * Ah, h))
         self.final = self.final + h
         self.last_plan_s = self.t_s
+        self.last_plan_gaze = gaze_deg
 
     def step(self, gaze_rad: np.ndarray) -> np.ndarray:
         """gaze (2,) rad -> head (3,) rad (roll 0) at this frame; advances one frame."""
@@ -183,7 +187,8 @@ class ProceduralHead:
             elif self.onset_s is not None:
                 self._plan(g, self.onset_s)
                 self.onset_s = None
-            elif self.t_s - self.last_plan_s > p.recheck_s:
+            elif (self.t_s - self.last_plan_s > p.recheck_s
+                  and np.hypot(*(g - self.last_plan_gaze)) > p.drift_replan_deg):
                 self._plan(g, self.t_s)
         self.prev_gaze = g
         head = self.base.copy()
