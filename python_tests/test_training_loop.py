@@ -10,7 +10,7 @@ from gazehead_rt.model_file import ModelConfig, load_model
 from training.data.procedural import generate_clip
 from training.model import GazeHeadModel, StepState
 from training.train import TrainConfig, WindowSampler, compute_normalization, train
-from training.objective import LossConfig
+from training.objective import LossConfig, window_loss
 
 TINY = ModelConfig(enc_sizes=(16,), hidden_size=16, prior_sizes=(16,), latent_size=2,
                    dec_sizes=(16,), post_sizes=(16,))
@@ -22,20 +22,32 @@ def clips():
             [generate_clip("v", 10.0, 30.0, seed=9, split="val")])
 
 
+def _prior_mean_error(model, g, h):
+    """Velocity error of the prior-mean decoder on fixed windows, teacher forced."""
+    torch.manual_seed(0)
+    with torch.no_grad():
+        _, parts = window_loss(model, g, h, LossConfig(deterministic=True, ss_prob=0.0,
+                                                       vel_weight=0, jerk_weight=0), 0.0, 0.0)
+    return parts["recon"]
+
+
 def test_short_training_lowers_the_loss(clips, tmp_path):
     tr, va = clips
-    torch.manual_seed(0)
-    cfg = TrainConfig(model=TINY, steps=50, batch_size=8, window_frames=15, lr=1e-2,
-                      kl_anneal_steps=0, ss_ramp_steps=0, eval_every=25, ckpt_every=25,
+    cfg = TrainConfig(model=TINY, steps=40, batch_size=8, window_frames=15, lr=1e-2,
+                      kl_anneal_steps=0, ss_ramp_steps=0, eval_every=20, ckpt_every=20,
                       val_windows=16, loss=LossConfig(ss_prob=0.3))
+    g, h = WindowSampler(tr, 30, mirror=False, seed=5).sample(64)
+    torch.manual_seed(cfg.seed)  # train() draws the initial weights from this seed
+    before = _prior_mean_error(GazeHeadModel(TINY, compute_normalization(tr, 30.0)), g, h)
     res = train(cfg, tr, va, str(tmp_path), progress=False, device="cpu",
                 provenance={"data": ["procedural"]})
+    after = _prior_mean_error(GazeHeadModel.load(res["model_path"]), g, h)
+    assert after < 0.7 * before
     rows = np.genfromtxt(tmp_path / "log.csv", delimiter=",", names=True)
-    assert rows["recon"][-3:].mean() < 0.6 * rows["recon"][:3].mean()
-    assert res["steps"] == 50
+    assert rows["step"][0] == 1 and res["steps"] == 40
     m = load_model(res["model_path"])
     assert m.metadata["provenance"]["train_clips"] == ["t0", "t1"]
-    assert m.metadata["provenance"]["train_config"]["steps"] == 50
+    assert m.metadata["provenance"]["train_config"]["steps"] == 40
     assert m.metadata["code_revision"]
 
 
@@ -47,7 +59,7 @@ def test_resume_continues_from_checkpoint(clips, tmp_path):
     cfg.steps = 15
     res = train(cfg, tr, va, str(tmp_path), progress=False, device="cpu", resume=True)
     steps = np.genfromtxt(tmp_path / "log.csv", delimiter=",", names=True)["step"]
-    assert res["steps"] == 15 and steps[0] == 5 and steps[-1] == 15
+    assert res["steps"] == 15 and steps[0] == 1 and steps[-1] == 15
     assert np.all(np.diff(steps) > 0)  # appended, not restarted
 
 

@@ -29,6 +29,7 @@ def export_checkpoint(run_dir: str, out_path: str, ckpt: str = "best.pt",
     prov = dict(provenance or {})
     prov.setdefault("train_config", tc)
     prov["steps_done"] = ck["step"]
+    os.makedirs(os.path.dirname(os.path.abspath(out_path)), exist_ok=True)
     m.save(out_path, provenance=prov, code_revision=code_revision())
     return out_path
 

@@ -241,7 +241,7 @@ def train(cfg: TrainConfig, train_clips: list[Clip], val_clips: list[Clip], out_
             torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step,
                         "best_val": best_val, "sampler_rng": sampler.rng.bit_generator.state,
                         "torch_rng": torch.get_rng_state()}, ckpt_path)
-        if step % 10 == 0 or "val_loss" in row:
+        if step % 10 == 0 or step == 1 or "val_loss" in row:
             log.writerow(row)
             logf.flush()
     bar.close()
