@@ -13,8 +13,14 @@ DATA_ENV = "GAZEHEAD_DATA"
 
 
 def shared_data_dir(override: str | None = None) -> str:
-    """``override``, else ``$GAZEHEAD_DATA``, else ``<repo>/../shared/data``."""
-    d = override or os.environ.get(DATA_ENV) or os.path.join(REPO_ROOT, "..", "shared", "data")
+    """``override``, else ``$GAZEHEAD_DATA``, else ``../shared/data`` beside the source checkout
+    (running from the tree) or beside the current directory (an installed package run from a
+    checkout's root)."""
+    d = override or os.environ.get(DATA_ENV)
+    if not d:
+        candidates = [os.path.join(REPO_ROOT, "..", "shared", "data"),
+                      os.path.join(os.getcwd(), "..", "shared", "data")]
+        d = next((c for c in candidates if os.path.isdir(c)), candidates[0])
     return os.path.normpath(d)
 
 
