@@ -49,10 +49,10 @@ _ID_BAD = re.compile(r"[^A-Za-z0-9_.\-]+")
 
 
 def shared_videos_dir() -> str:
-    """``$GAZEHEAD_DATA/videos``, else ``<repo>/../shared/data/videos``."""
-    repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    data = os.environ.get("GAZEHEAD_DATA") or os.path.join(repo, "..", "shared", "data")
-    return os.path.normpath(os.path.join(data, "videos"))
+    """The ``videos`` folder of the shared data (see :func:`training.paths.shared_data_dir`)."""
+    from training.paths import shared_data_dir
+
+    return os.path.join(shared_data_dir(), "videos")
 
 
 def video_id(path: str) -> str:

@@ -1,0 +1,98 @@
+"""Baselines of DESIGN §6 and the model's own generator, all as gaze (T, 2) -> head (K, T, 3).
+
+* constant: the head stays at (0, 0, 0), facing the body's forward direction;
+* proportional: head = k * gaze through a first-order causal low-pass with time constant
+  tau, per axis; what games do today. k and tau are fitted on the training split;
+* procedural: :class:`training.data.procedural.ProceduralHead` with literature parameters;
+* model: autoregressive rollout of :meth:`GazeHeadModel.step`, prior sampling, from a cold
+  start (zero state, as ``gazehead_rt.Generator()`` starts).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from .data.dataset import Clip
+from .data.procedural import ProceduralParams, head_from_gaze
+from .model import GazeHeadModel, StepState
+
+__all__ = ["constant_head", "ProportionalBaseline", "fit_proportional", "procedural_head",
+           "model_rollout"]
+
+
+def constant_head(gaze: np.ndarray) -> np.ndarray:
+    return np.zeros((1, len(gaze), 3), np.float32)
+
+
+def _lowpass(x: np.ndarray, tau_s: float, fps: float) -> np.ndarray:
+    """Causal first-order low-pass along axis 0, exact discretisation, starting at 0."""
+    a = 1.0 - np.exp(-1.0 / (tau_s * fps)) if tau_s > 0 else 1.0
+    y = np.empty_like(x, dtype=np.float64)
+    acc = np.zeros(x.shape[1:])
+    for t in range(len(x)):
+        acc = acc + a * (x[t] - acc)
+        y[t] = acc
+    return y
+
+
+@dataclass
+class ProportionalBaseline:
+    k: tuple[float, float]  # head/gaze gain per axis (pitch, yaw)
+    tau_s: float
+    fps: float
+
+    def __call__(self, gaze: np.ndarray) -> np.ndarray:
+        lp = _lowpass(gaze[:, :2], self.tau_s, self.fps) * np.asarray(self.k)
+        return np.concatenate([lp, np.zeros((len(gaze), 1))], 1)[None].astype(np.float32)
+
+
+def fit_proportional(clips: list[Clip], fps: float,
+                     taus_s=(0.0, 0.03, 0.05, 0.08, 0.1, 0.15, 0.2, 0.3, 0.4, 0.6, 0.8, 1.0)
+                     ) -> ProportionalBaseline:
+    """Least-squares k per axis for each tau on a grid; keeps the tau of lowest error.
+    For a fixed tau the prediction is linear in k, so k has a closed form."""
+    best = None
+    for tau in taus_s:
+        num, den, err = np.zeros(2), np.zeros(2), 0.0
+        lps = []
+        for c in clips:
+            lp = _lowpass(c.gaze[:, :2].astype(np.float64), tau, fps)
+            v = c.valid
+            num += (lp[v] * c.head[v, :2]).sum(0)
+            den += (lp[v] ** 2).sum(0)
+            lps.append((lp, c))
+        k = num / den
+        for lp, c in lps:
+            err += ((lp[c.valid] * k - c.head[c.valid, :2]) ** 2).sum()
+        if best is None or err < best[0]:
+            best = (err, tau, k)
+    return ProportionalBaseline(k=(float(best[2][0]), float(best[2][1])), tau_s=best[1],
+                                fps=fps)
+
+
+def procedural_head(gaze: np.ndarray, fps: float,
+                    params: ProceduralParams = ProceduralParams()) -> np.ndarray:
+    return head_from_gaze(gaze, fps, params)[None].astype(np.float32)
+
+
+@torch.no_grad()
+def model_rollout(model: GazeHeadModel, gaze: np.ndarray, k: int, seed: int,
+                  temperature: float = 1.0, return_eye: bool = False):
+    """K independent samples (K, T, 3) (and eye (K, T, 2)) for one gaze sequence (T, 2)."""
+    model = model.eval()
+    gen = torch.Generator().manual_seed(seed)
+    st = StepState.zeros(k, model.config.hidden_size)
+    g = torch.as_tensor(np.asarray(gaze, np.float32))
+    heads = torch.empty(len(g), k, 3)
+    eyes = torch.empty(len(g), k, 2)
+    Z = model.config.latent_size
+    for t in range(len(g)):
+        eps = torch.randn(k, Z, generator=gen)
+        h, e, st = model.step(g[t].expand(k, 2), st, eps, temperature)
+        heads[t] = h
+        eyes[t] = e
+    out = heads.transpose(0, 1).numpy()
+    return (out, eyes.transpose(0, 1).numpy()) if return_eye else out

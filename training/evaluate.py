@@ -1,0 +1,394 @@
+"""Evaluate a model against the baselines of DESIGN §6 (``gazehead-rt evaluate``).
+
+With no arguments: the shipped default model on the SGaze test split (the gym-scene
+recordings, never seen in training), baselines fitted on the SGaze train split, outputs in
+``runs/eval/``: ``metrics.json``, ``table.md`` and PNG plots. Ablation models (trained with
+``gazehead-rt train --ablation ...``) join the table with ``--ablation NAME=PATH``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import sys
+import time
+
+import numpy as np
+import torch
+
+from gazehead_rt.geometry import eye_from_gaze_head
+
+from . import metrics as M
+from .baselines import constant_head, fit_proportional, model_rollout, procedural_head
+from .data.dataset import Clip, load_dataset
+from .data.procedural import random_params, saccadic_gaze
+from .model import GazeHeadModel
+from .paths import default_model_path, sgaze_dir
+
+__all__ = ["evaluate", "stability_rollout", "main", "TARGETS"]
+
+R2D = 180.0 / math.pi
+SEGMENT_S = 10.0  # best-of-K and per-segment lag are computed on 10-s segments
+WINDOW_FRAMES = 30  # classifier windows: 1 s at 30 fps
+#: Targets of the default model (issue 3), checked in the table.
+TARGETS = {"c2st_acc": 0.60, "lag_err_ms": 33.0, "jerk_ratio": (0.8, 1.25),
+           "eye_limit_deg": 50.0}
+
+
+def _method_metrics(name: str, samples: list[np.ndarray], clips: list[Clip], fps: float,
+                    seed: int) -> dict:
+    """All per-method metrics pooled over the test clips. samples[i]: (K, T, 3)."""
+    seg = int(SEGMENT_S * fps)
+    n_frames = sum(c.frames for c in clips)
+    w = lambda c: c.frames / n_frames  # noqa: E731  frame-weighted mean over clips
+    mae = sum(M.mae_deg(s, c.head[None]) * w(c) for s, c in zip(samples, clips))
+    bok = sum(M.best_of_k_mae_deg(s, c.head, seg) * w(c) for s, c in zip(samples, clips))
+    corr = np.zeros(2)
+    for s, c in zip(samples, clips):
+        for ax in range(2):
+            corr[ax] += np.mean([M.pearson(x[:, ax], c.head[:, ax]) for x in s]) * w(c)
+    jerk_gen = sum(np.mean([M.mean_abs_jerk_deg_s3(x, fps) for x in s]) * w(c)
+                   for s, c in zip(samples, clips))
+    jerk_real = sum(M.mean_abs_jerk_deg_s3(c.head, fps) * w(c) for c in clips)
+    lags = [M.gaze_head_lag_s(c.gaze, x, fps) for s, c in zip(samples, clips) for x in s]
+    seg_lags = [M.gaze_head_lag_s(c.gaze[a:a + seg], s[0, a:a + seg], fps)
+                for s, c in zip(samples, clips) for a in range(0, c.frames - seg + 1, seg)]
+    amps, shares = [], []
+    for s, c in zip(samples, clips):
+        for x in s:
+            a, sh = M.head_contribution_pairs(c.gaze, x, fps)
+            amps.append(a)
+            shares.append(sh)
+    curve, count = M.head_contribution_curve(None, None, fps, pairs=(np.concatenate(amps),
+                                                                     np.concatenate(shares)))
+    eye = np.concatenate([eye_from_gaze_head(np.broadcast_to(c.gaze, s.shape[:2] + (2,)), s)
+                          .reshape(-1, 2) for s, c in zip(samples, clips)])
+    w1 = np.mean([M.speed_w1_deg_s(np.concatenate([x for x in s], 0),
+                                   np.concatenate([c.head] * len(s), 0), fps)
+                  for s, c in zip(samples, clips)])
+    real_w = np.concatenate([M.make_windows(c.gaze, c.head, fps, WINDOW_FRAMES, WINDOW_FRAMES)
+                             for c in clips])
+    gen_w = np.concatenate([M.make_windows(c.gaze, s[0], fps, WINDOW_FRAMES, WINDOW_FRAMES)
+                            for s, c in zip(samples, clips)])
+    return {
+        "name": name,
+        "k": int(samples[0].shape[0]),
+        "mae_pitch_deg": float(mae[0]), "mae_yaw_deg": float(mae[1]),
+        "best_of_k_mae_deg": float(bok),
+        "corr_pitch": float(corr[0]), "corr_yaw": float(corr[1]),
+        "jerk_ratio": float(jerk_gen / jerk_real) if jerk_gen > 0 else 0.0,
+        "lag_s": float(np.mean(lags)) if np.all(np.isfinite(lags)) else float("nan"),
+        "segment_lags_s": [float(x) for x in seg_lags],
+        "contribution_curve": [None if not np.isfinite(v) else float(v) for v in curve],
+        "contribution_count": count.tolist(),
+        "diversity_deg": float(np.mean([M.diversity_deg(s) for s in samples])),
+        "eye_viol_per_1000": M.eye_violations_per_1000(eye),
+        "speed_w1_deg_s": float(w1),
+        "c2st_acc": M.classifier_two_sample_test(real_w, gen_w, seed=seed),
+    }
+
+
+def stability_rollout(model: GazeHeadModel, hours: float, fps: float, seed: int,
+                      agents: int = 2, temperature: float = 1.0) -> dict:
+    """Autoregressive rollout on random saccadic gaze (procedural, per-agent parameters)."""
+    rng = np.random.default_rng(seed)
+    T = int(round(hours * 3600 * fps))
+    gaze = np.stack([saccadic_gaze(hours * 3600, fps, rng, random_params(rng))[:T]
+                     for _ in range(agents)], 1)  # (T, N, 2)
+    from .model import StepState
+
+    st = StepState.zeros(agents, model.config.hidden_size)
+    g = torch.as_tensor(gaze, dtype=torch.float32)
+    gen = torch.Generator().manual_seed(seed)
+    max_eye, max_head, finite, viol = 0.0, 0.0, True, 0
+    with torch.no_grad():
+        for t in range(T):
+            h, e, st = model.step(g[t], st, torch.randn(agents, model.config.latent_size,
+                                                        generator=gen), temperature)
+            ae = float(e.abs().max())
+            finite &= bool(torch.isfinite(h).all())
+            max_eye = max(max_eye, ae)
+            max_head = max(max_head, float(h[:, :2].abs().max()))
+            viol += int((e.abs() * R2D > TARGETS["eye_limit_deg"]).any(-1).sum())
+    return {"hours": hours, "frames": T, "agents": agents, "finite": finite,
+            "max_abs_eye_deg": max_eye * R2D, "max_abs_head_deg": max_head * R2D,
+            "eye_viol_per_1000": viol / (T * agents) * 1000.0}
+
+
+def evaluate(model_paths: dict[str, str], train_clips: list[Clip], test_clips: list[Clip],
+             *, k: int = 8, seed: int = 0, temperature: float = 1.0,
+             rollout_hours: float = 1.0, log=print) -> dict:
+    fps = test_clips[0].fps
+    t0 = time.time()
+    prop = fit_proportional(train_clips, fps)
+    log(f"proportional baseline: k={prop.k}, tau={prop.tau_s} s (fit on train split)")
+    methods: dict[str, list[np.ndarray]] = {}
+    models = {n: GazeHeadModel.load(p) for n, p in model_paths.items()}
+    for n, m in models.items():
+        if abs(m.config.fps - fps) > 1e-6:
+            raise ValueError(f"{model_paths[n]}: model fps {m.config.fps} != data fps {fps}")
+        kk = k
+        temp = 0.0 if n.endswith("deterministic") else temperature
+        methods[n] = [model_rollout(m, c.gaze, kk, seed + i, temp)
+                      for i, c in enumerate(test_clips)]
+        log(f"{n}: generated ({time.time() - t0:.0f} s)")
+    methods["constant"] = [constant_head(c.gaze) for c in test_clips]
+    methods["proportional"] = [prop(c.gaze) for c in test_clips]
+    methods["procedural"] = [procedural_head(c.gaze, fps) for c in test_clips]
+    real = {"lag_s": float(np.mean([M.gaze_head_lag_s(c.gaze, c.head, fps)
+                                    for c in test_clips]))}
+    seg = int(SEGMENT_S * fps)
+    real["segment_lags_s"] = [M.gaze_head_lag_s(c.gaze[a:a + seg], c.head[a:a + seg], fps)
+                              for c in test_clips for a in range(0, c.frames - seg + 1, seg)]
+    amps, shares = zip(*[M.head_contribution_pairs(c.gaze, c.head, fps) for c in test_clips])
+    rc, rn = M.head_contribution_curve(None, None, fps,
+                                       pairs=(np.concatenate(amps), np.concatenate(shares)))
+    real["contribution_curve"] = [None if not np.isfinite(v) else float(v) for v in rc]
+    real["contribution_count"] = rn.tolist()
+    real["jerk_deg_s3"] = float(np.mean([M.mean_abs_jerk_deg_s3(c.head, fps)
+                                         for c in test_clips]))
+    real["eye_viol_per_1000"] = M.eye_violations_per_1000(np.concatenate(
+        [eye_from_gaze_head(c.gaze, c.head) for c in test_clips]))
+    # the real-vs-real classifier score is the floor of this test (two disjoint real sets)
+    res = {}
+    for n, s in methods.items():
+        r = _method_metrics(n, s, test_clips, fps, seed)
+        r["lag_err_ms"] = (r["lag_s"] - real["lag_s"]) * 1000.0
+        curve = np.array([np.nan if v is None else v for v in r["contribution_curve"]])
+        r["contribution_rmse"] = M.curve_rmse(curve, rc, rn)
+        res[n] = r
+        log(f"{n}: metrics ({time.time() - t0:.0f} s)")
+    out = {"real": real, "methods": res,
+           "proportional_fit": {"k": list(prop.k), "tau_s": prop.tau_s},
+           "test_clips": [c.id for c in test_clips],
+           "test_frames": int(sum(c.frames for c in test_clips)), "fps": fps, "k": k,
+           "seed": seed, "temperature": temperature, "models": model_paths}
+    if rollout_hours > 0 and models:
+        name = next(iter(models))
+        out["stability"] = stability_rollout(models[name], rollout_hours, fps, seed,
+                                             temperature=temperature)
+        out["stability"]["model"] = name
+        log(f"stability rollout ({time.time() - t0:.0f} s): {out['stability']}")
+    return out
+
+
+# -- reporting -------------------------------------------------------------------------------
+COLUMNS = [
+    ("c2st_acc", "C2ST acc ↓", "{:.1%}"),
+    ("lag_err_ms", "lag err ms", "{:+.0f}"),
+    ("jerk_ratio", "jerk ratio", "{:.2f}"),
+    ("corr_yaw", "corr yaw ↑", "{:.3f}"),
+    ("corr_pitch", "corr pitch ↑", "{:.3f}"),
+    ("mae_yaw_deg", "MAE yaw °", "{:.2f}"),
+    ("mae_pitch_deg", "MAE pitch °", "{:.2f}"),
+    ("best_of_k_mae_deg", "best-of-K MAE °", "{:.2f}"),
+    ("speed_w1_deg_s", "speed W1 °/s ↓", "{:.2f}"),
+    ("contribution_rmse", "contrib. RMSE ↓", "{:.3f}"),
+    ("diversity_deg", "diversity °", "{:.2f}"),
+    ("eye_viol_per_1000", "eye>50° /1k", "{:.2f}"),
+]
+
+
+def markdown_table(res: dict) -> str:
+    lines = ["| method | " + " | ".join(c[1] for c in COLUMNS) + " |",
+             "|---|" + "---|" * len(COLUMNS)]
+    for n, r in res["methods"].items():
+        cells = [fmt.format(r[key]) if r.get(key) is not None and
+                 not (isinstance(r[key], float) and math.isnan(r[key])) else "–"
+                 for key, _, fmt in COLUMNS]
+        lines.append(f"| {n} | " + " | ".join(cells) + " |")
+    real = res["real"]
+    lines += ["", f"Real data: gaze→head lag {real['lag_s'] * 1000:.0f} ms, mean |jerk| "
+              f"{real['jerk_deg_s3']:.0f} °/s³, eye>50° {real['eye_viol_per_1000']:.2f} /1k "
+              f"frames; test split {', '.join(res['test_clips'])} ({res['test_frames']} "
+              f"frames at {res['fps']:g} fps); K = {res['k']} samples, temperature "
+              f"{res['temperature']}, seed {res['seed']}; proportional fit k = "
+              f"({res['proportional_fit']['k'][0]:.2f}, {res['proportional_fit']['k'][1]:.2f}),"
+              f" tau = {res['proportional_fit']['tau_s']} s."]
+    if "stability" in res:
+        s = res["stability"]
+        lines.append(f"Stability ({s['model']}): {s['hours']:g} h rollout x {s['agents']} "
+                     f"agents on random saccadic gaze: finite={s['finite']}, max |eye| "
+                     f"{s['max_abs_eye_deg']:.1f}°, max |head| {s['max_abs_head_deg']:.1f}°, "
+                     f"eye>50° {s['eye_viol_per_1000']:.2f} /1k frames.")
+    return "\n".join(lines) + "\n"
+
+
+def plots(res: dict, methods_samples: dict | None, test_clips: list[Clip], out_dir: str
+          ) -> list[str]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    paths = []
+    real = res["real"]
+    bins = M.CONTRIBUTION_BINS_DEG
+    centers = [(a + b) / 2 for a, b in zip(bins[:-1], bins[1:])]
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ax.plot(centers, [np.nan if v is None else v for v in real["contribution_curve"]], "k-o",
+            lw=2, label="real")
+    for n, r in res["methods"].items():
+        if n == "constant":
+            continue
+        ax.plot(centers, [np.nan if v is None else v for v in r["contribution_curve"]], "-o",
+                ms=3, label=n)
+    ax.set_xlabel("gaze shift amplitude (deg)")
+    ax.set_ylabel("head share within 0.5 s")
+    ax.legend(fontsize=7)
+    ax.grid(alpha=0.3)
+    paths.append(os.path.join(out_dir, "head_contribution.png"))
+    fig.tight_layout()
+    fig.savefig(paths[-1], dpi=90)
+    plt.close(fig)
+
+    fig, ax = plt.subplots(figsize=(6, 4))
+    edges = np.linspace(-0.5, 1.0, 31)
+    ax.hist(real["segment_lags_s"], edges, histtype="step", color="k", lw=2, label="real")
+    for n, r in res["methods"].items():
+        if n in ("constant",):
+            continue
+        ax.hist(r["segment_lags_s"], edges, histtype="step", label=n)
+    ax.set_xlabel("gaze→head lag per 10-s segment (s)")
+    ax.legend(fontsize=7)
+    paths.append(os.path.join(out_dir, "lag_histogram.png"))
+    fig.tight_layout()
+    fig.savefig(paths[-1], dpi=90)
+    plt.close(fig)
+
+    if methods_samples:
+        fps = res["fps"]
+        fig, ax = plt.subplots(figsize=(6, 4))
+        edges = np.linspace(0, 200, 41)
+        sp = lambda h: np.hypot(*np.diff(h[:, :2], axis=0).T) * fps * R2D  # noqa: E731
+        ax.hist(np.concatenate([sp(c.head) for c in test_clips]), edges, histtype="step",
+                color="k", lw=2, density=True, label="real")
+        for n, s in methods_samples.items():
+            if n == "constant":
+                continue
+            ax.hist(np.concatenate([sp(x[0]) for x in s]), edges, histtype="step",
+                    density=True, label=n)
+        ax.set_yscale("log")
+        ax.set_xlabel("head angular speed (deg/s)")
+        ax.legend(fontsize=7)
+        paths.append(os.path.join(out_dir, "velocity_distribution.png"))
+        fig.tight_layout()
+        fig.savefig(paths[-1], dpi=90)
+        plt.close(fig)
+
+        c = test_clips[0]
+        a, b = int(30 * fps), int(50 * fps)
+        t = np.arange(b - a) / fps
+        fig, axs = plt.subplots(2, 1, figsize=(8, 5), sharex=True)
+        for ax_i, (ax, lab) in enumerate(zip(axs, ("pitch", "yaw"))):
+            ax.plot(t, c.gaze[a:b, ax_i] * R2D, color="0.7", label="gaze")
+            ax.plot(t, c.head[a:b, ax_i] * R2D, "k", lw=2, label="real head")
+            for n, s in methods_samples.items():
+                if n in ("constant",) or "ablation" in n:
+                    continue
+                ax.plot(t, s[0][0, a:b, ax_i] * R2D, lw=1, label=n)
+            ax.set_ylabel(f"{lab} (deg)")
+        axs[0].legend(fontsize=7, ncol=3)
+        axs[1].set_xlabel(f"time (s), {c.id} from 30 s")
+        paths.append(os.path.join(out_dir, "traces.png"))
+        fig.tight_layout()
+        fig.savefig(paths[-1], dpi=90)
+        plt.close(fig)
+    return paths
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="gazehead-rt evaluate", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--model", default=None, help="model file (default: the shipped model)")
+    p.add_argument("--name", default="model", help="table name of --model")
+    p.add_argument("--ablation", action="append", default=[], metavar="NAME=PATH",
+                   help="more model files for the table (repeatable)")
+    p.add_argument("--data-root", default=None,
+                   help="shared data folder (default ../shared/data or $GAZEHEAD_DATA)")
+    p.add_argument("--dataset", action="append", default=[],
+                   help="extra DESIGN §3 dataset folder; its test split joins the test set")
+    p.add_argument("--out", default="runs/eval")
+    p.add_argument("--k", type=int, default=8, help="samples per test clip")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--temperature", type=float, default=1.0)
+    p.add_argument("--rollout-hours", type=float, default=1.0,
+                   help="length of the stability rollout (0 to skip)")
+    p.add_argument("--no-plots", action="store_true")
+    p.add_argument("--threads", type=int, default=None)
+    p.add_argument("--write-metrics-to-model", action="store_true",
+                   help="store the metrics summary in --model's metadata")
+    a = p.parse_args(argv)
+    if a.threads:
+        torch.set_num_threads(a.threads)
+    from .data.sgaze import load_sgaze_clips
+
+    sdir = sgaze_dir(a.data_root)
+    if not os.path.isdir(sdir):
+        print(f"error: SGaze data not found at {sdir}; pass --data-root or set "
+              "GAZEHEAD_DATA", file=sys.stderr)
+        return 2
+    clips = load_sgaze_clips(sdir)
+    for d in a.dataset:
+        clips += load_dataset(d)
+    train_clips = [c for c in clips if c.split == "train"]
+    test_clips = [c for c in clips if c.split == "test"]
+    model_path = a.model or default_model_path()
+    paths = {a.name: model_path}
+    for s in a.ablation:
+        n, _, pth = s.partition("=")
+        if not pth:
+            p.error(f"--ablation expects NAME=PATH, got {s!r}")
+        paths[n] = pth
+    log = lambda m: print(m, file=sys.stderr)  # noqa: E731
+    res = evaluate(paths, train_clips, test_clips, k=a.k, seed=a.seed,
+                   temperature=a.temperature, rollout_hours=a.rollout_hours, log=log)
+    os.makedirs(a.out, exist_ok=True)
+    with open(os.path.join(a.out, "metrics.json"), "w") as f:
+        json.dump(res, f, indent=1)
+    table = markdown_table(res)
+    with open(os.path.join(a.out, "table.md"), "w") as f:
+        f.write(table)
+    if not a.no_plots:
+        # regenerate first-sample traces cheaply for the plots (K = 1, same seeds)
+        samples = {}
+        fps = test_clips[0].fps
+        from .baselines import fit_proportional as fp
+
+        for n, pth in paths.items():
+            m = GazeHeadModel.load(pth)
+            temp = 0.0 if n.endswith("deterministic") else a.temperature
+            samples[n] = [model_rollout(m, c.gaze, 1, a.seed + i, temp)
+                          for i, c in enumerate(test_clips)]
+        prop = fp(train_clips, fps)
+        samples["proportional"] = [prop(c.gaze) for c in test_clips]
+        samples["procedural"] = [procedural_head(c.gaze, fps) for c in test_clips]
+        plots(res, samples, test_clips, a.out)
+    if a.write_metrics_to_model:
+        _write_metrics(model_path, res, a.name)
+    print(table)
+    return 0
+
+
+def _write_metrics(model_path: str, res: dict, name: str) -> None:
+    """Re-save the model file with a metrics summary (tensors unchanged)."""
+    from gazehead_rt.model_file import load_model, save_model
+
+    lm = load_model(model_path)
+    r = res["methods"][name]
+    keys = [k for k, _, _ in COLUMNS] + ["lag_s"]
+    summary = {k: r[k] for k in keys}
+    summary.update(real_lag_s=res["real"]["lag_s"], test_clips=res["test_clips"],
+                   stability=res.get("stability"),
+                   baselines={n: {k: v[k] for k in ("c2st_acc", "lag_err_ms", "corr_yaw",
+                                                     "speed_w1_deg_s")}
+                              for n, v in res["methods"].items() if n != name})
+    save_model(model_path, lm.tensors, lm.config, lm.normalization,
+               provenance=lm.metadata.get("provenance"), metrics=summary,
+               code_revision=str(lm.metadata.get("code_revision", "unknown")))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,135 @@
+"""Training objective of the cVAE over windows of frames (DESIGN §4).
+
+One window is unrolled frame by frame with exactly the inference step's operations
+(``condition_features`` -> encoder -> GRUCell -> prior/posterior -> decoder -> integrate), so
+what is trained is what the runtime runs. Per frame:
+
+* **ELBO**: the decoder, fed a posterior sample, reconstructs the target decoder output
+  (normalized); KL(q || p) against the learned prior, with KL annealing and free bits so
+  the latent is neither ignored nor used to memorise the target.
+* **Scheduled sampling** (Bengio et al., NeurIPS 2015): with probability ``ss_prob`` a frame
+  feeds back the head the model generated *with a prior sample*, i.e. the state it will be
+  in at inference, instead of the recorded head. The reconstruction target is then the
+  corrective velocity ``v_true + k * (head_true - head_fed)`` that brings the rollout back to
+  the recording with time constant 1/k, rather than the raw velocity, so the model learns to
+  recover from its own drift without being asked for implausibly fast corrections.
+* **Velocity / jerk matching** on the prior-sampled path: the mean |velocity| and mean
+  |second difference of velocity| (jerk up to a factor fps^2) of generated motion are
+  matched to the recording's. Independent per-frame latent samples would otherwise add
+  white noise to the velocity and inflate jerk several-fold.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from gazehead_rt.model_file import LOGVAR_MAX, LOGVAR_MIN
+
+from .model import GazeHeadModel, condition_features, eye_from_gaze_head
+
+__all__ = ["LossConfig", "window_loss"]
+
+
+@dataclass
+class LossConfig:
+    beta: float = 1.0  # KL weight once annealed
+    free_bits: float = 0.05  # nats per latent dim per frame below which KL is not pushed
+    ss_prob: float = 0.5  # probability that a frame feeds back its generated head
+    correction_rate_hz: float = 2.0  # k of the corrective target (1/k = 0.5 s)
+    vel_weight: float = 0.5  # moment matching of |velocity| on the prior path
+    jerk_weight: float = 0.5  # moment matching of |d2 velocity| on the prior path
+    prior_mse_weight: float = 0.1  # keeps prior-sampled velocities near the data too
+    no_gru: bool = False  # ablation: the GRU state is reset every frame (Markov-1 model)
+    fixed_prior: bool = False  # ablation: N(0, I) prior instead of the learned one
+    deterministic: bool = False  # ablation: z = prior mean, no posterior, no KL
+
+
+def _gauss(h: torch.Tensor, Z: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """(mu, logvar) with the runtime's clamp."""
+    return h[..., :Z], torch.clamp(h[..., Z:], LOGVAR_MIN, LOGVAR_MAX)
+
+
+def window_loss(
+    model: GazeHeadModel,
+    gaze: torch.Tensor,  # (B, L+1, 2) rad; frame 0 is context only
+    head: torch.Tensor,  # (B, L+1, 3) rad
+    cfg: LossConfig,
+    kl_weight: float,
+    ss_prob: float,
+) -> tuple[torch.Tensor, dict[str, float]]:
+    """Loss of a batch of windows; returns (loss, named scalar parts)."""
+    B, L1, _ = gaze.shape
+    mc = model.config
+    Z, fps = mc.latent_size, mc.fps
+    dev = gaze.device
+    s = torch.zeros(B, mc.hidden_size, device=dev)
+    head_fed = head[:, 0]
+    eye_fed = eye_from_gaze_head(gaze[:, 0], head_fed)
+    has_prev = torch.ones(B, dtype=torch.bool, device=dev)
+    recon, kl_dims, prior_mse = [], [], []
+    y_prior_seq, y_true_seq = [], []
+    k = cfg.correction_rate_hz
+    for t in range(1, L1):
+        x = condition_features(gaze[:, t], gaze[:, t - 1], head_fed, eye_fed, has_prev, fps)
+        e = model.encode(x)
+        s = model.gru(e, torch.zeros_like(s) if cfg.no_gru else s)
+        v_true = model.head_target(head[:, t - 1], head[:, t])
+        if mc.residual:
+            target = v_true + k * (head[:, t - 1] - head_fed)
+        else:
+            target = head[:, t]
+        tn = (target - model.y_mean) / model.y_std
+        if cfg.fixed_prior:
+            mu_p = torch.zeros(B, Z, device=dev)
+            lv_p = torch.zeros(B, Z, device=dev)
+        else:
+            mu_p, lv_p = _gauss(model.prior(s), Z)
+        if cfg.deterministic:
+            z_q = mu_p
+            z_p = mu_p
+        else:
+            mu_q, lv_q = _gauss(model.post(torch.cat([s, tn], -1)), Z)
+            z_q = mu_q + torch.exp(0.5 * lv_q) * torch.randn_like(mu_q)
+            z_p = mu_p + torch.exp(0.5 * lv_p) * torch.randn_like(mu_p)
+            kl = 0.5 * (lv_p - lv_q + (torch.exp(lv_q) + (mu_q - mu_p) ** 2)
+                        * torch.exp(-lv_p) - 1.0)
+            kl_dims.append(kl.mean(0))  # (Z,) averaged over the batch
+        yn_q = model.dec(torch.cat([s, z_q], -1))
+        recon.append(((yn_q - tn) ** 2).mean())
+        yn_p = yn_q if cfg.deterministic else model.dec(torch.cat([s, z_p], -1))
+        y_p = yn_p * model.y_std + model.y_mean
+        prior_mse.append(((yn_p - tn) ** 2).mean())
+        y_prior_seq.append(y_p)
+        y_true_seq.append(v_true)
+        head_gen = model.integrate(head_fed, y_p)
+        if ss_prob > 0:
+            use_gen = (torch.rand(B, 1, device=dev) < ss_prob)
+            head_fed = torch.where(use_gen, head_gen, head[:, t])
+        else:
+            head_fed = head[:, t]
+        eye_fed = eye_from_gaze_head(gaze[:, t], head_fed)
+
+    recon_l = torch.stack(recon).mean()
+    prior_l = torch.stack(prior_mse).mean()
+    parts = {"recon": recon_l.item(), "prior_mse": prior_l.item()}
+    loss = recon_l + cfg.prior_mse_weight * prior_l
+    if kl_dims:
+        kl_d = torch.stack(kl_dims).mean(0)  # (Z,) nats per frame
+        kl_fb = torch.clamp(kl_d, min=cfg.free_bits).sum()
+        loss = loss + kl_weight * cfg.beta * kl_fb
+        parts["kl"] = kl_d.sum().item()
+    if mc.residual and (cfg.vel_weight > 0 or cfg.jerk_weight > 0):
+        yp = torch.stack(y_prior_seq, 1)[..., :2]  # (B, L, 2) pitch/yaw rad/s
+        yt = torch.stack(y_true_seq, 1)[..., :2]
+        v_gen, v_real = yp.abs().mean(), yt.abs().mean()
+        j_gen = (yp[:, 2:] - 2 * yp[:, 1:-1] + yp[:, :-2]).abs().mean()
+        j_real = (yt[:, 2:] - 2 * yt[:, 1:-1] + yt[:, :-2]).abs().mean()
+        vel_l = (torch.log(v_gen + 1e-3) - torch.log(v_real + 1e-3)) ** 2
+        jerk_l = (torch.log(j_gen + 1e-3) - torch.log(j_real + 1e-3)) ** 2
+        loss = loss + cfg.vel_weight * vel_l + cfg.jerk_weight * jerk_l
+        parts["jerk_ratio"] = (j_gen / (j_real + 1e-9)).item()
+        parts["vel_ratio"] = (v_gen / (v_real + 1e-9)).item()
+    parts["loss"] = loss.item()
+    return loss, parts

@@ -1,0 +1,352 @@
+"""Train the gaze -> head cVAE (``gazehead-rt train`` / ``python -m training.train``).
+
+Default: SGaze train split from ``../shared/data`` (override with ``--data-root`` or
+``$GAZEHEAD_DATA``), plus any DESIGN §3 dataset folders given with ``--dataset``. Writes to
+``--out`` (default ``runs/train/default``): ``log.csv`` (one row per logged step),
+``ckpt.pt`` (latest, for ``--resume``), ``best.pt`` (lowest validation loss),
+``model.safetensors`` (best, with metadata) and ``train_config.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import dataclasses
+import json
+import math
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from gazehead_rt.model_file import INPUT_SIZE, ModelConfig, Normalization
+
+from .data.dataset import Clip, load_dataset
+from .data.procedural import generate_clip
+from .model import GazeHeadModel
+from .objective import LossConfig, window_loss
+from .paths import code_revision, sgaze_dir
+
+__all__ = ["TrainConfig", "train", "compute_normalization", "WindowSampler", "main",
+           "load_training_clips"]
+
+
+@dataclass
+class TrainConfig:
+    model: ModelConfig = field(default_factory=ModelConfig)
+    loss: LossConfig = field(default_factory=LossConfig)
+    steps: int = 3000
+    batch_size: int = 32
+    window_frames: int = 60  # 2 s at 30 fps: longer than any gaze-head latency and movement
+    lr: float = 2e-3
+    lr_final_frac: float = 0.05  # cosine decay to this fraction of lr
+    weight_decay: float = 1e-5
+    grad_clip: float = 1.0
+    kl_anneal_steps: int = 600  # KL weight ramps 0 -> 1 (Bowman et al., CoNLL 2016)
+    ss_ramp_steps: int = 1000  # scheduled sampling probability ramps 0 -> loss.ss_prob
+    mirror: bool = True  # left/right mirror augmentation (yaw, roll sign flip)
+    seed: int = 0
+    eval_every: int = 100
+    ckpt_every: int = 100
+    val_windows: int = 128
+
+    def to_dict(self) -> dict:
+        d = dataclasses.asdict(self)
+        d["model"] = json.loads(self.model.to_json())
+        return d
+
+
+# -- data ------------------------------------------------------------------------------------
+def load_training_clips(data_root: str | None, datasets: list[str], use_sgaze: bool = True,
+                        procedural_clips: int = 0, fps: float = 30.0) -> list[Clip]:
+    from .data.sgaze import load_sgaze_clips
+
+    clips: list[Clip] = []
+    if use_sgaze:
+        clips += load_sgaze_clips(sgaze_dir(data_root), fps=fps)
+    for d in datasets:
+        clips += load_dataset(d)
+    for i in range(procedural_clips):
+        clips.append(generate_clip(f"proc_{i:03d}", 120.0, fps, seed=1000 + i, split="train"))
+    bad = [c.id for c in clips if abs(c.fps - fps) > 1e-6]
+    if bad:
+        raise ValueError(f"clips {bad} are not at the model rate {fps} fps; resample them")
+    return clips
+
+
+def compute_normalization(clips: list[Clip], fps: float, residual: bool = True
+                          ) -> Normalization:
+    """Statistics of x_t and of the decoder target over the given (training) clips."""
+    from .model import condition_features
+    from .model import eye_from_gaze_head as eye_t
+
+    xs, ys = [], []
+    for c in clips:
+        g = torch.from_numpy(c.gaze).double()
+        h = torch.from_numpy(c.head).double()
+        ok = torch.from_numpy(c.valid[1:] & c.valid[:-1])
+        x = condition_features(g[1:], g[:-1], h[:-1], eye_t(g[:-1], h[:-1]),
+                               torch.ones(len(g) - 1, dtype=torch.bool), fps)
+        y = (h[1:] - h[:-1]) * fps if residual else h[1:]
+        xs.append(x[ok])
+        ys.append(y[ok])
+    x = torch.cat(xs).numpy()
+    y = torch.cat(ys).numpy()
+    # Floors: a feature that is constant in the data (roll, absent from SGaze) must not be
+    # divided by ~0. The output floor is tiny on purpose: a channel never seen moving (roll)
+    # then stays ~still in generated motion instead of drifting by integrated decoder bias.
+    x_std = np.maximum(x.std(0), 1e-2)
+    y_std = np.maximum(y.std(0), 1e-6)
+    y_mean = np.where(y.std(0) < 1e-6, 0.0, y.mean(0))
+    return Normalization(x.mean(0), x_std, y_mean, y_std)
+
+
+class WindowSampler:
+    """Random windows of ``frames + 1`` fully valid frames, uniform over valid starts."""
+
+    def __init__(self, clips: list[Clip], frames: int, mirror: bool, seed: int):
+        self.frames = frames
+        self.mirror = mirror
+        self.rng = np.random.default_rng(seed)
+        self.gaze = [c.gaze for c in clips]
+        self.head = [c.head for c in clips]
+        self.starts = []
+        for c in clips:
+            bad = np.concatenate([[0], np.cumsum(~c.valid)])
+            n = c.frames - frames
+            st = np.arange(max(n, 0))
+            st = st[bad[st + frames + 1] - bad[st] == 0] if n > 0 else st
+            self.starts.append(st)
+        self.weights = np.array([len(s) for s in self.starts], float)
+        if self.weights.sum() == 0:
+            raise ValueError(f"no clip holds {frames + 1} consecutive valid frames")
+        self.weights /= self.weights.sum()
+
+    def sample(self, batch: int) -> tuple[torch.Tensor, torch.Tensor]:
+        ci = self.rng.choice(len(self.starts), size=batch, p=self.weights)
+        g = np.empty((batch, self.frames + 1, 2), np.float32)
+        h = np.empty((batch, self.frames + 1, 3), np.float32)
+        for b, c in enumerate(ci):
+            s = self.starts[c][self.rng.integers(len(self.starts[c]))]
+            g[b] = self.gaze[c][s:s + self.frames + 1]
+            h[b] = self.head[c][s:s + self.frames + 1]
+        if self.mirror:
+            # mirror left/right: yaw and roll change sign, pitch does not (DESIGN §2 frame)
+            flip = self.rng.random(batch) < 0.5
+            g[flip, :, 1] *= -1
+            h[flip, :, 1:] *= -1
+        return torch.from_numpy(g), torch.from_numpy(h)
+
+
+# -- training --------------------------------------------------------------------------------
+def _lr_at(cfg: TrainConfig, step: int) -> float:
+    warm = min(1.0, (step + 1) / 100)  # short warm-up keeps the first Adam steps small
+    u = min(1.0, step / max(1, cfg.steps))
+    return cfg.lr * warm * (cfg.lr_final_frac + (1 - cfg.lr_final_frac)
+                            * 0.5 * (1 + math.cos(math.pi * u)))
+
+
+def _schedules(cfg: TrainConfig, step: int) -> tuple[float, float]:
+    kl_w = min(1.0, step / cfg.kl_anneal_steps) if cfg.kl_anneal_steps > 0 else 1.0
+    ss = cfg.loss.ss_prob * (min(1.0, step / cfg.ss_ramp_steps) if cfg.ss_ramp_steps > 0
+                             else 1.0)
+    return kl_w, ss
+
+
+def _seed_all(seed: int) -> None:
+    torch.manual_seed(seed)
+    np.random.seed(seed)
+
+
+def train(cfg: TrainConfig, train_clips: list[Clip], val_clips: list[Clip], out_dir: str,
+          *, resume: bool = False, device: str | None = None, progress: bool = True,
+          provenance: dict | None = None, export_path: str | None = None,
+          time_limit_s: float | None = None) -> dict:
+    """Train; returns a summary dict. Deterministic for a given seed on one device."""
+    from tqdm import tqdm
+
+    os.makedirs(out_dir, exist_ok=True)
+    dev = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    _seed_all(cfg.seed)
+    norm = compute_normalization(train_clips, cfg.model.fps, cfg.model.residual)
+    model = GazeHeadModel(cfg.model, norm).to(dev)
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    sampler = WindowSampler(train_clips, cfg.window_frames, cfg.mirror, cfg.seed)
+    val_sampler = WindowSampler(val_clips or train_clips, cfg.window_frames, False,
+                                cfg.seed + 1)
+    vg, vh = val_sampler.sample(cfg.val_windows)  # fixed validation windows
+    vg, vh = vg.to(dev), vh.to(dev)
+
+    ckpt_path = os.path.join(out_dir, "ckpt.pt")
+    best_path = os.path.join(out_dir, "best.pt")
+    log_path = os.path.join(out_dir, "log.csv")
+    step, best_val = 0, float("inf")
+    if resume and os.path.isfile(ckpt_path):
+        ck = torch.load(ckpt_path, map_location=dev, weights_only=False)
+        model.load_state_dict(ck["model"])
+        opt.load_state_dict(ck["opt"])
+        step, best_val = ck["step"], ck["best_val"]
+        sampler.rng.bit_generator.state = ck["sampler_rng"]
+        torch.set_rng_state(ck["torch_rng"])
+    elif os.path.exists(log_path):
+        os.remove(log_path)
+    with open(os.path.join(out_dir, "train_config.json"), "w") as f:
+        json.dump(cfg.to_dict(), f, indent=1)
+
+    fields = ["step", "time_s", "lr", "kl_w", "ss", "loss", "recon", "kl", "prior_mse",
+              "vel_ratio", "jerk_ratio", "val_loss", "val_recon", "val_jerk_ratio"]
+    new_log = not os.path.exists(log_path)
+    logf = open(log_path, "a", newline="")
+    log = csv.DictWriter(logf, fieldnames=fields, extrasaction="ignore")
+    if new_log:
+        log.writeheader()
+    t0 = time.time()
+    bar = tqdm(total=cfg.steps, initial=step, disable=not progress, file=sys.stderr,
+               dynamic_ncols=True)
+    while step < cfg.steps:
+        if time_limit_s is not None and time.time() - t0 > time_limit_s:
+            break
+        model.train()
+        lr = _lr_at(cfg, step)
+        for gr in opt.param_groups:
+            gr["lr"] = lr
+        kl_w, ss = _schedules(cfg, step)
+        g, h = sampler.sample(cfg.batch_size)
+        loss, parts = window_loss(model, g.to(dev), h.to(dev), cfg.loss, kl_w, ss)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+        opt.step()
+        step += 1
+        bar.update(1)
+        bar.set_postfix(loss=f"{parts['loss']:.3f}", kl=f"{parts.get('kl', 0):.2f}")
+        row = {"step": step, "time_s": round(time.time() - t0, 2), "lr": lr, "kl_w": kl_w,
+               "ss": ss, **parts}
+        if step % cfg.eval_every == 0 or step == cfg.steps:
+            model.eval()
+            cpu_rng = torch.get_rng_state()
+            torch.manual_seed(12345)  # same noise every validation: comparable numbers
+            with torch.no_grad():
+                _, vp = window_loss(model, vg, vh, cfg.loss, 1.0, cfg.loss.ss_prob)
+            torch.set_rng_state(cpu_rng)
+            row.update(val_loss=vp["loss"], val_recon=vp["recon"],
+                       val_jerk_ratio=vp.get("jerk_ratio"))
+            if vp["loss"] < best_val:
+                best_val = vp["loss"]
+                torch.save({"model": model.state_dict(), "step": step}, best_path)
+        if step % cfg.ckpt_every == 0 or step == cfg.steps:
+            torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step,
+                        "best_val": best_val, "sampler_rng": sampler.rng.bit_generator.state,
+                        "torch_rng": torch.get_rng_state()}, ckpt_path)
+        if step % 10 == 0 or step == 1 or "val_loss" in row:
+            log.writerow(row)
+            logf.flush()
+    bar.close()
+    logf.close()
+
+    if os.path.isfile(best_path):
+        model.load_state_dict(torch.load(best_path, map_location=dev)["model"])
+    model = model.cpu().eval()
+    prov = dict(provenance or {})
+    prov.update(train_config=cfg.to_dict(), best_val_loss=best_val, steps_done=step,
+                train_clips=[c.id for c in train_clips], val_clips=[c.id for c in val_clips])
+    model_path = os.path.join(out_dir, "model.safetensors")
+    rev = code_revision()
+    model.save(model_path, provenance=prov, code_revision=rev)
+    if export_path:
+        os.makedirs(os.path.dirname(os.path.abspath(export_path)), exist_ok=True)
+        model.save(export_path, provenance=prov, code_revision=rev)
+    return {"steps": step, "best_val_loss": best_val, "model_path": model_path,
+            "time_s": time.time() - t0, "params_runtime":
+            sum(v.numel() for v in model.runtime_tensors().values())}
+
+
+# -- CLI -------------------------------------------------------------------------------------
+def build_parser() -> argparse.ArgumentParser:
+    d = TrainConfig()
+    p = argparse.ArgumentParser(prog="gazehead-rt train", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--out", default="runs/train/default", help="output folder")
+    p.add_argument("--data-root", default=None,
+                   help="shared data folder (default ../shared/data or $GAZEHEAD_DATA)")
+    p.add_argument("--dataset", action="append", default=[],
+                   help="extra DESIGN §3 dataset folder (repeatable); its splits are used")
+    p.add_argument("--no-sgaze", action="store_true", help="do not use SGaze")
+    p.add_argument("--procedural-clips", type=int, default=0,
+                   help="add N two-minute procedural clips to the training split")
+    p.add_argument("--steps", type=int, default=d.steps)
+    p.add_argument("--batch-size", type=int, default=d.batch_size)
+    p.add_argument("--window-frames", type=int, default=d.window_frames)
+    p.add_argument("--lr", type=float, default=d.lr)
+    p.add_argument("--seed", type=int, default=d.seed)
+    p.add_argument("--hidden", type=int, default=d.model.hidden_size)
+    p.add_argument("--latent", type=int, default=d.model.latent_size)
+    p.add_argument("--enc", default=",".join(map(str, d.model.enc_sizes)))
+    p.add_argument("--dec", default=",".join(map(str, d.model.dec_sizes)))
+    p.add_argument("--prior", default=",".join(map(str, d.model.prior_sizes)))
+    p.add_argument("--activation", default=d.model.activation)
+    p.add_argument("--absolute", action="store_true", help="absolute decoder output "
+                   "(default: residual velocity)")
+    p.add_argument("--beta", type=float, default=d.loss.beta)
+    p.add_argument("--free-bits", type=float, default=d.loss.free_bits)
+    p.add_argument("--kl-anneal-steps", type=int, default=d.kl_anneal_steps)
+    p.add_argument("--ss-prob", type=float, default=d.loss.ss_prob)
+    p.add_argument("--ss-ramp-steps", type=int, default=d.ss_ramp_steps)
+    p.add_argument("--vel-weight", type=float, default=d.loss.vel_weight)
+    p.add_argument("--jerk-weight", type=float, default=d.loss.jerk_weight)
+    p.add_argument("--ablation", choices=["none", "no_gru", "fixed_prior", "deterministic"],
+                   default="none")
+    p.add_argument("--eval-every", type=int, default=d.eval_every)
+    p.add_argument("--resume", action="store_true", help="continue from OUT/ckpt.pt")
+    p.add_argument("--export", default=None, help="also write the model file here")
+    p.add_argument("--device", default=None, help="cpu / cuda (default: cuda if present)")
+    p.add_argument("--threads", type=int, default=None,
+                   help="torch CPU threads (default: torch's choice)")
+    p.add_argument("--time-limit-min", type=float, default=None,
+                   help="stop early after this many minutes (the best model is kept)")
+    p.add_argument("--no-progress", action="store_true")
+    return p
+
+
+def config_from_args(a: argparse.Namespace) -> TrainConfig:
+    sizes = lambda s: tuple(int(x) for x in s.split(",") if x)  # noqa: E731
+    mc = ModelConfig(enc_sizes=sizes(a.enc), hidden_size=a.hidden, prior_sizes=sizes(a.prior),
+                     latent_size=a.latent, dec_sizes=sizes(a.dec), activation=a.activation,
+                     residual=not a.absolute)
+    lc = LossConfig(beta=a.beta, free_bits=a.free_bits, ss_prob=a.ss_prob,
+                    vel_weight=a.vel_weight, jerk_weight=a.jerk_weight,
+                    no_gru=a.ablation == "no_gru", fixed_prior=a.ablation == "fixed_prior",
+                    deterministic=a.ablation == "deterministic")
+    return TrainConfig(model=mc, loss=lc, steps=a.steps, batch_size=a.batch_size,
+                       window_frames=a.window_frames, lr=a.lr, seed=a.seed,
+                       kl_anneal_steps=a.kl_anneal_steps, ss_ramp_steps=a.ss_ramp_steps,
+                       eval_every=a.eval_every, ckpt_every=a.eval_every)
+
+
+def main(argv: list[str] | None = None) -> int:
+    a = build_parser().parse_args(argv)
+    if a.threads:
+        torch.set_num_threads(a.threads)
+    cfg = config_from_args(a)
+    clips = load_training_clips(a.data_root, a.dataset, not a.no_sgaze, a.procedural_clips,
+                                cfg.model.fps)
+    tr = [c for c in clips if c.split == "train"]
+    va = [c for c in clips if c.split == "val"]
+    prov = {
+        "data": sorted({c.extra.get("dataset", c.source) for c in clips}),
+        "split": {s: [c.id for c in clips if c.split == s] for s in ("train", "val", "test")},
+        "train_frames": int(sum(c.frames for c in tr)),
+        "command": "gazehead-rt train " + " ".join(argv if argv is not None else sys.argv[1:]),
+    }
+    res = train(cfg, tr, va, a.out, resume=a.resume, device=a.device,
+                progress=not a.no_progress, provenance=prov, export_path=a.export,
+                time_limit_s=None if a.time_limit_min is None else a.time_limit_min * 60)
+    print(json.dumps(res, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
