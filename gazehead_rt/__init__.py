@@ -4,9 +4,12 @@
 >>> gen = gh.Generator()              # default model, one agent
 >>> head = gen.step([0.1, 0.3])       # gaze (pitch, yaw) rad -> head (1, 3) rad; gen.eye -> (1, 2)
 
-Angles are radians; body frame x forward, y left, z up (see gazehead_rt.geometry).
+Angles are radians; body frame x forward, y left, z up (see gazehead_rt.geometry and
+gazehead_rt.frames for engine conventions). Importing the package touches no GPU and does
+not load the compiled core until it is needed.
 """
 
+from . import frames, geometry
 from .errors import BackendError, ModelError
 from .generator import (
     Generator,
@@ -15,18 +18,28 @@ from .generator import (
     default_model_path,
     philox_normal,
 )
+from .geometry import look_at
+from .limits import HeadLimiter, HeadLimits, LimitedPose
 from .model_file import ModelConfig, load_model
+from .rate import RateAdapter
 
 __version__ = "0.1.0"
 
 __all__ = [
     "BackendError",
     "Generator",
+    "HeadLimiter",
+    "HeadLimits",
+    "LimitedPose",
     "ModelConfig",
     "ModelError",
+    "RateAdapter",
     "available_backends",
     "build_info",
     "default_model_path",
+    "frames",
+    "geometry",
     "load_model",
+    "look_at",
     "philox_normal",
 ]

@@ -12,6 +12,7 @@ import numpy as np
 from ._native import native
 from .errors import BackendError, ModelError
 from .model_file import LoadedModel, load_model
+from .rate import RateAdapter
 
 __all__ = ["Generator", "default_model_path", "available_backends", "build_info", "philox_normal"]
 
@@ -158,6 +159,8 @@ class Generator:
             self._impl = native().CpuGenerator(
                 _native_model(loaded), self._n, int(seed), temperature, _NAN_POLICIES.index(nan_policy))
         self._pending = False  # a step_async() awaits its result()
+        self._rate: RateAdapter | None = None  # created by the first update()
+        self._last_from_update = False  # head/eye report the adapter's pose after update()
         self._head = np.zeros((self._n, 3), _F32)  # last step's head
         self._eye = np.zeros((self._n, 2), _F32)  # last step's eye-in-head
         self._gaze_shape = (self._n, 2)
@@ -232,12 +235,17 @@ class Generator:
 
     @property
     def head(self) -> np.ndarray:
-        """Head (N, 3) of the last step, radians (pitch, yaw, roll). A copy."""
+        """Head (N, 3) of the last step (or update), radians (pitch, yaw, roll). A copy."""
+        if self._last_from_update:
+            return np.array(self._rate.head, dtype=_F32)
         return self._head.copy()
 
     @property
     def eye(self) -> np.ndarray:
-        """Eye-in-head (N, 2) of the last step, radians (pitch, yaw). A copy."""
+        """Eye-in-head (N, 2) of the last step, radians (pitch, yaw). After :meth:`update`,
+        the current gaze seen from the interpolated head. A copy."""
+        if self._last_from_update:
+            return np.array(self._rate.eye, dtype=_F32)
         return self._eye.copy()
 
     def __repr__(self) -> str:
@@ -288,8 +296,22 @@ class Generator:
                 + (f"{out.dtype} {_shape_str(out.shape)}" if isinstance(out, np.ndarray) else ""))
         self._refuse_if_pending("step")
         self._impl.step(gaze, self._head, self._eye)
+        self._last_from_update = False
         out[...] = self._head
         return out
+
+    def update(self, gaze: Any, dt_s: float, out: np.ndarray | None = None) -> np.ndarray:
+        """Variable-rate loops: advance the clock by ``dt_s`` seconds with the gaze now at
+        ``gaze`` ((2,) or (N, 2) radians). Runs every fixed-rate model frame that came due
+        (gaze interpolated between calls, at most 0.25 s of catch-up per call) and returns
+        the model pose interpolated at the current time minus one model frame (N, 3).
+        :attr:`eye` is then the current gaze seen from that head. The first call starts the
+        clock (its ``dt_s`` is ignored). See :class:`gazehead_rt.rate.RateAdapter`."""
+        if self._rate is None:
+            self._rate = RateAdapter(self.step, self.fps)
+        head = self._rate.update(gaze, dt_s, out)
+        self._last_from_update = True
+        return head
 
     def step_async(self, gaze: Any) -> None:
         """Start one frame and return without waiting (cuda: gaze is staged and the frame's
@@ -335,6 +357,8 @@ class Generator:
             self._impl.reset(None)
             self._head[...] = 0
             self._eye[...] = 0
+            if self._rate is not None:
+                self._rate.reset(None)
             return
         ids = np.asarray(list(agents) if not isinstance(agents, np.ndarray) else agents)
         if ids.size and not np.issubdtype(ids.dtype, np.integer):
@@ -347,6 +371,8 @@ class Generator:
         self._impl.reset(ids)
         self._head[ids] = 0
         self._eye[ids] = 0
+        if self._rate is not None:
+            self._rate.reset(ids)
 
     def prime(self, gaze_hist: Any, head_hist: Any) -> None:
         """Condition on observed motion: run the model over gaze_hist (T, 2)/(T, N, 2) and
@@ -363,6 +389,9 @@ class Generator:
         from .geometry import eye_from_gaze_head
 
         self._eye[...] = eye_from_gaze_head(g[-1], h[-1]).astype(_F32)
+        if self._rate is not None:  # the variable-rate clock restarts from the primed pose
+            self._rate.reset(None)
+        self._last_from_update = False
 
     def generate(self, gaze_seq: Any, num_samples: int = 1, *, return_eye: bool = False):
         """Offline rollout from the current state without changing it.
@@ -394,7 +423,9 @@ class Generator:
         st.update(
             format=STATE_FORMAT, model_sha256=self._model.sha256, num_agents=self._n,
             seed=self.seed, temperature=self.temperature, nan_policy=self._nan_policy,
-            last_head=self._head.copy(), last_eye=self._eye.copy())
+            last_head=self._head.copy(), last_eye=self._eye.copy(),
+            rate=None if self._rate is None else self._rate.state_dict(),
+            last_from_update=self._last_from_update)
         return st
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
@@ -417,9 +448,15 @@ class Generator:
         temperature = self._check_temperature(state["temperature"])
         last_head = np.asarray(state["last_head"], _F32).reshape(self._head.shape)
         last_eye = np.asarray(state["last_eye"], _F32).reshape(self._eye.shape)
+        rate = None
+        if state.get("rate") is not None:  # restored into a new adapter before anything changes
+            rate = RateAdapter(self.step, self.fps)
+            rate.load_state_dict(state["rate"])
         self._impl.set_state({k: state[k] for k in
                               ("s", "head", "eye", "gaze", "has_prev", "frame", "episode")})
         self._impl.seed = int(state["seed"])
         self._impl.temperature = temperature
         self._head[...] = last_head
         self._eye[...] = last_eye
+        self._rate = rate
+        self._last_from_update = bool(state.get("last_from_update", False)) and rate is not None

@@ -29,22 +29,6 @@ def model_args(tmp_path_factory):
     return ["--model", str(path)]
 
 
-@pytest.fixture(autouse=True)
-def generator_update(monkeypatch):
-    """Until main wires Generator.update (issue 6 hand-off), give it the RateAdapter it will
-    call, so the examples run as users will run them. Remove once update is on main."""
-    if hasattr(gh.Generator, "update"):
-        return
-    from gazehead_rt.rate import RateAdapter
-
-    def update(self, gaze, dt_s, out=None):
-        if not hasattr(self, "_rate_adapter"):
-            self._rate_adapter = RateAdapter(self.step, self.fps)
-        return self._rate_adapter.update(gaze, dt_s, out)
-
-    monkeypatch.setattr(gh.Generator, "update", update, raising=False)
-
-
 def run_example(name, argv, monkeypatch):
     monkeypatch.setattr(sys, "argv", [name] + argv)
     ns = runpy.run_path(os.path.join(EXAMPLES, name))
