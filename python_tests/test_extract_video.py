@@ -193,13 +193,12 @@ def test_cli_json_summary(tmp_path):
     import subprocess
     import sys
 
-    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     clip = os.path.join(VIDEOS, "liveportrait_d18.mp4")
-    r = subprocess.run([sys.executable, "-m", "training.extract", clip, "-o",
-                        str(tmp_path), "--no-progress", "--json", "--preview"],
-                       cwd=repo, capture_output=True, text=True,
-                       env=dict(os.environ, PYTHONPATH=repo))
+    # the installed console script, run outside the checkout
+    exe = os.path.join(os.path.dirname(sys.executable), "gazehead-rt")
+    r = subprocess.run([exe, "extract", clip, "-o", str(tmp_path / "ds"), "--no-progress",
+                        "--json", "--preview"], cwd=tmp_path, capture_output=True, text=True)
     assert r.returncode == 0, r.stderr[-2000:]
     s = json.loads(r.stdout)
     assert s["clips"] == 1 and s["failed"] == 0 and s["valid_fraction"] > 0.8
-    assert os.path.isfile(tmp_path / "previews" / "liveportrait_d18.png")
+    assert os.path.isfile(tmp_path / "ds" / "previews" / "liveportrait_d18.png")

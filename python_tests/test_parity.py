@@ -116,8 +116,11 @@ def test_kernel_builds_agree(model_path, tmp_path, rng, cap):
             f"np.save(r'{tmp_path}/out.npy', g.generate(np.load(r'{tmp_path}/gaze.npy')));"
             "print(gh.build_info()['cpu_kernels'])")
     env = dict(os.environ, GAZEHEAD_CPU_ISA=cap)
+    # cwd outside the checkout: `python -c` puts cwd first on sys.path, and the source tree's
+    # gazehead_rt (no compiled core) must not shadow the installed package
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
-                         check=True)
+                         cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
     used = out.stdout.strip()
     assert used == "baseline" if cap == "baseline" else used in ("baseline", "avx2+fma")
     best = gh.Generator(model_path, num_agents=9, seed=3).generate(gaze)
