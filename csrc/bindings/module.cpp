@@ -13,6 +13,7 @@
 #include "gazehead/philox.h"
 #include "../core/src/kernels.h"
 #include "build_config.h"
+#include "generator_bindings.h"
 
 namespace py = pybind11;
 
@@ -20,18 +21,9 @@ namespace py = pybind11;
 void register_cuda(py::module_& m);  // cuda_bindings.cpp
 #endif
 using namespace gazehead;
+using namespace gazehead_bindings;
 
 namespace {
-
-using F32 = py::array_t<float, py::array::c_style>;
-using I64 = py::array_t<int64_t, py::array::c_style>;
-
-void check_size(const py::array& a, py::ssize_t expected, const char* name) {
-  if (a.size() != expected) {
-    throw py::value_error(std::string(name) + ": expected " + std::to_string(expected) +
-                          " values, got " + std::to_string(a.size()));
-  }
-}
 
 F32 tensor(const py::dict& tensors, const std::string& name) {
   if (!tensors.contains(name)) throw py::key_error("tensor '" + name + "' is missing");
@@ -83,22 +75,7 @@ std::shared_ptr<const Model> make_model(const py::dict& tensors, int enc_layers,
   return Model::create(spec);
 }
 
-template <typename T>
-py::array_t<T> to_numpy(const std::vector<T>& v, std::vector<py::ssize_t> shape) {
-  py::array_t<T> a(shape);
-  std::memcpy(a.mutable_data(), v.data(), v.size() * sizeof(T));
-  return a;
-}
 
-template <typename T>
-void from_numpy(std::vector<T>& v, const py::dict& d, const char* key) {
-  auto a = d[key].cast<py::array_t<T, py::array::c_style | py::array::forcecast>>();
-  if (static_cast<size_t>(a.size()) != v.size()) {
-    throw py::value_error(std::string("state '") + key + "': expected " +
-                          std::to_string(v.size()) + " values, got " + std::to_string(a.size()));
-  }
-  std::memcpy(v.data(), a.data(), v.size() * sizeof(T));
-}
 
 }  // namespace
 
@@ -130,93 +107,15 @@ PYBIND11_MODULE(_C, m) {
       .def_property_readonly("fps", &Model::fps)
       .def_property_readonly("num_parameters", &Model::num_parameters);
 
-  py::class_<CpuGenerator>(m, "CpuGenerator")
-      .def(py::init([](std::shared_ptr<Model> model, int64_t n, uint32_t seed, float temperature,
-                       int nan_policy) {
-             return CpuGenerator(model, n, seed, temperature, static_cast<NanPolicy>(nan_policy));
-           }),
-           py::arg("model"), py::arg("num_agents"), py::arg("seed"), py::arg("temperature"),
-           py::arg("nan_policy"))
-      .def("step",
-           [](CpuGenerator& g, const F32& gaze, F32& head, F32& eye) {
-             const py::ssize_t n = g.num_agents();
-             check_size(gaze, 2 * n, "gaze");
-             check_size(head, 3 * n, "head");
-             check_size(eye, 2 * n, "eye");
-             const float* gp = gaze.data();
-             float* hp = head.mutable_data();
-             float* ep = eye.mutable_data();
-             py::gil_scoped_release nogil;
-             g.step(gp, hp, ep);
-           },
-           py::arg("gaze"), py::arg("head").noconvert(), py::arg("eye").noconvert())
-      .def("rollout",
-           [](CpuGenerator& g, const F32& gaze_seq, F32& head_seq, F32& eye_seq) {
-             const py::ssize_t n = g.num_agents();
-             const py::ssize_t T = gaze_seq.size() / (2 * n);
-             check_size(gaze_seq, 2 * n * T, "gaze_seq");
-             check_size(head_seq, 3 * n * T, "head_seq");
-             check_size(eye_seq, 2 * n * T, "eye_seq");
-             const float* gp = gaze_seq.data();
-             float* hp = head_seq.mutable_data();
-             float* ep = eye_seq.mutable_data();
-             py::gil_scoped_release nogil;
-             g.rollout(gp, T, hp, ep);
-           },
-           py::arg("gaze_seq"), py::arg("head_seq").noconvert(), py::arg("eye_seq").noconvert())
-      .def("prime",
-           [](CpuGenerator& g, const F32& gaze_hist, const F32& head_hist) {
-             const py::ssize_t n = g.num_agents();
-             const py::ssize_t T = gaze_hist.size() / (2 * n);
-             check_size(gaze_hist, 2 * n * T, "gaze_hist");
-             check_size(head_hist, 3 * n * T, "head_hist");
-             const float* gp = gaze_hist.data();
-             const float* hp = head_hist.data();
-             py::gil_scoped_release nogil;
-             g.prime(gp, hp, T);
-           },
-           py::arg("gaze_hist"), py::arg("head_hist"))
-      .def("reset",
-           [](CpuGenerator& g, const py::object& agents) {
-             if (agents.is_none()) {
-               g.reset(nullptr, 0);
-             } else {
-               I64 ids = agents.cast<I64>();
-               g.reset(ids.data(), ids.size());
-             }
-           },
-           py::arg("agents") = py::none())
-      .def("clone", [](const CpuGenerator& g) { return CpuGenerator(g); })
-      .def("get_state",
-           [](const CpuGenerator& g) {
-             const AgentState& s = g.state();
-             const py::ssize_t n = g.num_agents(), H = g.model().hidden();
-             py::dict d;
-             d["s"] = to_numpy(s.s, {n, H});
-             d["head"] = to_numpy(s.head, {n, kHeadSize});
-             d["eye"] = to_numpy(s.eye, {n, kEyeSize});
-             d["gaze"] = to_numpy(s.gaze, {n, kGazeSize});
-             d["has_prev"] = to_numpy(s.has_prev, {n});
-             d["frame"] = to_numpy(s.frame, {n});
-             d["episode"] = to_numpy(s.episode, {n});
-             return d;
-           })
-      .def("set_state",
-           [](CpuGenerator& g, const py::dict& d) {
-             AgentState s = g.state();  // copy: a bad entry leaves the generator untouched
-             from_numpy(s.s, d, "s");
-             from_numpy(s.head, d, "head");
-             from_numpy(s.eye, d, "eye");
-             from_numpy(s.gaze, d, "gaze");
-             from_numpy(s.has_prev, d, "has_prev");
-             from_numpy(s.frame, d, "frame");
-             from_numpy(s.episode, d, "episode");
-             g.check_state(s);
-             g.state() = std::move(s);
-           })
-      .def_property_readonly("num_agents", &CpuGenerator::num_agents)
-      .def_property("seed", &CpuGenerator::seed, &CpuGenerator::set_seed)
-      .def_property("temperature", &CpuGenerator::temperature, &CpuGenerator::set_temperature)
+  py::class_<CpuGenerator> cpu(m, "CpuGenerator");
+  cpu.def(py::init([](std::shared_ptr<Model> model, int64_t n, uint32_t seed, float temperature,
+                      int nan_policy) {
+            return CpuGenerator(model, n, seed, temperature, static_cast<NanPolicy>(nan_policy));
+          }),
+          py::arg("model"), py::arg("num_agents"), py::arg("seed"), py::arg("temperature"),
+          py::arg("nan_policy"));
+  bind_generator_common(cpu);
+  cpu.def("clone", [](const CpuGenerator& g) { return CpuGenerator(g); })
       .def_property_readonly("isa", &CpuGenerator::isa);
 
   m.def("philox4x32_10",

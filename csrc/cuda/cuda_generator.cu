@@ -189,58 +189,8 @@ void launch_step(const StepParams& p, WeightsDtype dt, size_t smem, cudaStream_t
   CUDA_CHECK_LAUNCH();
 }
 
-// ---- host-side validation: the CPU backend's rules and messages, word for word ------------
-
-// Accept a hair over the bounds, as the CPU backend does (cpu_generator.cpp).
-constexpr float kRangeSlack = 1e-6f;
-
-std::string fmt_pair(float a, float b) {
-  std::ostringstream s;
-  s << "(" << a << ", " << b << ")";
-  return s.str();
-}
-
-std::string where(int64_t agent, int64_t frame) {
-  std::ostringstream s;
-  if (frame >= 0) s << "frame " << frame << ", ";
-  s << "agent " << agent;
-  return s.str();
-}
-
-void validate_gaze(const float* gaze, int64_t n, int64_t frame_index, bool allow_hold,
-                   NanPolicy policy) {
-  for (int64_t a = 0; a < n; ++a) {
-    const float p = gaze[2 * a], y = gaze[2 * a + 1];
-    if (!std::isfinite(p) || !std::isfinite(y)) {
-      if (allow_hold && policy == NanPolicy::kHold) continue;
-      throw InvalidInput("gaze of " + where(a, frame_index) + " is not finite " + fmt_pair(p, y) +
-                             "; pass nan_policy=\"hold\" to keep the last valid gaze",
-                         a, frame_index);
-    }
-    if (std::fabs(p) > 0.5f * kPi + kRangeSlack) {
-      throw InvalidInput("gaze pitch of " + where(a, frame_index) + " is " + std::to_string(p) +
-                             " rad, outside [-pi/2, pi/2] (angles are radians; convert degrees "
-                             "with numpy.deg2rad)",
-                         a, frame_index);
-    }
-    if (std::fabs(y) > kPi + kRangeSlack) {
-      throw InvalidInput("gaze yaw of " + where(a, frame_index) + " is " + std::to_string(y) +
-                             " rad, outside [-pi, pi] (angles are radians; wrap yaw or convert "
-                             "degrees with numpy.deg2rad)",
-                         a, frame_index);
-    }
-  }
-}
-
-void validate_head(const float* head, int64_t n, int64_t frame_index) {
-  for (int64_t a = 0; a < n; ++a) {
-    for (int k = 0; k < kHeadSize; ++k) {
-      if (!std::isfinite(head[kHeadSize * a + k])) {
-        throw InvalidInput("head of " + where(a, frame_index) + " is not finite", a, frame_index);
-      }
-    }
-  }
-}
+// Input validation is the core's (validate_gaze / validate_head in cpu_generator.h): both
+// backends raise the same errors, checked on the host before anything is uploaded.
 
 // ---- device memory owners -----------------------------------------------------------------
 
@@ -694,7 +644,7 @@ std::unique_ptr<CudaGenerator> CudaGenerator::clone() const {
 void CudaGenerator::step_async(const float* gaze) {
   Impl& I = *impl_;
   I.refuse_if_pending("step_async");
-  cuda::validate_gaze(gaze, I.n, -1, /*allow_hold=*/true, I.nan_policy);
+  validate_gaze(gaze, I.n, -1, I.nan_policy == NanPolicy::kHold);
   cuda::DeviceGuard guard(I.device);
   if (!I.graph) I.capture_graph();
   I.stage_scalars();
@@ -725,7 +675,7 @@ void CudaGenerator::rollout(const float* gaze_seq, int64_t T, float* head_seq, f
   Impl& I = *impl_;
   I.refuse_if_pending("rollout");
   for (int64_t t = 0; t < T; ++t) {
-    cuda::validate_gaze(gaze_seq + 2 * I.n * t, I.n, t, /*allow_hold=*/true, I.nan_policy);
+    validate_gaze(gaze_seq + 2 * I.n * t, I.n, t, I.nan_policy == NanPolicy::kHold);
   }
   if (T <= 0) return;
   cuda::DeviceGuard guard(I.device);
@@ -737,8 +687,8 @@ void CudaGenerator::prime(const float* gaze_hist, const float* head_hist, int64_
   I.refuse_if_pending("prime");
   // Context must be real observations: non-finite values are refused whatever the policy.
   for (int64_t t = 0; t < T; ++t) {
-    cuda::validate_gaze(gaze_hist + 2 * I.n * t, I.n, t, /*allow_hold=*/false, I.nan_policy);
-    cuda::validate_head(head_hist + 3 * I.n * t, I.n, t);
+    validate_gaze(gaze_hist + 2 * I.n * t, I.n, t, /*allow_nonfinite=*/false);
+    validate_head(head_hist + 3 * I.n * t, I.n, t);
   }
   if (T <= 0) return;
   cuda::DeviceGuard guard(I.device);

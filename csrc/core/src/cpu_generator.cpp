@@ -76,11 +76,11 @@ void CpuGenerator::set_temperature(float t) {
 
 const char* CpuGenerator::isa() const { return kernels::table().isa; }
 
-void CpuGenerator::validate_gaze(const float* gaze, int64_t frame_index, bool allow_hold) const {
-  for (int64_t a = 0; a < n_; ++a) {
+void validate_gaze(const float* gaze, int64_t n, int64_t frame_index, bool allow_nonfinite) {
+  for (int64_t a = 0; a < n; ++a) {
     const float p = gaze[2 * a], y = gaze[2 * a + 1];
     if (!std::isfinite(p) || !std::isfinite(y)) {
-      if (allow_hold && nan_policy_ == NanPolicy::kHold) continue;
+      if (allow_nonfinite) continue;
       throw InvalidInput("gaze of " + where(a, frame_index) + " is not finite " + fmt_pair(p, y) +
                              "; pass nan_policy=\"hold\" to keep the last valid gaze",
                          a, frame_index);
@@ -100,8 +100,8 @@ void CpuGenerator::validate_gaze(const float* gaze, int64_t frame_index, bool al
   }
 }
 
-void CpuGenerator::validate_head(const float* head, int64_t frame_index) const {
-  for (int64_t a = 0; a < n_; ++a) {
+void validate_head(const float* head, int64_t n, int64_t frame_index) {
+  for (int64_t a = 0; a < n; ++a) {
     for (int k = 0; k < kHeadSize; ++k) {
       if (!std::isfinite(head[kHeadSize * a + k])) {
         throw InvalidInput("head of " + where(a, frame_index) + " is not finite", a, frame_index);
@@ -110,7 +110,7 @@ void CpuGenerator::validate_head(const float* head, int64_t frame_index) const {
   }
 }
 
-void CpuGenerator::check_state(const AgentState& st) const {
+void CpuGenerator::set_state(const AgentState& st) {
   const size_t n = static_cast<size_t>(n_);
   const size_t H = static_cast<size_t>(model_->hidden());
   if (st.s.size() != n * H || st.head.size() != n * kHeadSize || st.eye.size() != n * kEyeSize ||
@@ -118,6 +118,7 @@ void CpuGenerator::check_state(const AgentState& st) const {
       st.episode.size() != n) {
     throw std::invalid_argument("state sizes do not match this generator's agents and model");
   }
+  state_ = st;
 }
 
 namespace {
@@ -228,7 +229,7 @@ void CpuGenerator::run_chunk(int64_t a0, int rows, const float* gaze, float* hea
 }
 
 void CpuGenerator::step(const float* gaze, float* head_out, float* eye_out) {
-  validate_gaze(gaze, -1, /*allow_hold=*/true);
+  validate_gaze(gaze, n_, -1, nan_policy_ == NanPolicy::kHold);
   advance(gaze, head_out, eye_out);
 }
 
@@ -241,7 +242,9 @@ void CpuGenerator::advance(const float* gaze, float* head_out, float* eye_out) {
 }
 
 void CpuGenerator::rollout(const float* gaze_seq, int64_t T, float* head_seq, float* eye_seq) {
-  for (int64_t t = 0; t < T; ++t) validate_gaze(gaze_seq + 2 * n_ * t, t, /*allow_hold=*/true);
+  for (int64_t t = 0; t < T; ++t) {
+    validate_gaze(gaze_seq + 2 * n_ * t, n_, t, nan_policy_ == NanPolicy::kHold);
+  }
   for (int64_t t = 0; t < T; ++t) {
     advance(gaze_seq + 2 * n_ * t, head_seq + 3 * n_ * t, eye_seq ? eye_seq + 2 * n_ * t : nullptr);
   }
@@ -250,8 +253,8 @@ void CpuGenerator::rollout(const float* gaze_seq, int64_t T, float* head_seq, fl
 void CpuGenerator::prime(const float* gaze_hist, const float* head_hist, int64_t T) {
   // Context must be real observations: non-finite values are refused whatever the policy.
   for (int64_t t = 0; t < T; ++t) {
-    validate_gaze(gaze_hist + 2 * n_ * t, t, /*allow_hold=*/false);
-    validate_head(head_hist + 3 * n_ * t, t);
+    validate_gaze(gaze_hist + 2 * n_ * t, n_, t, /*allow_nonfinite=*/false);
+    validate_head(head_hist + 3 * n_ * t, n_, t);
   }
   for (int64_t t = 0; t < T; ++t) {
     for (int64_t a0 = 0; a0 < n_; a0 += kChunk) {

@@ -27,6 +27,12 @@ class InvalidInput : public std::invalid_argument {
   int64_t agent_, frame_;
 };
 
+// Input checks shared by every backend, so they raise the same errors. gaze (n, 2): finite
+// unless allow_nonfinite (the "hold" policy), |pitch| <= pi/2, |yaw| <= pi. head (n, 3):
+// finite. frame_index >= 0 names the frame of a sequence in the message. Throw InvalidInput.
+void validate_gaze(const float* gaze, int64_t n, int64_t frame_index, bool allow_nonfinite);
+void validate_head(const float* head, int64_t n, int64_t frame_index);
+
 // Per-agent state, agent-major. This is the whole of what a step depends on besides the
 // model, seed and temperature; state_dict() is a copy of it.
 struct AgentState {
@@ -67,15 +73,14 @@ class CpuGenerator {
   float temperature() const { return temperature_; }
   void set_temperature(float t);
   NanPolicy nan_policy() const { return nan_policy_; }
-  AgentState& state() { return state_; }
   const AgentState& state() const { return state_; }
-  // Checks sizes of a state about to be assigned through state(); throws invalid_argument.
-  void check_state(const AgentState& st) const;
+  // The same state API as the other backends: a copy out, and a checked assignment (sizes
+  // must match this generator; throws invalid_argument and changes nothing otherwise).
+  void get_state(AgentState& out) const { out = state_; }
+  void set_state(const AgentState& st);
   const char* isa() const;
 
  private:
-  void validate_gaze(const float* gaze, int64_t frame_index, bool allow_hold) const;
-  void validate_head(const float* head, int64_t frame_index) const;
   void advance(const float* gaze, float* head_out, float* eye_out);  // validated input
   void run_chunk(int64_t a0, int rows, const float* gaze, float* head_out, float* eye_out,
                  const float* observed_head);
