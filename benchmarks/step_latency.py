@@ -84,6 +84,9 @@ def main(argv=None) -> int:
     p.add_argument("--seconds", type=float, default=3.0, help="measuring time per engine and N")
     p.add_argument("--out", default=os.path.join(ROOT, "benchmarks", "results"))
     p.add_argument("--no-peers", action="store_true", help="measure gazehead_rt only")
+    p.add_argument("--threads", type=int, default=0,
+                   help="also measure gazehead_rt with this many threads (an extra column; the "
+                        "comparison with the peers stays single-threaded)")
     args = p.parse_args(argv)
 
     import torch
@@ -123,6 +126,10 @@ def main(argv=None) -> int:
         gen = gh.Generator(path, num_agents=n, seed=0)
         out = np.empty((n, 3), np.float32)
         res = {"agents": n, "gazehead_rt_cpu": timeit(lambda: gen.step(gaze, out=out), args.seconds)}
+        if args.threads > 1:
+            gen_t = gh.Generator(path, num_agents=n, seed=0, num_threads=args.threads)
+            res[f"gazehead_rt_cpu_{args.threads}threads"] = timeit(
+                lambda: gen_t.step(gaze, out=out), args.seconds)
         if not args.no_peers:
             g_t = torch.from_numpy(gaze)
             state = [torch.zeros(n, H), torch.zeros(n, 3), torch.zeros(n, 2), g_t.clone(), torch.ones(n)]
@@ -146,9 +153,10 @@ def main(argv=None) -> int:
         rows.append(res)
 
     engines = [k for k in rows[0] if k != "agents"]
+    has_peers = "onnxruntime" in engines
     print(f"\nstep latency, model {os.path.basename(path)}, {machine()['cpu']}, 1 thread each")
     print(f"{'N':>6} " + " ".join(f"{e + ' p50/p99 us':>34}" for e in engines)
-          + ("   ratio vs ORT  vs torch" if len(engines) > 1 else ""))
+          + ("   ratio vs ORT  vs torch" if has_peers else ""))
     summary = []
     for r in rows:
         cells, entry = [], {"agents": r["agents"]}
@@ -158,7 +166,7 @@ def main(argv=None) -> int:
             entry[e] = {"p50_us": round(float(p50), 3), "p99_us": round(float(p99), 3),
                         "agent_steps_per_s": round(r["agents"] / (p50 * 1e-6)), "samples": len(r[e])}
         line = f"{r['agents']:>6} " + " ".join(f"{c:>34}" for c in cells)
-        if len(engines) > 1:
+        if has_peers:
             ours = entry["gazehead_rt_cpu"]["p50_us"]
             entry["speedup_vs_onnxruntime"] = round(entry["onnxruntime"]["p50_us"] / ours, 2)
             entry["speedup_vs_pytorch_eager"] = round(entry["pytorch_eager"]["p50_us"] / ours, 2)

@@ -103,6 +103,13 @@ class Generator:
     nan_policy:
         ``"raise"``: non-finite gaze raises ``ValueError`` naming the agent. ``"hold"``: that
         agent keeps its last valid gaze (straight ahead before it had one).
+    weights_dtype:
+        Storage of the weights on the ``cuda`` backend (``"float32"``, ``"bfloat16"``,
+        ``"float16"``); arithmetic is float32 either way.
+    num_threads:
+        ``cpu`` backend: split each call's agents over this many threads (the caller's
+        included). Results are identical for any value; it pays off from a few hundred
+        agents. With ``backend="auto"``, asking for threads selects ``cpu``.
 
     A generator is not thread-safe; the GIL is released during native work, so separate
     generators can run in separate threads.
@@ -118,6 +125,7 @@ class Generator:
         temperature: float = 1.0,
         nan_policy: str = "raise",
         weights_dtype: str = "float32",
+        num_threads: int = 1,
     ) -> None:
         if isinstance(num_agents, bool) or not isinstance(num_agents, (int, np.integer)) or num_agents < 1:
             raise ValueError(f"num_agents: expected a positive integer, got {num_agents!r}")
@@ -128,6 +136,9 @@ class Generator:
             raise ValueError(f"nan_policy: expected one of {_NAN_POLICIES}, got {nan_policy!r}")
         if backend not in _BACKENDS:
             raise ValueError(f"backend: expected one of {_BACKENDS}, got {backend!r}")
+        if isinstance(num_threads, bool) or not isinstance(num_threads, (int, np.integer)) \
+                or not 1 <= num_threads <= 256:
+            raise ValueError(f"num_threads: expected an integer in [1, 256], got {num_threads!r}")
         if weights_dtype not in _WEIGHTS_DTYPES:
             raise ValueError(f"weights_dtype: expected one of {_WEIGHTS_DTYPES}, got {weights_dtype!r}")
 
@@ -143,6 +154,8 @@ class Generator:
         else:
             loaded = load_model(model)
 
+        if backend == "auto" and num_threads != 1:
+            backend = "cpu"  # threads are a cpu-backend request
         self._backend = self._choose_backend(backend, int(num_agents))
         self._model = loaded
         self._n = int(num_agents)
@@ -151,13 +164,17 @@ class Generator:
             raise ValueError(f"weights_dtype: {weights_dtype!r} needs backend 'cuda' "
                              f"(backend {self._backend!r} runs float32 weights)")
         self._weights_dtype = weights_dtype
+        if num_threads != 1 and self._backend != "cpu":
+            raise ValueError(f"num_threads: {num_threads} applies to backend 'cpu' only "
+                             f"(this generator runs on {self._backend!r})")
         if self._backend == "cuda":
             self._impl = native().CudaGenerator(
                 _native_model(loaded), self._n, int(seed), temperature,
                 _NAN_POLICIES.index(nan_policy), _WEIGHTS_DTYPES.index(weights_dtype))
         else:
             self._impl = native().CpuGenerator(
-                _native_model(loaded), self._n, int(seed), temperature, _NAN_POLICIES.index(nan_policy))
+                _native_model(loaded), self._n, int(seed), temperature,
+                _NAN_POLICIES.index(nan_policy), int(num_threads))
         self._pending = False  # a step_async() awaits its result()
         self._rate: RateAdapter | None = None  # created by the first update()
         self._last_from_update = False  # head/eye report the adapter's pose after update()

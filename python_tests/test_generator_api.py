@@ -301,3 +301,30 @@ def test_step_with_out_buffer_does_not_grow_memory(mp):
     grown = sum(s.size_diff for s in tracemalloc.take_snapshot().compare_to(base, "filename"))
     tracemalloc.stop()
     assert grown < 4096, f"{grown} bytes retained after 2000 steps"
+
+
+@pytest.mark.parametrize("n", [40, 300])
+def test_threads_give_identical_results(mp, rng, n):
+    """num_threads splits agents over threads; every number stays the same."""
+    g = saccadic_gaze(rng, 30, n)
+    one = gh.Generator(mp, num_agents=n, seed=2)
+    four = gh.Generator(mp, num_agents=n, seed=2, num_threads=4)
+    assert four.backend == "cpu"
+    np.testing.assert_array_equal(np.stack([four.step(x) for x in g]),
+                                  np.stack([one.step(x) for x in g]))
+    np.testing.assert_array_equal(four.generate(g), one.generate(g))
+    hist_head = np.zeros((10, n, 3), np.float32)
+    one.prime(g[:10], hist_head)
+    four.prime(g[:10], hist_head)
+    np.testing.assert_array_equal(four.step(g[0]), one.step(g[0]))
+    bad = g[0].copy()
+    bad[n - 1] = np.nan  # an error raised for an agent of a worker thread's chunk
+    before = four.state_dict()
+    with pytest.raises(ValueError, match=rf"gaze of agent {n - 1} is not finite"):
+        four.step(bad)
+    _state_equal(before, four.state_dict())
+
+
+def test_num_threads_validation(mp):
+    with pytest.raises(ValueError, match=r"num_threads: expected an integer in \[1, 256\], got 0"):
+        gh.Generator(mp, num_threads=0)

@@ -109,14 +109,16 @@ PYBIND11_MODULE(_C, m) {
 
   py::class_<CpuGenerator> cpu(m, "CpuGenerator");
   cpu.def(py::init([](std::shared_ptr<Model> model, int64_t n, uint32_t seed, float temperature,
-                      int nan_policy) {
-            return CpuGenerator(model, n, seed, temperature, static_cast<NanPolicy>(nan_policy));
+                      int nan_policy, int num_threads) {
+            return new CpuGenerator(model, n, seed, temperature,
+                                    static_cast<NanPolicy>(nan_policy), num_threads);
           }),
           py::arg("model"), py::arg("num_agents"), py::arg("seed"), py::arg("temperature"),
-          py::arg("nan_policy"));
+          py::arg("nan_policy"), py::arg("num_threads") = 1);
   bind_generator_common(cpu);
-  cpu.def("clone", [](const CpuGenerator& g) { return CpuGenerator(g); })
-      .def_property_readonly("isa", &CpuGenerator::isa);
+  cpu.def("clone", [](const CpuGenerator& g) { return new CpuGenerator(g); })
+      .def_property_readonly("isa", &CpuGenerator::isa)
+      .def_property_readonly("num_threads", &CpuGenerator::num_threads);
 
   m.def("philox4x32_10",
         [](uint32_t c0, uint32_t c1, uint32_t c2, uint32_t c3, uint32_t k0, uint32_t k1) {

@@ -7,6 +7,7 @@
 #include "gazehead/philox.h"
 #include "gazehead/step_math.h"
 #include "kernels.h"
+#include "worker_pool.h"
 
 namespace gazehead {
 namespace {
@@ -51,21 +52,35 @@ void AgentState::resize(int64_t n, int hidden) {
 }
 
 CpuGenerator::CpuGenerator(std::shared_ptr<const Model> model, int64_t num_agents, uint32_t seed,
-                           float temperature, NanPolicy nan_policy)
+                           float temperature, NanPolicy nan_policy, int num_threads)
     : model_(std::move(model)), n_(num_agents), seed_(seed), temperature_(1.0f),
       nan_policy_(nan_policy) {
   if (!model_) throw std::invalid_argument("model is null");
   if (num_agents <= 0) throw std::invalid_argument("num_agents must be positive");
+  if (num_threads < 1) throw std::invalid_argument("num_threads must be at least 1");
   set_temperature(temperature);
   state_.resize(n_, model_->hidden());
   const size_t w = static_cast<size_t>(model_->max_width());
-  buf_a_.assign(kChunk * w, 0.0f);
-  buf_b_.assign(kChunk * w, 0.0f);
-  gi_.assign(kChunk * static_cast<size_t>(model_->gru_ih().out_pad), 0.0f);
-  gh_.assign(kChunk * static_cast<size_t>(model_->gru_hh().out_pad), 0.0f);
-  dec_in_.assign(kChunk * w, 0.0f);
-  gaze_eff_.assign(kChunk * kGazeSize, 0.0f);
+  scratch_.resize(static_cast<size_t>(num_threads));
+  for (Scratch& sc : scratch_) {
+    sc.buf_a.assign(kChunk * w, 0.0f);
+    sc.buf_b.assign(kChunk * w, 0.0f);
+    sc.gi.assign(kChunk * static_cast<size_t>(model_->gru_ih().out_pad), 0.0f);
+    sc.gh.assign(kChunk * static_cast<size_t>(model_->gru_hh().out_pad), 0.0f);
+    sc.dec_in.assign(kChunk * w, 0.0f);
+    sc.gaze_eff.assign(kChunk * kGazeSize, 0.0f);
+  }
+  pool_ = std::make_unique<WorkerPool>(num_threads);
 }
+
+CpuGenerator::CpuGenerator(const CpuGenerator& o)
+    : model_(o.model_), n_(o.n_), seed_(o.seed_), temperature_(o.temperature_),
+      nan_policy_(o.nan_policy_), state_(o.state_), scratch_(o.scratch_),
+      pool_(std::make_unique<WorkerPool>(o.num_threads())) {}
+
+CpuGenerator::~CpuGenerator() = default;
+
+int CpuGenerator::num_threads() const { return pool_->size(); }
 
 void CpuGenerator::set_temperature(float t) {
   if (!std::isfinite(t) || t < 0.0f) {
@@ -142,8 +157,8 @@ const float* run_mlp(const kernels::Table& k, const std::vector<PackedLinear>& l
 
 }  // namespace
 
-void CpuGenerator::run_chunk(int64_t a0, int rows, const float* gaze, float* head_out,
-                             float* eye_out, const float* observed_head) {
+void CpuGenerator::run_chunk(Scratch& sc, int64_t a0, int rows, const float* gaze,
+                             float* head_out, float* eye_out, const float* observed_head) {
   const Model& M = *model_;
   const kernels::Table& k = kernels::table();
   const int W = M.max_width(), H = M.hidden(), Z = M.latent();
@@ -152,7 +167,7 @@ void CpuGenerator::run_chunk(int64_t a0, int rows, const float* gaze, float* hea
   // 1. effective gaze (hold policy) and normalized condition features
   for (int m = 0; m < rows; ++m) {
     const int64_t a = a0 + m;
-    float* g = &gaze_eff_[2 * m];
+    float* g = &sc.gaze_eff[2 * m];
     g[0] = gaze[2 * m];
     g[1] = gaze[2 * m + 1];
     if (!std::isfinite(g[0]) || !std::isfinite(g[1])) {  // only reachable with kHold
@@ -163,26 +178,26 @@ void CpuGenerator::run_chunk(int64_t a0, int rows, const float* gaze, float* hea
     float x[kInputSize];
     condition_features(g, &st.gaze[2 * a], &st.head[3 * a], &st.eye[2 * a], st.has_prev[a] != 0,
                        M.fps(), x);
-    float* xn = &buf_a_[static_cast<size_t>(m) * W];
+    float* xn = &sc.buf_a[static_cast<size_t>(m) * W];
     for (int i = 0; i < kInputSize; ++i) xn[i] = (x[i] - M.x_mean()[i]) / M.x_std()[i];
   }
 
   // 2. encoder and GRU; s is updated in place in the state array
-  const float* e = run_mlp(k, M.enc(), M.activation(), true, buf_a_.data(), W, rows,
-                           buf_b_.data(), buf_a_.data(), W);
+  const float* e = run_mlp(k, M.enc(), M.activation(), true, sc.buf_a.data(), W, rows,
+                           sc.buf_b.data(), sc.buf_a.data(), W);
   float* s = &st.s[static_cast<size_t>(a0) * H];
   const int ldg = M.gru_ih().out_pad;
-  k.linear(e, W, rows, M.gru_ih(), gi_.data(), ldg);
-  k.linear(s, H, rows, M.gru_hh(), gh_.data(), ldg);
-  k.gru_gates(gi_.data(), gh_.data(), ldg, s, H, H, rows);
+  k.linear(e, W, rows, M.gru_ih(), sc.gi.data(), ldg);
+  k.linear(s, H, rows, M.gru_hh(), sc.gh.data(), ldg);
+  k.gru_gates(sc.gi.data(), sc.gh.data(), ldg, s, H, H, rows);
 
   if (observed_head != nullptr) {  // priming: the observed pose replaces the generated one
     for (int m = 0; m < rows; ++m) {
       const int64_t a = a0 + m;
       for (int i = 0; i < kHeadSize; ++i) st.head[3 * a + i] = observed_head[3 * m + i];
-      eye_from_gaze_head(&gaze_eff_[2 * m], &st.head[3 * a], &st.eye[2 * a]);
-      st.gaze[2 * a] = gaze_eff_[2 * m];
-      st.gaze[2 * a + 1] = gaze_eff_[2 * m + 1];
+      eye_from_gaze_head(&sc.gaze_eff[2 * m], &st.head[3 * a], &st.eye[2 * a]);
+      st.gaze[2 * a] = sc.gaze_eff[2 * m];
+      st.gaze[2 * a + 1] = sc.gaze_eff[2 * m + 1];
       st.has_prev[a] = 1;
       st.frame[a] += 1;
     }
@@ -190,11 +205,11 @@ void CpuGenerator::run_chunk(int64_t a0, int rows, const float* gaze, float* hea
   }
 
   // 3. learned prior and the latent sample z = mu + T sigma eps
-  const float* pr = run_mlp(k, M.prior(), M.activation(), false, s, H, rows, buf_a_.data(),
-                            buf_b_.data(), W);
+  const float* pr = run_mlp(k, M.prior(), M.activation(), false, s, H, rows, sc.buf_a.data(),
+                            sc.buf_b.data(), W);
   for (int m = 0; m < rows; ++m) {
     const int64_t a = a0 + m;
-    float* din = &dec_in_[static_cast<size_t>(m) * W];
+    float* din = &sc.dec_in[static_cast<size_t>(m) * W];
     std::copy(s + static_cast<size_t>(m) * H, s + static_cast<size_t>(m + 1) * H, din);
     float* z = din + H;
     agent_normals(seed_, static_cast<uint32_t>(a), st.episode[a], st.frame[a], Z, z);
@@ -206,8 +221,8 @@ void CpuGenerator::run_chunk(int64_t a0, int rows, const float* gaze, float* hea
   }
 
   // 4. decoder, residual integration, eye-in-head
-  const float* y = run_mlp(k, M.dec(), M.activation(), false, dec_in_.data(), W, rows,
-                           buf_a_.data(), buf_b_.data(), W);
+  const float* y = run_mlp(k, M.dec(), M.activation(), false, sc.dec_in.data(), W, rows,
+                           sc.buf_a.data(), sc.buf_b.data(), W);
   for (int m = 0; m < rows; ++m) {
     const int64_t a = a0 + m;
     float* head = &st.head[3 * a];
@@ -215,9 +230,9 @@ void CpuGenerator::run_chunk(int64_t a0, int rows, const float* gaze, float* hea
       const float yi = y[static_cast<size_t>(m) * W + i] * M.y_std()[i] + M.y_mean()[i];
       head[i] = M.residual() ? head[i] + yi / M.fps() : yi;
     }
-    eye_from_gaze_head(&gaze_eff_[2 * m], head, &st.eye[2 * a]);
-    st.gaze[2 * a] = gaze_eff_[2 * m];
-    st.gaze[2 * a + 1] = gaze_eff_[2 * m + 1];
+    eye_from_gaze_head(&sc.gaze_eff[2 * m], head, &st.eye[2 * a]);
+    st.gaze[2 * a] = sc.gaze_eff[2 * m];
+    st.gaze[2 * a + 1] = sc.gaze_eff[2 * m + 1];
     st.has_prev[a] = 1;
     st.frame[a] += 1;
     for (int i = 0; i < kHeadSize; ++i) head_out[3 * m + i] = head[i];
@@ -233,12 +248,39 @@ void CpuGenerator::step(const float* gaze, float* head_out, float* eye_out) {
   advance(gaze, head_out, eye_out);
 }
 
-void CpuGenerator::advance(const float* gaze, float* head_out, float* eye_out) {
-  for (int64_t a0 = 0; a0 < n_; a0 += kChunk) {
-    const int rows = static_cast<int>(std::min<int64_t>(kChunk, n_ - a0));
-    run_chunk(a0, rows, gaze + 2 * a0, head_out + 3 * a0, eye_out ? eye_out + 2 * a0 : nullptr,
-              nullptr);
+struct CpuGenerator::Pass {
+  CpuGenerator* self;
+  const float* gaze;           // (N, 2)
+  float* head_out;             // (N, 3), or null when priming
+  float* eye_out;              // (N, 2), may be null
+  const float* observed_head;  // (N, 3) when priming, else null
+};
+
+void CpuGenerator::run_pass(const Pass& pass) {
+  // Worker w takes chunks w, w + W, w + 2W, ...: chunks are equal-sized, and every agent's
+  // result depends only on its own row, so the split changes no number.
+  auto job = [](void* ctx, int w) {
+    const Pass& p = *static_cast<const Pass*>(ctx);
+    CpuGenerator& g = *p.self;
+    const int64_t stride = static_cast<int64_t>(kChunk) * g.pool_->size();
+    for (int64_t a0 = static_cast<int64_t>(kChunk) * w; a0 < g.n_; a0 += stride) {
+      const int rows = static_cast<int>(std::min<int64_t>(kChunk, g.n_ - a0));
+      g.run_chunk(g.scratch_[w], a0, rows, p.gaze + 2 * a0,
+                  p.head_out ? p.head_out + 3 * a0 : nullptr,
+                  p.eye_out ? p.eye_out + 2 * a0 : nullptr,
+                  p.observed_head ? p.observed_head + 3 * a0 : nullptr);
+    }
+  };
+  // Threads only pay off with at least a chunk per worker; below that the caller does it all.
+  if (n_ <= kChunk) {
+    job(const_cast<Pass*>(&pass), 0);
+    return;
   }
+  pool_->run(job, const_cast<Pass*>(&pass));
+}
+
+void CpuGenerator::advance(const float* gaze, float* head_out, float* eye_out) {
+  run_pass(Pass{this, gaze, head_out, eye_out, nullptr});
 }
 
 void CpuGenerator::rollout(const float* gaze_seq, int64_t T, float* head_seq, float* eye_seq) {
@@ -257,11 +299,7 @@ void CpuGenerator::prime(const float* gaze_hist, const float* head_hist, int64_t
     validate_head(head_hist + 3 * n_ * t, n_, t);
   }
   for (int64_t t = 0; t < T; ++t) {
-    for (int64_t a0 = 0; a0 < n_; a0 += kChunk) {
-      const int rows = static_cast<int>(std::min<int64_t>(kChunk, n_ - a0));
-      run_chunk(a0, rows, gaze_hist + 2 * (n_ * t + a0), nullptr, nullptr,
-                head_hist + 3 * (n_ * t + a0));
-    }
+    run_pass(Pass{this, gaze_hist + 2 * n_ * t, nullptr, nullptr, head_hist + 3 * n_ * t});
   }
 }
 

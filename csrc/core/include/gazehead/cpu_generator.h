@@ -48,11 +48,18 @@ struct AgentState {
   int64_t size() const { return static_cast<int64_t>(has_prev.size()); }
 };
 
+class WorkerPool;  // src/worker_pool.h
+
 class CpuGenerator {
  public:
+  // num_threads > 1 splits the agents of each call over that many threads (the caller's
+  // included); every agent's arithmetic is the same either way, so results are identical.
   CpuGenerator(std::shared_ptr<const Model> model, int64_t num_agents, uint32_t seed,
-               float temperature, NanPolicy nan_policy);
-  CpuGenerator(const CpuGenerator&) = default;  // a deep copy: same model, copied state
+               float temperature, NanPolicy nan_policy, int num_threads = 1);
+  // A deep copy: same model, copied state, its own threads.
+  CpuGenerator(const CpuGenerator& other);
+  CpuGenerator& operator=(const CpuGenerator&) = delete;
+  ~CpuGenerator();
 
   // gaze (N, 2) -> head_out (N, 3), eye_out (N, 2) (eye_out may be null). Validates every
   // agent before touching state: on InvalidInput the generator is unchanged.
@@ -79,11 +86,19 @@ class CpuGenerator {
   void get_state(AgentState& out) const { out = state_; }
   void set_state(const AgentState& st);
   const char* isa() const;
+  int num_threads() const;
 
  private:
+  // Buffers for one chunk of agents; one set per worker thread.
+  struct Scratch {
+    std::vector<float> buf_a, buf_b, gi, gh, dec_in, gaze_eff;
+  };
+  struct Pass;  // one call's arguments, shared with the worker threads
+
   void advance(const float* gaze, float* head_out, float* eye_out);  // validated input
-  void run_chunk(int64_t a0, int rows, const float* gaze, float* head_out, float* eye_out,
-                 const float* observed_head);
+  void run_pass(const Pass& pass);
+  void run_chunk(Scratch& sc, int64_t a0, int rows, const float* gaze, float* head_out,
+                 float* eye_out, const float* observed_head);
 
   std::shared_ptr<const Model> model_;
   int64_t n_;
@@ -91,8 +106,8 @@ class CpuGenerator {
   float temperature_;
   NanPolicy nan_policy_;
   AgentState state_;
-  // scratch for one chunk of agents (kChunk rows of model->max_width())
-  std::vector<float> buf_a_, buf_b_, gi_, gh_, dec_in_, gaze_eff_;
+  std::vector<Scratch> scratch_;  // one per worker
+  std::unique_ptr<WorkerPool> pool_;
 };
 
 }  // namespace gazehead
