@@ -28,7 +28,7 @@ import time
 
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+# training.extract comes from the installed package (pip install ".[extract]").
 
 from training.extract.estimate import RawFrames  # noqa: E402
 from training.extract.gaze import estimate_eyes  # noqa: E402

@@ -27,7 +27,8 @@ import time
 import numpy as np
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
+# gazehead_rt and training come from the installed package (pip install ".[bench]"): the
+# source tree has no compiled core.
 
 
 def machine() -> dict:
