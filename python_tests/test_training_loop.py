@@ -108,3 +108,36 @@ def test_window_sampler_skips_invalid_frames_and_mirrors(clips):
     c.valid[:] = True
     g, h = WindowSampler([c], 30, mirror=True, seed=0).sample(64)
     assert g.shape == (64, 31, 2) and h.shape == (64, 31, 3)
+
+
+def test_domain_weight_zero_excludes_a_domain(clips):
+    tr, _ = clips
+    a, b = tr
+    b.extra["domain"] = "video"
+    try:
+        s = WindowSampler([a, b], 10, False, 0, domain_weights={"video": 0.0})
+        assert s.weights[1] == 0.0 and s.weights[0] == pytest.approx(1.0)
+    finally:
+        del b.extra["domain"]
+
+
+def test_eye_hinge_and_rollout_loss_only_add_where_they_should(clips):
+    tr, _ = clips
+    model = GazeHeadModel(TINY, compute_normalization(tr, 30.0))
+    g, h = WindowSampler(tr, 12, False, 0).sample(4)
+    base = dict(ss_prob=1.0, rollout_weight=1.0, eye_weight=1.0)
+    torch.manual_seed(0)
+    _, inside = window_loss(model, g, h, LossConfig(eye_limit_deg=89.0, **base), 1.0, 1.0)
+    assert inside["eye_pen"] == 0.0 and inside["rollout"] > 0.0
+    torch.manual_seed(0)
+    _, beyond = window_loss(model, g, h, LossConfig(eye_limit_deg=0.0, **base), 1.0, 1.0)
+    assert beyond["eye_pen"] > 0.0
+    # the rollout term alone reaches the encoder, i.e. through the fed-back heads
+    losses = []
+    for w in (1.0, 0.0):
+        torch.manual_seed(0)
+        losses.append(window_loss(model, g, h, LossConfig(ss_prob=1.0, rollout_weight=w,
+                                                          eye_weight=0.0), 1.0, 1.0)[0])
+    model.zero_grad()
+    (losses[0] - losses[1]).backward()
+    assert model.enc[0].weight.grad.abs().sum() > 0

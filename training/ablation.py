@@ -21,8 +21,10 @@ from . import train as T
 VARIANTS = {
     "full": [],
     "no_sched_sampling": ["--ss-prob", "0"],
+    "no_rollout_loss": ["--rollout-weight", "0"],
     "no_kl_anneal_free_bits": ["--kl-anneal-steps", "0", "--free-bits", "0"],
     "no_vel_jerk_loss": ["--vel-weight", "0", "--jerk-weight", "0"],
+    "no_eye_hinge": ["--eye-weight", "0"],
     "no_gru": ["--ablation", "no_gru"],
     "fixed_prior": ["--ablation", "fixed_prior"],
     "deterministic": ["--ablation", "deterministic"],
@@ -50,9 +52,11 @@ def main(argv: list[str] | None = None) -> int:
     for n in names:
         run = os.path.join(a.out, n)
         if not a.skip_train:
+            kl = [] if "--kl-anneal-steps" in VARIANTS[n] else ["--kl-anneal-steps",
+                                                                 str(a.steps // 5)]
             T.main(["--out", run, "--steps", str(a.steps), "--batch-size", str(a.batch_size),
-                    "--kl-anneal-steps", str(a.steps // 5), "--ss-ramp-steps",
-                    str(a.steps // 3), "--eval-every", "50", "--no-progress"]
+                    *kl, "--ss-ramp-steps", str(a.steps // 3), "--eval-every", "50",
+                    "--no-progress"]
                    + (["--data-root", a.data_root] if a.data_root else []) + VARIANTS[n])
         paths[n] = os.path.join(run, "model.safetensors")
     from .data.sgaze import load_sgaze_clips

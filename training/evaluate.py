@@ -119,7 +119,7 @@ def stability_rollout(model: GazeHeadModel, hours: float, fps: float, seed: int,
 
 def evaluate(model_paths: dict[str, str], train_clips: list[Clip], test_clips: list[Clip],
              *, k: int = 8, seed: int = 0, temperature: float = 1.0,
-             rollout_hours: float = 1.0, log=print) -> dict:
+             rollout_hours: float = 1.0, baselines: bool = True, log=print) -> dict:
     fps = test_clips[0].fps
     t0 = time.time()
     prop = fit_proportional(train_clips, fps)
@@ -134,9 +134,10 @@ def evaluate(model_paths: dict[str, str], train_clips: list[Clip], test_clips: l
         methods[n] = [model_rollout(m, c.gaze, kk, seed + i, temp)
                       for i, c in enumerate(test_clips)]
         log(f"{n}: generated ({time.time() - t0:.0f} s)")
-    methods["constant"] = [constant_head(c.gaze) for c in test_clips]
-    methods["proportional"] = [prop(c.gaze) for c in test_clips]
-    methods["procedural"] = [procedural_head(c.gaze, fps) for c in test_clips]
+    if baselines:
+        methods["constant"] = [constant_head(c.gaze) for c in test_clips]
+        methods["proportional"] = [prop(c.gaze) for c in test_clips]
+        methods["procedural"] = [procedural_head(c.gaze, fps) for c in test_clips]
     real = {"lag_s": float(np.mean([M.gaze_head_lag_s(c.gaze, c.head, fps)
                                     for c in test_clips]))}
     seg = int(SEGMENT_S * fps)
@@ -310,6 +311,9 @@ def main(argv: list[str] | None = None) -> int:
                    help="shared data folder (default ../shared/data or $GAZEHEAD_DATA)")
     p.add_argument("--dataset", action="append", default=[],
                    help="extra DESIGN §3 dataset folder; its test split joins the test set")
+    p.add_argument("--split", default="test", choices=["test", "val"],
+                   help="held-out split to score (val: for model development)")
+    p.add_argument("--no-baselines", action="store_true", help="score the models only")
     p.add_argument("--out", default="runs/eval")
     p.add_argument("--k", type=int, default=8, help="samples per test clip")
     p.add_argument("--seed", type=int, default=0)
@@ -334,7 +338,7 @@ def main(argv: list[str] | None = None) -> int:
     for d in a.dataset:
         clips += load_dataset(d)
     train_clips = [c for c in clips if c.split == "train"]
-    test_clips = [c for c in clips if c.split == "test"]
+    test_clips = [c for c in clips if c.split == a.split]
     model_path = a.model or default_model_path()
     paths = {a.name: model_path}
     for s in a.ablation:
@@ -344,7 +348,8 @@ def main(argv: list[str] | None = None) -> int:
         paths[n] = pth
     log = lambda m: print(m, file=sys.stderr)  # noqa: E731
     res = evaluate(paths, train_clips, test_clips, k=a.k, seed=a.seed,
-                   temperature=a.temperature, rollout_hours=a.rollout_hours, log=log)
+                   temperature=a.temperature, rollout_hours=a.rollout_hours,
+                   baselines=not a.no_baselines, log=log)
     os.makedirs(a.out, exist_ok=True)
     with open(os.path.join(a.out, "metrics.json"), "w") as f:
         json.dump(res, f, indent=1)
@@ -362,9 +367,10 @@ def main(argv: list[str] | None = None) -> int:
             temp = 0.0 if n.endswith("deterministic") else a.temperature
             samples[n] = [model_rollout(m, c.gaze, 1, a.seed + i, temp)
                           for i, c in enumerate(test_clips)]
-        prop = fp(train_clips, fps)
-        samples["proportional"] = [prop(c.gaze) for c in test_clips]
-        samples["procedural"] = [procedural_head(c.gaze, fps) for c in test_clips]
+        if not a.no_baselines:
+            prop = fp(train_clips, fps)
+            samples["proportional"] = [prop(c.gaze) for c in test_clips]
+            samples["procedural"] = [procedural_head(c.gaze, fps) for c in test_clips]
         plots(res, samples, test_clips, a.out)
     if a.write_metrics_to_model:
         _write_metrics(model_path, res, a.name)

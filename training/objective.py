@@ -13,6 +13,15 @@ what is trained is what the runtime runs. Per frame:
   corrective velocity ``v_true + k * (head_true - head_fed)`` that brings the rollout back to
   the recording with time constant 1/k, rather than the raw velocity, so the model learns to
   recover from its own drift without being asked for implausibly fast corrections.
+* **Free-running rollout loss**: the head the model generated (and fed back) is compared
+  with the recording at every frame, in units of ``rollout_scale_deg``; gradients flow
+  through the feedback (backpropagation through the rollout). With ``ss_prob = 1`` the
+  whole window is generated from the prior, exactly as at inference. Without it the
+  one-step target rewards "keep the head's momentum" and the generated head started a
+  gaze shift ~10 frames late (v1 model: lag +226 ms); with it, a late start costs position
+  error over the whole shift.
+* **Eye-range hinge**: squared excess of the generated eye-in-head beyond
+  ``eye_limit_deg``; real eyes rarely pass 45-55 deg (DESIGN §1).
 * **Velocity / jerk matching** on the prior-sampled path: the mean |velocity| and mean
   |second difference of velocity| (jerk up to a factor fps^2) of generated motion are
   matched to the recording's. Independent per-frame latent samples would otherwise add
@@ -21,6 +30,7 @@ what is trained is what the runtime runs. Per frame:
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import torch
@@ -36,11 +46,18 @@ __all__ = ["LossConfig", "window_loss"]
 class LossConfig:
     beta: float = 1.0  # KL weight once annealed
     free_bits: float = 0.05  # nats per latent dim per frame below which KL is not pushed
-    ss_prob: float = 0.5  # probability that a frame feeds back its generated head
+    ss_prob: float = 1.0  # probability that a frame feeds back its generated head
     correction_rate_hz: float = 2.0  # k of the corrective target (1/k = 0.5 s)
     vel_weight: float = 0.5  # moment matching of |velocity| on the prior path
     jerk_weight: float = 0.5  # moment matching of |d2 velocity| on the prior path
     prior_mse_weight: float = 0.1  # keeps prior-sampled velocities near the data too
+    rollout_weight: float = 3.0  # free-running head position error (BPTT through feedback)
+    rollout_scale_deg: float = 5.0  # position error that costs as much as 1 std of velocity
+    #: which latent drives the fed-back rollout: "prior" (what inference does) or
+    #: "posterior" (z then carries what the gaze cannot predict, e.g. onset timing)
+    rollout_path: str = "prior"
+    eye_weight: float = 1.0  # soft hinge on generated eye-in-head beyond eye_limit_deg
+    eye_limit_deg: float = 40.0  # real eyes rarely pass ~45 deg (DESIGN §1)
     no_gru: bool = False  # ablation: the GRU state is reset every frame (Markov-1 model)
     fixed_prior: bool = False  # ablation: N(0, I) prior instead of the learned one
     deterministic: bool = False  # ablation: z = prior mean, no posterior, no KL
@@ -68,7 +85,9 @@ def window_loss(
     head_fed = head[:, 0]
     eye_fed = eye_from_gaze_head(gaze[:, 0], head_fed)
     has_prev = torch.ones(B, dtype=torch.bool, device=dev)
-    recon, kl_dims, prior_mse = [], [], []
+    recon, kl_dims, prior_mse, pos_err, eye_pen = [], [], [], [], []
+    pos_scale = cfg.rollout_scale_deg * math.pi / 180.0
+    eye_lim = cfg.eye_limit_deg * math.pi / 180.0
     y_prior_seq, y_true_seq = [], []
     k = cfg.correction_rate_hz
     for t in range(1, L1):
@@ -103,7 +122,15 @@ def window_loss(
         prior_mse.append(((yn_p - tn) ** 2).mean())
         y_prior_seq.append(y_p)
         y_true_seq.append(v_true)
-        head_gen = model.integrate(head_fed, y_p)
+        if cfg.rollout_path == "posterior" and not cfg.deterministic:
+            head_gen = model.integrate(head_fed, yn_q * model.y_std + model.y_mean)
+        else:
+            head_gen = model.integrate(head_fed, y_p)
+        if cfg.rollout_weight > 0:
+            pos_err.append((((head_gen - head[:, t])[:, :2] / pos_scale) ** 2).mean())
+        if cfg.eye_weight > 0:
+            eye_gen = eye_from_gaze_head(gaze[:, t], head_gen)
+            eye_pen.append((torch.relu(eye_gen.abs() - eye_lim) / pos_scale).pow(2).mean())
         if ss_prob > 0:
             use_gen = (torch.rand(B, 1, device=dev) < ss_prob)
             head_fed = torch.where(use_gen, head_gen, head[:, t])
@@ -115,6 +142,14 @@ def window_loss(
     prior_l = torch.stack(prior_mse).mean()
     parts = {"recon": recon_l.item(), "prior_mse": prior_l.item()}
     loss = recon_l + cfg.prior_mse_weight * prior_l
+    if pos_err:
+        pos_l = torch.stack(pos_err).mean()
+        loss = loss + cfg.rollout_weight * pos_l
+        parts["rollout"] = pos_l.item()
+    if eye_pen:
+        eye_l = torch.stack(eye_pen).mean()
+        loss = loss + cfg.eye_weight * eye_l
+        parts["eye_pen"] = eye_l.item()
     if kl_dims:
         kl_d = torch.stack(kl_dims).mean(0)  # (Z,) nats per frame
         kl_fb = torch.clamp(kl_d, min=cfg.free_bits).sum()

@@ -52,6 +52,9 @@ class TrainConfig:
     eval_every: int = 100
     ckpt_every: int = 100
     val_windows: int = 128
+    #: sampling weight per clip domain (``extra["domain"]``, SGaze = "sgaze"); a domain's
+    #: windows are drawn with probability proportional to weight x its valid windows
+    domain_weights: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         d = dataclasses.asdict(self)
@@ -104,10 +107,17 @@ def compute_normalization(clips: list[Clip], fps: float, residual: bool = True
     return Normalization(x.mean(0), x_std, y_mean, y_std)
 
 
+def clip_domain(c: Clip) -> str:
+    """Domain tag of a clip: the manifest's ``domain`` (``video`` for training.extract),
+    ``sgaze`` for SGaze recordings."""
+    return str(c.extra.get("domain") or ("sgaze" if c.id.startswith("sgaze") else "other"))
+
+
 class WindowSampler:
     """Random windows of ``frames + 1`` fully valid frames, uniform over valid starts."""
 
-    def __init__(self, clips: list[Clip], frames: int, mirror: bool, seed: int):
+    def __init__(self, clips: list[Clip], frames: int, mirror: bool, seed: int,
+                 domain_weights: dict | None = None):
         self.frames = frames
         self.mirror = mirror
         self.rng = np.random.default_rng(seed)
@@ -120,7 +130,9 @@ class WindowSampler:
             st = np.arange(max(n, 0))
             st = st[bad[st + frames + 1] - bad[st] == 0] if n > 0 else st
             self.starts.append(st)
-        self.weights = np.array([len(s) for s in self.starts], float)
+        dw = domain_weights or {}
+        self.weights = np.array([len(s) * float(dw.get(clip_domain(c), 1.0))
+                                 for s, c in zip(self.starts, clips)], float)
         if self.weights.sum() == 0:
             raise ValueError(f"no clip holds {frames + 1} consecutive valid frames")
         self.weights /= self.weights.sum()
@@ -174,7 +186,8 @@ def train(cfg: TrainConfig, train_clips: list[Clip], val_clips: list[Clip], out_
     norm = compute_normalization(train_clips, cfg.model.fps, cfg.model.residual)
     model = GazeHeadModel(cfg.model, norm).to(dev)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-    sampler = WindowSampler(train_clips, cfg.window_frames, cfg.mirror, cfg.seed)
+    sampler = WindowSampler(train_clips, cfg.window_frames, cfg.mirror, cfg.seed,
+                            cfg.domain_weights)
     val_sampler = WindowSampler(val_clips or train_clips, cfg.window_frames, False,
                                 cfg.seed + 1)
     vg, vh = val_sampler.sample(cfg.val_windows)  # fixed validation windows
@@ -197,7 +210,7 @@ def train(cfg: TrainConfig, train_clips: list[Clip], val_clips: list[Clip], out_
         json.dump(cfg.to_dict(), f, indent=1)
 
     fields = ["step", "time_s", "lr", "kl_w", "ss", "loss", "recon", "kl", "prior_mse",
-              "vel_ratio", "jerk_ratio", "val_loss", "val_recon", "val_jerk_ratio"]
+              "rollout", "eye_pen", "vel_ratio", "jerk_ratio", "val_loss", "val_recon", "val_jerk_ratio"]
     new_log = not os.path.exists(log_path)
     logf = open(log_path, "a", newline="")
     log = csv.DictWriter(logf, fieldnames=fields, extrasaction="ignore")
@@ -297,6 +310,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--ss-ramp-steps", type=int, default=d.ss_ramp_steps)
     p.add_argument("--vel-weight", type=float, default=d.loss.vel_weight)
     p.add_argument("--jerk-weight", type=float, default=d.loss.jerk_weight)
+    p.add_argument("--prior-mse-weight", type=float, default=d.loss.prior_mse_weight)
+    p.add_argument("--correction-rate", type=float, default=d.loss.correction_rate_hz,
+                   help="Hz; rate of the corrective velocity target under scheduled sampling")
+    p.add_argument("--rollout-weight", type=float, default=d.loss.rollout_weight,
+                   help="weight of the free-running head position loss")
+    p.add_argument("--rollout-path", choices=["prior", "posterior"],
+                   default=d.loss.rollout_path,
+                   help="latent that drives the fed-back rollout")
+    p.add_argument("--eye-weight", type=float, default=d.loss.eye_weight,
+                   help="weight of the eye-in-head range hinge on generated heads")
+    p.add_argument("--eye-limit-deg", type=float, default=d.loss.eye_limit_deg)
+    p.add_argument("--domain-weight", action="append", default=[], metavar="DOMAIN=W",
+                   help="window sampling weight of a clip domain (sgaze, video); default 1")
+    p.add_argument("--drop-roll", action="store_true",
+                   help="zero the head roll of every clip (SGaze has none; use it when a "
+                   "--dataset has roll the SGaze-trained outputs should not learn)")
+    p.add_argument("--val-domain", default=None,
+                   help="validate (best-model choice) on this domain's val clips only")
     p.add_argument("--ablation", choices=["none", "no_gru", "fixed_prior", "deterministic"],
                    default="none")
     p.add_argument("--eval-every", type=int, default=d.eval_every)
@@ -318,12 +349,18 @@ def config_from_args(a: argparse.Namespace) -> TrainConfig:
                      residual=not a.absolute)
     lc = LossConfig(beta=a.beta, free_bits=a.free_bits, ss_prob=a.ss_prob,
                     vel_weight=a.vel_weight, jerk_weight=a.jerk_weight,
+                    prior_mse_weight=a.prior_mse_weight, correction_rate_hz=a.correction_rate,
+                    rollout_weight=a.rollout_weight, rollout_path=a.rollout_path,
+                    eye_weight=a.eye_weight,
+                    eye_limit_deg=a.eye_limit_deg,
                     no_gru=a.ablation == "no_gru", fixed_prior=a.ablation == "fixed_prior",
                     deterministic=a.ablation == "deterministic")
     return TrainConfig(model=mc, loss=lc, steps=a.steps, batch_size=a.batch_size,
                        window_frames=a.window_frames, lr=a.lr, seed=a.seed,
                        kl_anneal_steps=a.kl_anneal_steps, ss_ramp_steps=a.ss_ramp_steps,
-                       eval_every=a.eval_every, ckpt_every=a.eval_every)
+                       eval_every=a.eval_every, ckpt_every=a.eval_every,
+                       domain_weights={k: float(v) for k, _, v in
+                                       (x.partition("=") for x in a.domain_weight)})
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -333,8 +370,12 @@ def main(argv: list[str] | None = None) -> int:
     cfg = config_from_args(a)
     clips = load_training_clips(a.data_root, a.dataset, not a.no_sgaze, a.procedural_clips,
                                 cfg.model.fps)
+    if a.drop_roll:
+        for c in clips:
+            c.head[:, 2] = 0.0
     tr = [c for c in clips if c.split == "train"]
-    va = [c for c in clips if c.split == "val"]
+    va = [c for c in clips if c.split == "val"
+          and (a.val_domain is None or clip_domain(c) == a.val_domain)]
     prov = {
         "data": sorted({c.extra.get("dataset", c.source) for c in clips}),
         "split": {s: [c.id for c in clips if c.split == s] for s in ("train", "val", "test")},
