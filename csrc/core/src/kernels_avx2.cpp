@@ -11,7 +11,9 @@ namespace avx2 {
 #define GAZEHEAD_ISA_NAME "avx2+fma"
 #define GAZEHEAD_VEC_FLOATS 8
 #define GAZEHEAD_TILE_ROWS 6  // rows x 2 vectors of accumulators
+#define GAZEHEAD_TILE_VECS 2
 #include "kernels_impl.inc"
+#undef GAZEHEAD_TILE_VECS
 #undef GAZEHEAD_VEC_FLOATS
 #undef GAZEHEAD_TILE_ROWS
 #undef GAZEHEAD_ISA_NAME

@@ -10,7 +10,9 @@ namespace base {
 #define GAZEHEAD_ISA_NAME "baseline"
 #define GAZEHEAD_VEC_FLOATS 8
 #define GAZEHEAD_TILE_ROWS 4  // rows x 2 vectors of accumulators
+#define GAZEHEAD_TILE_VECS 2
 #include "kernels_impl.inc"
+#undef GAZEHEAD_TILE_VECS
 #undef GAZEHEAD_VEC_FLOATS
 #undef GAZEHEAD_TILE_ROWS
 #undef GAZEHEAD_ISA_NAME
