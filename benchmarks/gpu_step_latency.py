@@ -24,7 +24,6 @@ import platform
 import resource
 import subprocess
 import sys
-import time
 
 import numpy as np
 
@@ -41,16 +40,11 @@ KNOWN_PEAK_GBS = {"H200": 4800, "H100 SXM": 3350, "H100 80GB HBM3": 3350, "H100 
                   "A10": 600, "RTX 4090": 1008, "T4": 320}
 
 
-def timeit(fn, seconds: float, min_reps: int = 50) -> np.ndarray:
-    for _ in range(20):
-        fn()
-    out = []
-    t_end = time.perf_counter() + seconds
-    while time.perf_counter() < t_end or len(out) < min_reps:
-        t0 = time.perf_counter_ns()
-        fn()
-        out.append(time.perf_counter_ns() - t0)
-    return np.asarray(out) / 1e3  # microseconds
+def timeit(fn, seconds: float) -> np.ndarray:
+    from step_latency import timeit as _timeit  # one timing loop for every benchmark
+
+    # more warm-up and samples than on the CPU: graph instantiation and clocks settle slower
+    return _timeit(fn, seconds, min_reps=50, warmup=20)
 
 
 def peak_bandwidth_gbs(torch, name: str, override: float | None) -> tuple[float | None, str]:

@@ -45,8 +45,9 @@ def machine() -> dict:
             "python": platform.python_version()}
 
 
-def timeit(fn, seconds: float, min_reps: int = 30) -> np.ndarray:
-    for _ in range(10):
+def timeit(fn, seconds: float, min_reps: int = 30, warmup: int = 10) -> np.ndarray:
+    """Per-call latencies (microseconds) over at least ``seconds`` and ``min_reps`` calls."""
+    for _ in range(warmup):
         fn()
     out = []
     t_end = time.perf_counter() + seconds
