@@ -18,11 +18,9 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import os
 import platform
 import resource
-import subprocess
 import sys
 
 import numpy as np
@@ -241,16 +239,10 @@ def main(argv=None) -> int:
         "results": summary,
         "crossover": crossover,
     }
-    try:
-        result["git_revision"] = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"],
-                                                capture_output=True, text=True).stdout.strip()
-    except OSError:
-        pass
-    os.makedirs(args.out, exist_ok=True)
+    from step_latency import save_result
+
     slug = "".join(c if c.isalnum() else "_" for c in device_name.split(" (")[0]).strip("_").lower()
-    out_path = os.path.join(args.out, f"gpu_step_latency_{slug}.json")
-    with open(out_path, "w") as f:
-        json.dump(result, f, indent=1)
+    out_path = save_result(result, args.out, f"gpu_step_latency_{slug}.json")
     print(f"\nwrote {out_path}")
     return 0
 

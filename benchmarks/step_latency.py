@@ -45,6 +45,20 @@ def machine() -> dict:
             "python": platform.python_version()}
 
 
+def save_result(result: dict, out_dir: str, filename: str) -> str:
+    """Write a benchmark's JSON (with the checkout's git revision) and return its path."""
+    try:
+        result["git_revision"] = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"],
+                                                capture_output=True, text=True).stdout.strip()
+    except OSError:
+        pass
+    os.makedirs(out_dir, exist_ok=True)
+    out_path = os.path.join(out_dir, filename)
+    with open(out_path, "w") as f:
+        json.dump(result, f, indent=1)
+    return out_path
+
+
 def timeit(fn, seconds: float, min_reps: int = 30, warmup: int = 10) -> np.ndarray:
     """Per-call latencies (microseconds) over at least ``seconds`` and ``min_reps`` calls."""
     for _ in range(warmup):
@@ -187,15 +201,8 @@ def main(argv=None) -> int:
         "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "results": summary,
     }
-    try:
-        result["git_revision"] = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"],
-                                                capture_output=True, text=True).stdout.strip()
-    except OSError:
-        pass
-    os.makedirs(args.out, exist_ok=True)
-    out_path = os.path.join(args.out, f"step_latency_{result['machine']['cpu'].split()[0].lower()}_cpu.json")
-    with open(out_path, "w") as f:
-        json.dump(result, f, indent=1)
+    out_path = save_result(result, args.out,
+                           f"step_latency_{result['machine']['cpu'].split()[0].lower()}_cpu.json")
     print(f"\nwrote {out_path} (peak RSS {result['peak_rss_mib']} MiB)")
     return 0
 
