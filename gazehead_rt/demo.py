@@ -93,7 +93,7 @@ def default_script(fps: float, duration_s: float | None = None) -> Script:
     ]
     pursuit_start_s, pursuit_end_s = 6.0, 10.0
     later = [
-        (10.0, "look behind", (-1.3, -0.7, 0.35)),  # (8, -153) behind-right
+        (pursuit_end_s, "look behind", (-1.3, -0.7, 0.35)),  # (8, -153) behind-right
         (12.0, "back to front", (1.6, 0.1, 0.14)),  # (0, 4)
     ]
     end_s = 13.5

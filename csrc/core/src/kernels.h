@@ -20,7 +20,6 @@ struct Table {
 };
 
 const Table& table();  // best for this CPU; chosen once
-const Table& baseline_table();
 
 namespace base {
 extern const Table kTable;

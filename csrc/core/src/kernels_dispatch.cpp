@@ -6,8 +6,6 @@
 namespace gazehead {
 namespace kernels {
 
-const Table& baseline_table() { return base::kTable; }
-
 const Table& table() {
   static const Table* chosen = [] {
 #if defined(GAZEHEAD_HAVE_AVX2_KERNELS)
