@@ -4,9 +4,13 @@ This module is the single definition of the format (DESIGN §4). The training co
 files with :func:`save_model`; the runtime reads them with :func:`load_model`. It depends on
 numpy and safetensors only, so the runtime never needs PyTorch.
 
+Format version 2 holds motion model v3 (docs/design.md §4): the condition is torso-free
+(eye-in-head target, gaze and head angular velocity, per-agent style), the decoder drives
+head angular velocity, and the previous latent sample re-enters the encoder.
+
 Tensors (fp32, PyTorch ``nn.Linear`` layout ``(out, in)``)::
 
-    enc.{0,2,4..}.weight/.bias    encoder MLP, activation after every Linear
+    enc.{0,2,4..}.weight/.bias    encoder MLP on [x_norm (9), z_{t-1} (Z)], activation after every Linear
     gru.weight_ih (3H, E)  gru.weight_hh (3H, H)  gru.bias_ih (3H,)  gru.bias_hh (3H,)
     prior.{0,2,..}.weight/.bias   prior MLP -> 2Z (mu, logvar), no final activation
     dec.{0,2,..}.weight/.bias     decoder MLP on [s, z] -> 3, no final activation
@@ -32,6 +36,8 @@ __all__ = [
     "FORMAT_VERSION",
     "INPUT_SIZE",
     "HEAD_SIZE",
+    "STYLE_SIZE",
+    "POST_FEATURES",
     "ACTIVATIONS",
     "LOGVAR_MIN",
     "LOGVAR_MAX",
@@ -43,10 +49,15 @@ __all__ = [
     "save_model",
 ]
 
-FORMAT_VERSION = 1
-#: condition x_t = [gaze(2), gaze velocity(2), head_{t-1}(3), eye_{t-1}(2)]
+FORMAT_VERSION = 2
+#: condition x_t = [eye-in-head target(2), gaze velocity(2), head velocity_{t-1}(3), style(2)]
 INPUT_SIZE = 9
 HEAD_SIZE = 3
+#: per-agent style: (propensity, idle), see gazehead_rt.style
+STYLE_SIZE = 2
+#: training-only posterior features: [head velocity target(3), mean of the next frames'(3)]
+POST_FEATURES = 6
+_DEG = math.pi / 180.0
 ACTIVATIONS = ("silu", "relu", "tanh")
 #: The prior's log-variance is clamped before exp so a rare large activation cannot blow the
 #: sample up during a long rollout; exp(0.5 * 4) ~ 7.4 std units is far outside trained use.
@@ -65,8 +76,16 @@ class ModelConfig:
     dec_sizes: tuple[int, ...] = (128, 64)  # hidden sizes; a final Linear -> 3 is implied
     post_sizes: tuple[int, ...] = (64,)  # training only (posterior); not in the model file
     activation: str = "silu"
-    residual: bool = True  # head_t = head_{t-1} + y_t / fps, else head_t = y_t
     fps: float = 30.0
+    #: head-on-torso half-ranges (pitch, yaw, roll) rad: the step's explicit neck limit
+    neck_limits: tuple[float, ...] = (40 * _DEG, 70 * _DEG, 30 * _DEG)
+    #: the neck's soft zone starts at neck_soft * limit (outward velocity fades to 0 at the limit)
+    neck_soft: float = 0.75
+    #: the reported eye-in-head is clamped per component to +-eye_limit (oculomotor range)
+    eye_limit: float = 55 * _DEG
+    #: population of the training data's styles (propensity, idle): runtime default draws
+    style_mean: tuple[float, ...] = (0.5, 0.5)
+    style_std: tuple[float, ...] = (0.2, 0.3)
 
     def __post_init__(self) -> None:
         for name in ("enc_sizes", "prior_sizes", "dec_sizes", "post_sizes"):
@@ -84,6 +103,22 @@ class ModelConfig:
             raise ModelError("config.hidden_size and config.latent_size must be positive")
         if not (math.isfinite(self.fps) and self.fps > 0):
             raise ModelError(f"config.fps must be a positive number, got {self.fps!r}")
+        for name, n in (("neck_limits", HEAD_SIZE), ("style_mean", STYLE_SIZE),
+                        ("style_std", STYLE_SIZE)):
+            v = tuple(float(x) for x in getattr(self, name))
+            object.__setattr__(self, name, v)
+            if len(v) != n or not all(math.isfinite(x) for x in v):
+                raise ModelError(f"config.{name} must hold {n} finite numbers, got {list(v)}")
+        lim = self.neck_limits
+        if not (0 < lim[0] <= math.pi / 2 and 0 < lim[1] < math.pi and 0 < lim[2] <= math.pi / 2):
+            raise ModelError("config.neck_limits must be in (0, pi/2] (pitch, roll) and "
+                             f"(0, pi) (yaw) rad, got {list(lim)}")
+        if not (0.0 <= self.neck_soft < 1.0):
+            raise ModelError(f"config.neck_soft must be in [0, 1), got {self.neck_soft!r}")
+        if not (0 < self.eye_limit <= math.pi / 2):
+            raise ModelError(f"config.eye_limit must be in (0, pi/2] rad, got {self.eye_limit!r}")
+        if any(x < 0 for x in self.style_std):
+            raise ModelError(f"config.style_std must be >= 0, got {list(self.style_std)}")
 
     @property
     def embed_size(self) -> int:
@@ -93,13 +128,13 @@ class ModelConfig:
         """(in, out) of each Linear layer of the MLP ``name`` in order."""
         H, Z = self.hidden_size, self.latent_size
         if name == "enc":
-            ins, outs = INPUT_SIZE, list(self.enc_sizes)
+            ins, outs = INPUT_SIZE + Z, list(self.enc_sizes)
         elif name == "prior":
             ins, outs = H, list(self.prior_sizes) + [2 * Z]
         elif name == "dec":
             ins, outs = H + Z, list(self.dec_sizes) + [HEAD_SIZE]
         elif name == "post":
-            ins, outs = H + HEAD_SIZE, list(self.post_sizes) + [2 * Z]
+            ins, outs = H + POST_FEATURES, list(self.post_sizes) + [2 * Z]
         else:
             raise KeyError(name)
         layers = []
@@ -210,6 +245,11 @@ def load_model(path: str | os.PathLike) -> LoadedModel:
     version = meta.get("format_version")
     if version is None:
         raise ModelError(f"{path}: metadata has no 'format_version'; not a gazehead_rt model file")
+    if version == "1":
+        raise ModelError(
+            f"{path}: format_version 1 (motion model v2) is not supported; this runtime runs "
+            f"format_version {FORMAT_VERSION} (motion model v3): retrain or use gazehead_rt<0.2"
+        )
     if version != str(FORMAT_VERSION):
         raise ModelError(
             f"{path}: format_version {version} is not supported (this runtime reads version "

@@ -1,4 +1,4 @@
-"""The conditional VAE with a GRU core (DESIGN §4), in PyTorch.
+"""Motion model v3: the conditional VAE with a GRU core (docs/design.md §4), in PyTorch.
 
 This module is the reference the C++ runtime is tested against: :meth:`GazeHeadModel.step`
 is the per-frame inference step, written once with the same operations in the same order
@@ -20,6 +20,7 @@ from gazehead_rt.model_file import (
     INPUT_SIZE,
     LOGVAR_MAX,
     LOGVAR_MIN,
+    STYLE_SIZE,
     LoadedModel,
     ModelConfig,
     Normalization,
@@ -27,7 +28,8 @@ from gazehead_rt.model_file import (
     save_model,
 )
 
-__all__ = ["GazeHeadModel", "StepState", "condition_features", "eye_from_gaze_head", "mlp"]
+__all__ = ["GazeHeadModel", "StepState", "condition_features", "eye_from_gaze_head", "mlp",
+           "neck_limit", "wrap_angle"]
 
 _ACT = {"silu": nn.SiLU, "relu": nn.ReLU, "tanh": nn.Tanh}
 
@@ -63,39 +65,74 @@ def eye_from_gaze_head(gaze: torch.Tensor, head: torch.Tensor) -> torch.Tensor:
 
 
 def condition_features(
-    gaze: torch.Tensor,  # (..., 2)
-    gaze_prev: torch.Tensor,  # (..., 2)
-    head_prev: torch.Tensor,  # (..., 3)
-    eye_prev: torch.Tensor,  # (..., 2)
+    gaze: torch.Tensor,  # (..., 2) effective gaze g_t
+    gaze_prev: torch.Tensor,  # (..., 2) g_{t-1}
+    head_prev: torch.Tensor,  # (..., 3) head_{t-1}
+    head_vel_prev: torch.Tensor,  # (..., 3) realized head velocity of the last frame, rad/s
+    style: torch.Tensor,  # (..., 2) per-agent style
     has_prev: torch.Tensor,  # (...,) bool: False on an agent's first frame -> velocity 0
     fps: float,
 ) -> torch.Tensor:
-    """Un-normalized condition x_t (..., 9) = [gaze, d(gaze)*fps, head_{t-1}, eye_{t-1}]."""
+    """Un-normalized condition x_t (..., 9) = [eye target, d(gaze)*fps, head vel, style].
+
+    Every entry is invariant to a global turn of gaze and head together: the model never sees
+    an absolute body-frame angle (docs/design.md §4).
+    """
+    eye_tgt = eye_from_gaze_head(gaze, head_prev)
     d = gaze - gaze_prev
     d = torch.stack([d[..., 0], wrap_angle(d[..., 1])], dim=-1) * fps
     d = torch.where(has_prev[..., None], d, torch.zeros_like(d))
-    return torch.cat([gaze, d, head_prev, eye_prev], dim=-1)
+    return torch.cat([eye_tgt, d, head_vel_prev, style], dim=-1)
+
+
+def neck_limit(head_prev: torch.Tensor, v: torch.Tensor, limits: torch.Tensor,
+               soft: float, fps: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """Integrate head velocity ``v`` (..., 3) under the soft head-on-torso limit.
+
+    Per axis with limit L and soft start Ls = soft * L: a velocity that moves the head
+    outward while |head| > Ls is scaled by 1 - smoothstep((|head| - Ls) / (L - Ls)), then the
+    head is clamped to [-L, L]. Returns (head_t, realized velocity (head_t - head_prev) * fps).
+    """
+    L = limits
+    Ls = soft * L
+    a = head_prev.abs()
+    u = torch.clamp((a - Ls) / (L - Ls), 0.0, 1.0)
+    fade = 1.0 - u * u * (3.0 - 2.0 * u)
+    outward = (head_prev * v > 0) & (a > Ls)
+    v = torch.where(outward, v * fade, v)
+    head = torch.maximum(torch.minimum(head_prev + v / fps, L), -L)
+    return head, (head - head_prev) * fps
 
 
 @dataclass
 class StepState:
-    """Per-agent state of the autoregressive step, agent-major."""
+    """Per-agent state of the autoregressive step, agent-major (docs/design.md §5)."""
 
     s: torch.Tensor  # (N, H) GRU state
-    head: torch.Tensor  # (N, 3) head_{t-1}
-    eye: torch.Tensor  # (N, 2) eye_{t-1}
+    head: torch.Tensor  # (N, 3) head_{t-1} on the torso
+    head_vel: torch.Tensor  # (N, 3) realized head velocity of the last frame, rad/s
+    z: torch.Tensor  # (N, Z) last latent sample
     gaze: torch.Tensor  # (N, 2) gaze_{t-1}
     has_prev: torch.Tensor  # (N,) bool
+    style: torch.Tensor  # (N, 2) per-agent style (kept by reset)
 
     @classmethod
-    def zeros(cls, n: int, hidden: int, dtype=torch.float32, device=None) -> "StepState":
+    def zeros(cls, n: int, hidden: int, latent: int, style=None, dtype=torch.float32,
+              device=None) -> "StepState":
         z = lambda *s: torch.zeros(*s, dtype=dtype, device=device)  # noqa: E731
-        return cls(z(n, hidden), z(n, 3), z(n, 2), z(n, 2),
-                   torch.zeros(n, dtype=torch.bool, device=device))
+        st = z(n, STYLE_SIZE) if style is None else torch.as_tensor(
+            style, dtype=dtype, device=device).expand(n, STYLE_SIZE).clone()
+        return cls(z(n, hidden), z(n, 3), z(n, 3), z(n, latent), z(n, 2),
+                   torch.zeros(n, dtype=torch.bool, device=device), st)
 
 
 class GazeHeadModel(nn.Module):
-    """p(head_t | gaze_<=t, head_<t): encoder MLP -> GRUCell -> prior / posterior -> decoder."""
+    """p(head velocity_t | gaze_<=t, head_<t, style): encoder -> GRUCell -> prior -> decoder.
+
+    The posterior (training only) sees the state and the coming head velocity; the latent
+    sample of frame t re-enters the encoder at t+1, so it shapes the recurrent state and is
+    correlated over time (a VRNN-style latent, Chung et al., NeurIPS 2015).
+    """
 
     def __init__(self, config: ModelConfig, normalization: Normalization | None = None):
         super().__init__()
@@ -111,6 +148,7 @@ class GazeHeadModel(nn.Module):
         self.register_buffer("x_std", torch.as_tensor(norm.x_std).clone())
         self.register_buffer("y_mean", torch.as_tensor(norm.y_mean).clone())
         self.register_buffer("y_std", torch.as_tensor(norm.y_std).clone())
+        self.register_buffer("neck_limits", torch.tensor(config.neck_limits, dtype=torch.float32))
 
     # -- pieces shared by training and inference -------------------------------------------
     @property
@@ -122,8 +160,8 @@ class GazeHeadModel(nn.Module):
         for k in ("x_mean", "x_std", "y_mean", "y_std"):
             getattr(self, k).copy_(torch.as_tensor(getattr(norm, k)))
 
-    def encode(self, x_raw: torch.Tensor) -> torch.Tensor:
-        return self.enc((x_raw - self.x_mean) / self.x_std)
+    def encode(self, x_raw: torch.Tensor, z_prev: torch.Tensor) -> torch.Tensor:
+        return self.enc(torch.cat([(x_raw - self.x_mean) / self.x_std, z_prev], dim=-1))
 
     def split_gaussian(self, h: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(mu, sigma) of a 2Z output; logvar clamped as in the runtime."""
@@ -132,15 +170,18 @@ class GazeHeadModel(nn.Module):
         return h[..., :Z], torch.exp(0.5 * logvar)
 
     def decode(self, s: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
-        """Decoder output y_t in physical units (rad/s if residual, rad otherwise)."""
+        """Decoder output: head angular velocity (pitch, yaw, roll) rad/s."""
         return self.dec(torch.cat([s, z], dim=-1)) * self.y_std + self.y_mean
 
-    def integrate(self, head_prev: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        return head_prev + y / self.config.fps if self.config.residual else y
+    def limit(self, head_prev: torch.Tensor, v: torch.Tensor,
+              limits: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        lim = self.neck_limits if limits is None else limits
+        return neck_limit(head_prev, v, lim, self.config.neck_soft, self.config.fps)
 
-    def head_target(self, head_prev: torch.Tensor, head: torch.Tensor) -> torch.Tensor:
-        """Inverse of integrate: the decoder output that yields ``head`` (physical units)."""
-        return (head - head_prev) * self.config.fps if self.config.residual else head
+    def eye_out(self, gaze: torch.Tensor, head: torch.Tensor) -> torch.Tensor:
+        e = eye_from_gaze_head(gaze, head)
+        lim = self.config.eye_limit
+        return torch.clamp(e, -lim, lim)
 
     # -- inference reference -------------------------------------------------------------
     @torch.no_grad()
@@ -150,17 +191,18 @@ class GazeHeadModel(nn.Module):
         state: StepState,
         eps: torch.Tensor,  # (N, Z) standard normal noise (Philox, from gazehead_rt)
         temperature: float = 1.0,
+        neck_limits: torch.Tensor | None = None,  # (3,) rad; default: the config's
     ) -> tuple[torch.Tensor, torch.Tensor, StepState]:
         """One frame for N agents: returns head (N, 3), eye (N, 2), and the next state."""
-        x = condition_features(gaze, state.gaze, state.head, state.eye, state.has_prev,
-                               self.config.fps)
-        s = self.gru(self.encode(x), state.s)
+        x = condition_features(gaze, state.gaze, state.head, state.head_vel, state.style,
+                               state.has_prev, self.config.fps)
+        s = self.gru(self.encode(x, state.z), state.s)
         mu, sigma = self.split_gaussian(self.prior(s))
         z = mu + temperature * sigma * eps
-        head = self.integrate(state.head, self.decode(s, z))
-        eye = eye_from_gaze_head(gaze, head)
-        return head, eye, StepState(s, head, eye, gaze.clone(),
-                                    torch.ones_like(state.has_prev))
+        head, vel = self.limit(state.head, self.decode(s, z), neck_limits)
+        eye = self.eye_out(gaze, head)
+        return head, eye, StepState(s, head, vel, z, gaze.clone(),
+                                    torch.ones_like(state.has_prev), state.style)
 
     @torch.no_grad()
     def prime(
@@ -169,15 +211,18 @@ class GazeHeadModel(nn.Module):
         head_hist: torch.Tensor,  # (T, N, 3)
         state: StepState,
     ) -> StepState:
-        """Teacher-forced GRU over observed history; continues from its last frame."""
+        """Teacher-forced GRU over observed history (z = prior mean); continues from its end."""
         for t in range(gaze_hist.shape[0]):
             g = gaze_hist[t]
-            x = condition_features(g, state.gaze, state.head, state.eye, state.has_prev,
-                                   self.config.fps)
-            s = self.gru(self.encode(x), state.s)
+            x = condition_features(g, state.gaze, state.head, state.head_vel, state.style,
+                                   state.has_prev, self.config.fps)
+            s = self.gru(self.encode(x, state.z), state.s)
+            mu, _ = self.split_gaussian(self.prior(s))
             head = head_hist[t]
-            state = StepState(s, head.clone(), eye_from_gaze_head(g, head), g.clone(),
-                              torch.ones_like(state.has_prev))
+            vel = torch.where(state.has_prev[:, None], (head - state.head) * self.config.fps,
+                              torch.zeros_like(head))
+            state = StepState(s, head.clone(), vel, mu, g.clone(),
+                              torch.ones_like(state.has_prev), state.style)
         return state
 
     # -- model file ----------------------------------------------------------------------
@@ -196,8 +241,8 @@ class GazeHeadModel(nn.Module):
         missing, unexpected = m.load_state_dict(
             {k: torch.from_numpy(v.copy()) for k, v in loaded.tensors.items()}, strict=False)
         assert not unexpected, unexpected
-        assert all(k.startswith("post.") or k in ("x_mean", "x_std", "y_mean", "y_std")
-                   for k in missing), missing
+        assert all(k.startswith("post.") or k in ("x_mean", "x_std", "y_mean", "y_std",
+                                                  "neck_limits") for k in missing), missing
         return m
 
     @classmethod

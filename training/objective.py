@@ -1,12 +1,17 @@
-"""Training objective of the cVAE over windows of frames (DESIGN §4).
+"""Training objective of motion model v3 over windows of frames (docs/design.md §4).
 
 One window is unrolled frame by frame with exactly the inference step's operations
-(``condition_features`` -> encoder -> GRUCell -> prior/posterior -> decoder -> integrate), so
-what is trained is what the runtime runs. Per frame:
+(``condition_features`` -> encoder([x, z_{t-1}]) -> GRUCell -> prior/posterior -> decoder ->
+integrate), so what is trained is what the runtime runs. The decoder's target is the head
+angular velocity, the quantity the recordings measure; nothing depends on a torso frame (the
+neck limit is explicit run-time structure, not learned). Per frame:
 
-* **ELBO**: the decoder, fed a posterior sample, reconstructs the target decoder output
+* **ELBO**: the decoder, fed a posterior sample, reconstructs the target head velocity
   (normalized); KL(q || p) against the learned prior, with KL annealing and free bits so
-  the latent is neither ignored nor used to memorise the target.
+  the latent is neither ignored nor used to memorise the target. The posterior sees the
+  state, this frame's target and the mean of the next ``post_horizon`` frames' velocity, so
+  z can carry what the gaze does not predict (onset timing, amplitude of the coming head
+  movement); because z_t re-enters the encoder at t+1, that choice persists over frames.
 * **Scheduled sampling** (Bengio et al., NeurIPS 2015): with probability ``ss_prob`` a frame
   feeds back the head the model generated *with a prior sample*, i.e. the state it will be
   in at inference, instead of the recorded head. The reconstruction target is then the
@@ -37,7 +42,7 @@ import torch
 
 from gazehead_rt.model_file import LOGVAR_MAX, LOGVAR_MIN
 
-from .model import GazeHeadModel, condition_features, eye_from_gaze_head
+from .model import GazeHeadModel, condition_features, eye_from_gaze_head, wrap_angle
 
 __all__ = ["LossConfig", "window_loss"]
 
@@ -53,11 +58,12 @@ class LossConfig:
     prior_mse_weight: float = 0.1  # keeps prior-sampled velocities near the data too
     rollout_weight: float = 3.0  # free-running head position error (BPTT through feedback)
     rollout_scale_deg: float = 5.0  # position error that costs as much as 1 std of velocity
-    #: which latent drives the fed-back rollout: "prior" (what inference does) or
-    #: "posterior" (z then carries what the gaze cannot predict, e.g. onset timing)
-    rollout_path: str = "prior"
+    #: fraction of windows whose fed-back rollout is driven by prior samples (what inference
+    #: does); the rest by posterior samples (z then carries onset timing and amplitude)
+    prior_path_frac: float = 0.5
+    post_horizon: int = 6  # frames of future head velocity the posterior sees (200 ms)
     eye_weight: float = 1.0  # soft hinge on generated eye-in-head beyond eye_limit_deg
-    eye_limit_deg: float = 40.0  # real eyes rarely pass ~45 deg (DESIGN §1)
+    eye_limit_deg: float = 40.0  # real eyes rarely pass ~45 deg (docs/design.md §1)
     no_gru: bool = False  # ablation: the GRU state is reset every frame (Markov-1 model)
     fixed_prior: bool = False  # ablation: N(0, I) prior instead of the learned one
     deterministic: bool = False  # ablation: z = prior mean, no posterior, no KL
@@ -68,37 +74,51 @@ def _gauss(h: torch.Tensor, Z: int) -> tuple[torch.Tensor, torch.Tensor]:
     return h[..., :Z], torch.clamp(h[..., Z:], LOGVAR_MIN, LOGVAR_MAX)
 
 
+def head_velocity(head: torch.Tensor, fps: float) -> torch.Tensor:
+    """(B, T, 3) -> (B, T-1, 3) angular velocity rad/s, yaw differences wrapped."""
+    return wrap_angle(head[:, 1:] - head[:, :-1]) * fps
+
+
 def window_loss(
     model: GazeHeadModel,
-    gaze: torch.Tensor,  # (B, L+1, 2) rad; frame 0 is context only
-    head: torch.Tensor,  # (B, L+1, 3) rad
+    gaze: torch.Tensor,  # (B, L+2, 2) rad; frames 0 and 1 are context only
+    head: torch.Tensor,  # (B, L+2, 3) rad
+    style: torch.Tensor,  # (B, 2) style of each window's recording
     cfg: LossConfig,
     kl_weight: float,
     ss_prob: float,
 ) -> tuple[torch.Tensor, dict[str, float]]:
     """Loss of a batch of windows; returns (loss, named scalar parts)."""
-    B, L1, _ = gaze.shape
+    B, L2, _ = gaze.shape
     mc = model.config
     Z, fps = mc.latent_size, mc.fps
     dev = gaze.device
+    vel = head_velocity(head, fps)  # vel[:, t-1] = velocity from frame t-1 to t
+    # posterior look-ahead: mean of the next post_horizon target velocities (normalized)
+    vn = (vel - model.y_mean) / model.y_std
+    Hh = max(1, cfg.post_horizon)
+    vn_pad = torch.cat([vn, vn[:, -1:].expand(B, Hh, 3)], 1)
+    csum = torch.cat([torch.zeros_like(vn_pad[:, :1]), torch.cumsum(vn_pad, 1)], 1)
+    ahead = (csum[:, 1 + Hh:1 + Hh + vn.shape[1]] - csum[:, 1:1 + vn.shape[1]]) / Hh
+
     s = torch.zeros(B, mc.hidden_size, device=dev)
-    head_fed = head[:, 0]
-    eye_fed = eye_from_gaze_head(gaze[:, 0], head_fed)
+    z_prev = torch.zeros(B, Z, device=dev)
+    head_fed = head[:, 1]
+    hv_fed = vel[:, 0]
     has_prev = torch.ones(B, dtype=torch.bool, device=dev)
+    use_prior = torch.rand(B, 1, device=dev) < cfg.prior_path_frac
     recon, kl_dims, prior_mse, pos_err, eye_pen = [], [], [], [], []
     pos_scale = cfg.rollout_scale_deg * math.pi / 180.0
     eye_lim = cfg.eye_limit_deg * math.pi / 180.0
     y_prior_seq, y_true_seq = [], []
     k = cfg.correction_rate_hz
-    for t in range(1, L1):
-        x = condition_features(gaze[:, t], gaze[:, t - 1], head_fed, eye_fed, has_prev, fps)
-        e = model.encode(x)
+    for t in range(2, L2):
+        x = condition_features(gaze[:, t], gaze[:, t - 1], head_fed, hv_fed, style, has_prev,
+                               fps)
+        e = model.encode(x, z_prev)
         s = model.gru(e, torch.zeros_like(s) if cfg.no_gru else s)
-        v_true = model.head_target(head[:, t - 1], head[:, t])
-        if mc.residual:
-            target = v_true + k * (head[:, t - 1] - head_fed)
-        else:
-            target = head[:, t]
+        v_true = vel[:, t - 1]
+        target = v_true + k * wrap_angle(head[:, t - 1] - head_fed)
         tn = (target - model.y_mean) / model.y_std
         if cfg.fixed_prior:
             mu_p = torch.zeros(B, Z, device=dev)
@@ -106,10 +126,9 @@ def window_loss(
         else:
             mu_p, lv_p = _gauss(model.prior(s), Z)
         if cfg.deterministic:
-            z_q = mu_p
-            z_p = mu_p
+            z_q = z_p = mu_p
         else:
-            mu_q, lv_q = _gauss(model.post(torch.cat([s, tn], -1)), Z)
+            mu_q, lv_q = _gauss(model.post(torch.cat([s, tn, ahead[:, t - 1]], -1)), Z)
             z_q = mu_q + torch.exp(0.5 * lv_q) * torch.randn_like(mu_q)
             z_p = mu_p + torch.exp(0.5 * lv_p) * torch.randn_like(mu_p)
             kl = 0.5 * (lv_p - lv_q + (torch.exp(lv_q) + (mu_q - mu_p) ** 2)
@@ -119,24 +138,25 @@ def window_loss(
         recon.append(((yn_q - tn) ** 2).mean())
         yn_p = yn_q if cfg.deterministic else model.dec(torch.cat([s, z_p], -1))
         y_p = yn_p * model.y_std + model.y_mean
+        y_q = yn_q * model.y_std + model.y_mean
         prior_mse.append(((yn_p - tn) ** 2).mean())
         y_prior_seq.append(y_p)
         y_true_seq.append(v_true)
-        if cfg.rollout_path == "posterior" and not cfg.deterministic:
-            head_gen = model.integrate(head_fed, yn_q * model.y_std + model.y_mean)
-        else:
-            head_gen = model.integrate(head_fed, y_p)
+        y_fb = torch.where(use_prior, y_p, y_q)
+        z_fb = torch.where(use_prior, z_p, z_q)
+        head_gen = head_fed + y_fb / fps
         if cfg.rollout_weight > 0:
-            pos_err.append((((head_gen - head[:, t])[:, :2] / pos_scale) ** 2).mean())
+            pos_err.append(((wrap_angle(head_gen - head[:, t])[:, :2] / pos_scale) ** 2).mean())
         if cfg.eye_weight > 0:
             eye_gen = eye_from_gaze_head(gaze[:, t], head_gen)
             eye_pen.append((torch.relu(eye_gen.abs() - eye_lim) / pos_scale).pow(2).mean())
         if ss_prob > 0:
-            use_gen = (torch.rand(B, 1, device=dev) < ss_prob)
+            use_gen = torch.rand(B, 1, device=dev) < ss_prob
             head_fed = torch.where(use_gen, head_gen, head[:, t])
+            hv_fed = torch.where(use_gen, y_fb, v_true)
         else:
-            head_fed = head[:, t]
-        eye_fed = eye_from_gaze_head(gaze[:, t], head_fed)
+            head_fed, hv_fed = head[:, t], v_true
+        z_prev = z_fb
 
     recon_l = torch.stack(recon).mean()
     prior_l = torch.stack(prior_mse).mean()
@@ -155,7 +175,7 @@ def window_loss(
         kl_fb = torch.clamp(kl_d, min=cfg.free_bits).sum()
         loss = loss + kl_weight * cfg.beta * kl_fb
         parts["kl"] = kl_d.sum().item()
-    if mc.residual and (cfg.vel_weight > 0 or cfg.jerk_weight > 0):
+    if cfg.vel_weight > 0 or cfg.jerk_weight > 0:
         yp = torch.stack(y_prior_seq, 1)[..., :2]  # (B, L, 2) pitch/yaw rad/s
         yt = torch.stack(y_true_seq, 1)[..., :2]
         v_gen, v_real = yp.abs().mean(), yt.abs().mean()

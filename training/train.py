@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from gazehead_rt.model_file import INPUT_SIZE, ModelConfig, Normalization
+from gazehead_rt.model_file import STYLE_SIZE, ModelConfig, Normalization
 
 from .data.dataset import Clip, load_dataset
 from .data.procedural import generate_clip
@@ -80,22 +80,33 @@ def load_training_clips(data_root: str | None, datasets: list[str], use_sgaze: b
     return clips
 
 
-def compute_normalization(clips: list[Clip], fps: float, residual: bool = True
-                          ) -> Normalization:
-    """Statistics of x_t and of the decoder target over the given (training) clips."""
-    from .model import condition_features
-    from .model import eye_from_gaze_head as eye_t
+def clip_style(c: Clip) -> np.ndarray:
+    """Style (propensity, idle) of a clip: the manifest's ``style`` if the producer stored
+    one, else estimated from the clip (gazehead_rt.style.estimate_style)."""
+    st = c.extra.get("style")
+    if st is None:
+        from gazehead_rt.style import estimate_style
+        st = estimate_style(c.gaze[c.valid], c.head[c.valid], c.fps)
+        c.extra["style"] = [float(v) for v in st]
+    return np.asarray(st, np.float32).reshape(STYLE_SIZE)
 
+
+def compute_normalization(clips: list[Clip], fps: float) -> Normalization:
+    """Statistics of x_t and of the head velocity target over the given (training) clips,
+    with the recorded head fed back (teacher forcing)."""
+    from .model import condition_features
+    from .objective import head_velocity
     xs, ys = [], []
     for c in clips:
         g = torch.from_numpy(c.gaze).double()
         h = torch.from_numpy(c.head).double()
-        ok = torch.from_numpy(c.valid[1:] & c.valid[:-1])
-        x = condition_features(g[1:], g[:-1], h[:-1], eye_t(g[:-1], h[:-1]),
-                               torch.ones(len(g) - 1, dtype=torch.bool), fps)
-        y = (h[1:] - h[:-1]) * fps if residual else h[1:]
+        ok = torch.from_numpy(c.valid[2:] & c.valid[1:-1] & c.valid[:-2])
+        v = head_velocity(h[None], fps)[0]  # (T-1, 3)
+        st = torch.from_numpy(clip_style(c)).double().expand(len(g) - 2, STYLE_SIZE)
+        x = condition_features(g[2:], g[1:-1], h[1:-1], v[:-1], st,
+                               torch.ones(len(g) - 2, dtype=torch.bool), fps)
         xs.append(x[ok])
-        ys.append(y[ok])
+        ys.append(v[1:][ok])
     x = torch.cat(xs).numpy()
     y = torch.cat(ys).numpy()
     # Floors: a feature that is constant in the data (roll, absent from SGaze) must not be
@@ -104,7 +115,12 @@ def compute_normalization(clips: list[Clip], fps: float, residual: bool = True
     x_std = np.maximum(x.std(0), 1e-2)
     y_std = np.maximum(y.std(0), 1e-6)
     y_mean = np.where(y.std(0) < 1e-6, 0.0, y.mean(0))
-    return Normalization(x.mean(0), x_std, y_mean, y_std)
+    # velocities are symmetric under the left/right mirror: their mean is kept at 0
+    x_mean = x.mean(0)
+    x_mean[[1, 3, 5, 6]] = 0.0
+    y_mean = np.asarray(y_mean, np.float64)
+    y_mean[[1, 2]] = 0.0
+    return Normalization(x_mean, x_std, y_mean, y_std)
 
 
 def clip_domain(c: Clip) -> str:
@@ -114,7 +130,8 @@ def clip_domain(c: Clip) -> str:
 
 
 class WindowSampler:
-    """Random windows of ``frames + 1`` fully valid frames, uniform over valid starts."""
+    """Random windows of ``frames + 2`` fully valid frames (two of context), with the style
+    of each window's clip."""
 
     def __init__(self, clips: list[Clip], frames: int, mirror: bool, seed: int,
                  domain_weights: dict | None = None):
@@ -123,12 +140,13 @@ class WindowSampler:
         self.rng = np.random.default_rng(seed)
         self.gaze = [c.gaze for c in clips]
         self.head = [c.head for c in clips]
+        self.style = [clip_style(c) for c in clips]
         self.starts = []
         for c in clips:
             bad = np.concatenate([[0], np.cumsum(~c.valid)])
-            n = c.frames - frames
+            n = c.frames - frames - 1
             st = np.arange(max(n, 0))
-            st = st[bad[st + frames + 1] - bad[st] == 0] if n > 0 else st
+            st = st[bad[st + frames + 2] - bad[st] == 0] if n > 0 else st
             self.starts.append(st)
         dw = domain_weights or {}
         self.weights = np.array([len(s) * float(dw.get(clip_domain(c), 1.0))
@@ -137,20 +155,23 @@ class WindowSampler:
             raise ValueError(f"no clip holds {frames + 1} consecutive valid frames")
         self.weights /= self.weights.sum()
 
-    def sample(self, batch: int) -> tuple[torch.Tensor, torch.Tensor]:
+    def sample(self, batch: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         ci = self.rng.choice(len(self.starts), size=batch, p=self.weights)
-        g = np.empty((batch, self.frames + 1, 2), np.float32)
-        h = np.empty((batch, self.frames + 1, 3), np.float32)
+        n = self.frames + 2
+        g = np.empty((batch, n, 2), np.float32)
+        h = np.empty((batch, n, 3), np.float32)
+        st = np.empty((batch, STYLE_SIZE), np.float32)
         for b, c in enumerate(ci):
             s = self.starts[c][self.rng.integers(len(self.starts[c]))]
-            g[b] = self.gaze[c][s:s + self.frames + 1]
-            h[b] = self.head[c][s:s + self.frames + 1]
+            g[b] = self.gaze[c][s:s + n]
+            h[b] = self.head[c][s:s + n]
+            st[b] = self.style[c]
         if self.mirror:
             # mirror left/right: yaw and roll change sign, pitch does not (DESIGN §2 frame)
             flip = self.rng.random(batch) < 0.5
             g[flip, :, 1] *= -1
             h[flip, :, 1:] *= -1
-        return torch.from_numpy(g), torch.from_numpy(h)
+        return torch.from_numpy(g), torch.from_numpy(h), torch.from_numpy(st)
 
 
 # -- training --------------------------------------------------------------------------------
@@ -183,15 +204,21 @@ def train(cfg: TrainConfig, train_clips: list[Clip], val_clips: list[Clip], out_
     os.makedirs(out_dir, exist_ok=True)
     dev = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
     _seed_all(cfg.seed)
-    norm = compute_normalization(train_clips, cfg.model.fps, cfg.model.residual)
+    norm = compute_normalization(train_clips, cfg.model.fps)
+    styles = np.stack([clip_style(c) for c in train_clips])
+    w = np.array([c.frames for c in train_clips], float)
+    smean = (styles * w[:, None]).sum(0) / w.sum()
+    sstd = np.sqrt(((styles - smean) ** 2 * w[:, None]).sum(0) / w.sum())
+    cfg.model = dataclasses.replace(cfg.model, style_mean=tuple(float(v) for v in smean),
+                                    style_std=tuple(float(v) for v in sstd))
     model = GazeHeadModel(cfg.model, norm).to(dev)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     sampler = WindowSampler(train_clips, cfg.window_frames, cfg.mirror, cfg.seed,
                             cfg.domain_weights)
     val_sampler = WindowSampler(val_clips or train_clips, cfg.window_frames, False,
                                 cfg.seed + 1)
-    vg, vh = val_sampler.sample(cfg.val_windows)  # fixed validation windows
-    vg, vh = vg.to(dev), vh.to(dev)
+    vg, vh, vs = val_sampler.sample(cfg.val_windows)  # fixed validation windows
+    vg, vh, vs = vg.to(dev), vh.to(dev), vs.to(dev)
 
     ckpt_path = os.path.join(out_dir, "ckpt.pt")
     best_path = os.path.join(out_dir, "best.pt")
@@ -227,8 +254,8 @@ def train(cfg: TrainConfig, train_clips: list[Clip], val_clips: list[Clip], out_
         for gr in opt.param_groups:
             gr["lr"] = lr
         kl_w, ss = _schedules(cfg, step)
-        g, h = sampler.sample(cfg.batch_size)
-        loss, parts = window_loss(model, g.to(dev), h.to(dev), cfg.loss, kl_w, ss)
+        g, h, st = sampler.sample(cfg.batch_size)
+        loss, parts = window_loss(model, g.to(dev), h.to(dev), st.to(dev), cfg.loss, kl_w, ss)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
@@ -243,7 +270,7 @@ def train(cfg: TrainConfig, train_clips: list[Clip], val_clips: list[Clip], out_
             cpu_rng = torch.get_rng_state()
             torch.manual_seed(12345)  # same noise every validation: comparable numbers
             with torch.no_grad():
-                _, vp = window_loss(model, vg, vh, cfg.loss, 1.0, cfg.loss.ss_prob)
+                _, vp = window_loss(model, vg, vh, vs, cfg.loss, 1.0, cfg.loss.ss_prob)
             torch.set_rng_state(cpu_rng)
             row.update(val_loss=vp["loss"], val_recon=vp["recon"],
                        val_jerk_ratio=vp.get("jerk_ratio"))
@@ -301,8 +328,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dec", default=",".join(map(str, d.model.dec_sizes)))
     p.add_argument("--prior", default=",".join(map(str, d.model.prior_sizes)))
     p.add_argument("--activation", default=d.model.activation)
-    p.add_argument("--absolute", action="store_true", help="absolute decoder output "
-                   "(default: residual velocity)")
     p.add_argument("--beta", type=float, default=d.loss.beta)
     p.add_argument("--free-bits", type=float, default=d.loss.free_bits)
     p.add_argument("--kl-anneal-steps", type=int, default=d.kl_anneal_steps)
@@ -315,9 +340,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="Hz; rate of the corrective velocity target under scheduled sampling")
     p.add_argument("--rollout-weight", type=float, default=d.loss.rollout_weight,
                    help="weight of the free-running head position loss")
-    p.add_argument("--rollout-path", choices=["prior", "posterior"],
-                   default=d.loss.rollout_path,
-                   help="latent that drives the fed-back rollout")
+    p.add_argument("--prior-path-frac", type=float, default=d.loss.prior_path_frac,
+                   help="fraction of windows whose fed-back rollout is driven by prior samples")
     p.add_argument("--eye-weight", type=float, default=d.loss.eye_weight,
                    help="weight of the eye-in-head range hinge on generated heads")
     p.add_argument("--eye-limit-deg", type=float, default=d.loss.eye_limit_deg)
@@ -345,12 +369,11 @@ def build_parser() -> argparse.ArgumentParser:
 def config_from_args(a: argparse.Namespace) -> TrainConfig:
     sizes = lambda s: tuple(int(x) for x in s.split(",") if x)  # noqa: E731
     mc = ModelConfig(enc_sizes=sizes(a.enc), hidden_size=a.hidden, prior_sizes=sizes(a.prior),
-                     latent_size=a.latent, dec_sizes=sizes(a.dec), activation=a.activation,
-                     residual=not a.absolute)
+                     latent_size=a.latent, dec_sizes=sizes(a.dec), activation=a.activation)
     lc = LossConfig(beta=a.beta, free_bits=a.free_bits, ss_prob=a.ss_prob,
                     vel_weight=a.vel_weight, jerk_weight=a.jerk_weight,
                     prior_mse_weight=a.prior_mse_weight, correction_rate_hz=a.correction_rate,
-                    rollout_weight=a.rollout_weight, rollout_path=a.rollout_path,
+                    rollout_weight=a.rollout_weight, prior_path_frac=a.prior_path_frac,
                     eye_weight=a.eye_weight,
                     eye_limit_deg=a.eye_limit_deg,
                     no_gru=a.ablation == "no_gru", fixed_prior=a.ablation == "fixed_prior",
