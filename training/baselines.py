@@ -20,7 +20,7 @@ from .data.procedural import ProceduralParams, head_from_gaze
 from .model import GazeHeadModel, StepState
 
 __all__ = ["constant_head", "ProportionalBaseline", "fit_proportional", "procedural_head",
-           "model_rollout"]
+           "model_rollout", "population_styles"]
 
 
 def constant_head(gaze: np.ndarray) -> np.ndarray:
@@ -78,20 +78,43 @@ def procedural_head(gaze: np.ndarray, fps: float,
     return head_from_gaze(gaze, fps, params)[None].astype(np.float32)
 
 
+def population_styles(model: GazeHeadModel, k: int, seed: int) -> torch.Tensor:
+    """K styles drawn from the model's population (its config's style mean and std)."""
+    gen = torch.Generator().manual_seed(seed + 7919)
+    mean = torch.tensor(model.config.style_mean, dtype=torch.float32)
+    std = torch.tensor(model.config.style_std, dtype=torch.float32)
+    return mean + std * torch.randn(k, len(mean), generator=gen)
+
+
 @torch.no_grad()
 def model_rollout(model: GazeHeadModel, gaze: np.ndarray, k: int, seed: int,
-                  temperature: float = 1.0, return_eye: bool = False):
-    """K independent samples (K, T, 3) (and eye (K, T, 2)) for one gaze sequence (T, 2)."""
+                  temperature: float = 1.0, return_eye: bool = False, style=None,
+                  head0: np.ndarray | None = None, neck_limits=None):
+    """K independent samples (K, T, 3) (and eye (K, T, 2)) for one gaze sequence (T, 2).
+
+    ``style``: None draws each sample's style from the model's population; "mean" uses the
+    population mean; an array (2,) or (K, 2) is used as given. ``head0`` (3,): the head
+    before the first frame (default: centred). ``neck_limits`` (3,) rad overrides the model's.
+    """
     model = model.eval()
     gen = torch.Generator().manual_seed(seed)
-    st = StepState.zeros(k, model.config.hidden_size)
+    Z = model.config.latent_size
+    if style is None:
+        st_v = population_styles(model, k, seed)
+    elif isinstance(style, str) and style == "mean":
+        st_v = torch.tensor(model.config.style_mean, dtype=torch.float32).expand(k, 2)
+    else:
+        st_v = torch.as_tensor(np.asarray(style, np.float32)).expand(k, 2)
+    st = StepState.zeros(k, model.config.hidden_size, Z, style=st_v)
+    if head0 is not None:
+        st.head[:] = torch.as_tensor(np.asarray(head0, np.float32))
+    lim = None if neck_limits is None else torch.as_tensor(np.asarray(neck_limits, np.float32))
     g = torch.as_tensor(np.asarray(gaze, np.float32))
     heads = torch.empty(len(g), k, 3)
     eyes = torch.empty(len(g), k, 2)
-    Z = model.config.latent_size
     for t in range(len(g)):
         eps = torch.randn(k, Z, generator=gen)
-        h, e, st = model.step(g[t].expand(k, 2), st, eps, temperature)
+        h, e, st = model.step(g[t].expand(k, 2), st, eps, temperature, lim)
         heads[t] = h
         eyes[t] = e
     out = heads.transpose(0, 1).numpy()
