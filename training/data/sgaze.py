@@ -165,7 +165,7 @@ def sgaze_segments(rows: np.ndarray, name: str, *, fps: float = 30.0, source: st
         clips.append(Clip(
             id=f"{name}_s{i:02d}", gaze=g, head=h, valid=np.ones(len(g), bool), fps=fps,
             source=source, subject=name, split=split,
-            extra={"kind": "sgaze", "dataset": DATASET_NAME, "recording": name,
+            extra={"kind": "sgaze", "domain": "sgaze", "dataset": DATASET_NAME, "recording": name,
                    "segment": i, "start_s": a / rate_hz, "scene": scene,
                    "style": [None if not np.isfinite(v) else float(v) for v in style],
                    "style_from_recording": bool(missing.any()),
