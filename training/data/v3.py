@@ -10,9 +10,10 @@ per-domain weights):
   :mod:`.synthetic`, one person per clip; its own train/val/test people by seed.
 * ``video`` -- gaze and head extracted from the face videos in ``../shared/data/videos`` by
   :mod:`training.extract`. Extraction needs MediaPipe (the ``extract`` extra) and takes
-  minutes, so it is not run here: the source is read from an extracted dataset folder
-  (``python -m training.extract ../shared/data/videos -o data/video``) and skipped, with a
-  message, when that folder does not exist.
+  ~1.5 min for the 12 clips (2.5 minutes of video, 4,574 frames at 30 fps), so it is not
+  run by default: the source is read from an extracted dataset folder (``python -m
+  training.extract ../shared/data/videos -o data/video``, or ``extract_video=True`` /
+  ``--extract-video``) and skipped, with a message, when that folder does not exist.
 
 Every clip carries ``style`` = ``gazehead_rt.style.estimate_style`` of its gaze and head.
 
@@ -59,11 +60,19 @@ def _with_style(c: Clip, kind: str) -> Clip:
     return c
 
 
-def _video_clips(split: str, video_dir: str | None, log: Callable[[str], None]) -> list[Clip]:
+def _video_clips(split: str, video_dir: str | None, extract: bool,
+                 log: Callable[[str], None]) -> list[Clip]:
     d = video_dir or DEFAULT_VIDEO_DIR
+    if not os.path.isfile(os.path.join(d, "manifest.json")) and extract:
+        from ..extract import extract_dataset  # noqa: PLC0415 - needs the extract extra
+        from ..extract.pipeline import shared_videos_dir  # noqa: PLC0415
+
+        log(f"video: extracting {shared_videos_dir()} into {d} (MediaPipe, ~1-2 min)")
+        extract_dataset([shared_videos_dir()], d, workers=1, progress=False, log=log)
     if not os.path.isfile(os.path.join(d, "manifest.json")):
         log(f"video: no extracted dataset at {d} (run `python -m training.extract "
-            f"../shared/data/videos -o {d}`, needs the extract extra); skipped")
+            f"../shared/data/videos -o {d}`, or pass extract_video; needs the extract "
+            "extra); skipped")
         return []
     read_manifest(d)
     return [_with_style(c, "video") for c in load_dataset(d, split)]
@@ -72,13 +81,15 @@ def _video_clips(split: str, video_dir: str | None, log: Callable[[str], None]) 
 def load_v3_clips(split: str, sources: Sequence[str] = SOURCES, seed: int = 0,
                   synthetic_minutes: float | None = None, *, fps: float = 30.0,
                   sgaze_dir: str | None = None, video_dir: str | None = None,
+                  extract_video: bool = False,
                   log: Callable[[str], None] | None = None) -> list[Clip]:
     """All clips of ``split`` from ``sources``, each with ``style`` and ``kind`` in ``extra``.
 
     ``synthetic_minutes`` defaults to :data:`DEFAULT_SYNTHETIC_MINUTES` of the split. SGaze
     keeps its split by recording (test recordings never reach training or normalization);
     synthetic people are drawn per split from ``seed``; video clips keep the split of their
-    extracted dataset (by source file).
+    extracted dataset (by source file), read from ``video_dir`` (default ``data/video``);
+    ``extract_video`` runs the extraction there first when it is missing.
     """
     if split not in SPLITS:
         raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
@@ -95,7 +106,7 @@ def load_v3_clips(split: str, sources: Sequence[str] = SOURCES, seed: int = 0,
         if minutes > 0:
             out += synthetic_clips(split, minutes, seed=seed, fps=fps)
     if "video" in sources:
-        out += _video_clips(split, video_dir, log)
+        out += _video_clips(split, video_dir, extract_video, log)
     return out
 
 
@@ -105,8 +116,9 @@ def detect_shifts(gaze: np.ndarray, valid: np.ndarray, fps: float, *,
                   speed_deg_s: float = 60.0, min_amp_deg: float = 5.0,
                   gap_frames: int = 2) -> list[tuple[int, int, float]]:
     """Gaze shifts as (onset, end, amplitude deg): runs of gaze speed > ``speed_deg_s``,
-    merged across pauses of <= ``gap_frames`` (a shift slowed by the eye's range), with
-    amplitude >= ``min_amp_deg`` between the frame before the onset and the end frame."""
+    merged across pauses of <= ``gap_frames`` (a shift slowed by the eye's range), widened
+    while the speed stays above a quarter of the threshold, with amplitude >=
+    ``min_amp_deg`` between the onset frame (gaze before) and the end frame (gaze after)."""
     sp = angular_distance(gaze[:-1], gaze[1:]) * fps * R2D  # speed into frame i + 1
     ok = valid[:-1] & valid[1:]
     fast = (sp > speed_deg_s) & ok
@@ -120,6 +132,11 @@ def detect_shifts(gaze: np.ndarray, valid: np.ndarray, fps: float, *,
             prev = int(i)
             continue
         a, b = start, prev + 1  # gaze at frame a (before) to frame b (after the last step)
+        # widen to the shift's slow start and end (the minimum-jerk tails)
+        while a > 0 and ok[a - 1] and sp[a - 1] > speed_deg_s / 4:
+            a -= 1
+        while b < len(sp) and ok[b] and sp[b] > speed_deg_s / 4:
+            b += 1
         if valid[a:b + 1].all():
             amp = float(angular_distance(gaze[a], gaze[b]) * R2D)
             if amp >= min_amp_deg:
@@ -246,13 +263,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--sgaze-dir", default=None)
     p.add_argument("--video-dir", default=None,
                    help=f"extracted video dataset (default {DEFAULT_VIDEO_DIR})")
+    p.add_argument("--extract-video", action="store_true",
+                   help="extract ../shared/data/videos into --video-dir first if missing "
+                   "(MediaPipe; ~1-2 min for the 2.5 minutes of video)")
     p.add_argument("--stats-split", default="train", choices=list(SPLITS) + ["all"],
                    help="split the statistics are printed for (default train)")
     a = p.parse_args(argv)
     clips: list[Clip] = []
     for split in SPLITS:
         clips += load_v3_clips(split, a.sources, a.seed, a.synthetic_minutes, fps=a.fps,
-                               sgaze_dir=a.sgaze_dir, video_dir=a.video_dir)
+                               sgaze_dir=a.sgaze_dir, video_dir=a.video_dir,
+                               extract_video=a.extract_video and split == SPLITS[0])
     write_dataset(a.out, clips, name="v3",
                   description="motion model v3 training data: SGaze segments (no torso), "
                   "synthetic fixed-torso gaze shifts, extracted video; style per clip",
