@@ -21,26 +21,33 @@ saccades, eye velocity ~ -head velocity (gain ~1). :func:`vor_diagnostics` measu
 the raw 100 Hz rows of all 12 recordings (numbers: ``docs/data.md``):
 
 * between saccades (eye speed < 100 deg/s, +-50 ms margin) with |head yaw velocity| >
-  20 deg/s, the least-squares gain of horizontal eye velocity on head velocity is
-  -0.04 to +0.01 at zero lag (VOR: -1), and the eye velocity's correlation with -head
-  velocity peaks at r = 0.05-0.24 over lags -500..+500 ms, raw or low-passed (first
-  order, tau 50/100/200 ms);
-* the best cancelling first-order filter (tau 0-400 ms) and delay (-1..+1 s) applied to
-  the head velocity reaches a gain of only -0.19 to -0.46 and explains 5-20 % of the eye
-  velocity's variance, at head delays of 300-600 ms whose peak is broad (+-0.5 s), not the
-  sharp peak of a clock offset;
-* eye *position* instead follows head *velocity* (r = 0.5-0.6; the eye leads the head in
-  the direction of the turn by 100-450 ms), the relation SGaze's authors built their
-  predictor on.
+  20 deg/s (3,150-5,220 samples per recording), the least-squares gain of horizontal eye
+  velocity on head velocity is -0.12 to -0.31 at zero lag (a VOR gives -1);
+* the correlation of eye velocity with -head velocity over lags -500..+500 ms peaks at
+  only r = 0.22-0.45, with the head 0.26-0.50 s *after* the eye (at the edge of the range
+  in 5 of 12 recordings); low-passing the eye velocity (first order, tau 50/100/200 ms)
+  leaves it at r = 0.27-0.46;
+* the best cancelling first-order low-pass (tau 0-400 ms) and delay (-1..+1 s) of the head
+  velocity reaches a gain of only -0.24 to -0.48 and explains 5-20 % of the eye
+  velocity's variance (head advanced by 0.25-0.9 s; broad optimum, not the sharp peak of a
+  clock offset); between saccades while the head turns > 30 deg/s, world gaze moves at a
+  median 39-49 deg/s (head 39-48 deg/s), and 34-43 deg/s with the head advanced by 0.5 s
+  (head 39-44 deg/s): the eye cancels a tenth of the head's motion at best;
+* eye *position* instead follows head *velocity* (r = 0.52-0.63; the eye leads by
+  0.20-0.35 s, looking where the head is turning), the relation SGaze's authors built
+  their predictor on; the half-second eye-velocity correlation above is probably its
+  echo rather than a delayed reflex.
 
-A lag, a filter, a scale or a sign error would leave a clear cancelling alignment; none
-exists, and the head-velocity columns agree with their own acceleration columns (r =
-0.77-0.96, scale 1.00-1.14), so they are not in another unit. The eye columns carry
-saccades (99th percentile speed > 1,000 deg/s, not low-passed) but are held for 2+ samples
-17 % of the time. This cannot be corrected in the importer: world gaze in SGaze keeps
-moving while the head turns. Its eye-head *timing* (head latency, eye counter-rotation
-during and after shifts) must therefore be down-weighted; the clips carry
-``timing_reliable: false`` in ``extra`` for the trainer, and the synthetic source
+A lag, a filter, a scale or a sign error would leave a clear cancelling alignment with a
+gain near -1; none exists. The head-velocity columns agree with their own acceleration
+columns (r = 0.77-0.96, scale 1.00-1.14), so they are not in another unit. Screen-space
+gaze positions would not explain it either: on an HMD screen, too, a fixating eye moves
+against the head. The eye columns carry saccades (99th-percentile speed > 1,000 deg/s: not
+low-passed) but repeat the previous row 14-17 % of the time (a slower tracker resampled).
+This cannot be corrected in the importer: world gaze in SGaze keeps moving while the head
+turns. Its eye-head *timing* (head latency, eye counter-rotation during and after shifts)
+must therefore be down-weighted; the clips carry ``timing_reliable: false`` in ``extra``
+for the trainer, and the synthetic source
 (``training.data.synthetic``) teaches the VOR and the eye-head timing.
 """
 
@@ -165,7 +172,7 @@ def sgaze_segments(rows: np.ndarray, name: str, *, fps: float = 30.0, source: st
         clips.append(Clip(
             id=f"{name}_s{i:02d}", gaze=g, head=h, valid=np.ones(len(g), bool), fps=fps,
             source=source, subject=name, split=split,
-            extra={"kind": "sgaze", "dataset": DATASET_NAME, "recording": name,
+            extra={"kind": "sgaze", "domain": "sgaze", "dataset": DATASET_NAME, "recording": name,
                    "segment": i, "start_s": a / rate_hz, "scene": scene,
                    "style": [None if not np.isfinite(v) else float(v) for v in style],
                    "style_from_recording": bool(missing.any()),
@@ -244,6 +251,9 @@ def vor_diagnostics(rows: np.ndarray, rate_hz: float = SGAZE_RATE_HZ, *,
       (tau 0-400 ms) and delay (-1..+1 s, positive: head shifted later) of the head velocity
       that best cancels the eye velocity, its gain and the fraction of eye-velocity variance
       it explains;
+    * ``world_speed_p50``, ``head_speed_p50``: median world-gaze speed |eye vel + head vel|
+      and head speed between saccades while the head turns > 30 deg/s (2-D), and the same
+      with the head advanced by 0.5 s (``..._head_adv500``);
     * ``pos_r``, ``pos_lag_s``: peak correlation of eye *position* with head velocity
       (negative lag: the eye leads);
     * ``acc_r``, ``acc_scale``: consistency of the head velocity with its own acceleration
@@ -291,6 +301,12 @@ def vor_diagnostics(rows: np.ndarray, rate_hz: float = SGAZE_RATE_HZ, *,
             if r2 > best[3]:
                 best = (tau, k / rate_hz, g, r2)
     out["fit_tau_s"], out["fit_delay_s"], out["fit_gain"], out["fit_r2"] = best
+    hy = rows[:, 5]
+    for name, k in (("", 0), ("_head_adv500", -int(round(0.5 * rate_hz)))):
+        hxk, hyk = _delay(hx, k), _delay(hy, k)
+        m = fix & (np.hypot(hxk, hyk) > 30.0)
+        out[f"world_speed_p50{name}"] = float(np.median(np.hypot(evx + hxk, evy + hyk)[m]))
+        out[f"head_speed_p50{name}"] = float(np.median(np.hypot(hxk, hyk)[m]))
     pos = (-2.0, 0.0)
     for k in range(-int(rate_hz), int(rate_hz) + 1, 5):
         r = float(np.corrcoef(ex, _delay(hx, k))[0, 1])

@@ -16,7 +16,8 @@ Rules and their sources (see ``../shared`` PHYSIOLOGY notes; numbers in degrees,
   the shifts >= 40 deg), unlike natural viewing where 83 % of saccades are < 15 deg
   (Malinov et al. 2000, Vision Res 40:2083): this source exists for what recordings lack.
   Directions are mostly horizontal with vertical components; targets stay within
-  +-150 deg yaw and +-50 deg pitch of the torso.
+  +-150 deg yaw and +-50 deg pitch of the torso, mostly within +-90 deg yaw, and only a
+  few beyond the reach of neck + eye.
 * **Gaze saccade (main sequence).** Minimum-jerk gaze trajectory of duration
   ``d0 + d1 * A`` with d0 = 20-30 ms, d1 = 2-3 ms/deg, and peak velocity capped at
   450-700 deg/s (Bahill, Clark & Stark 1975, Math Biosci 24:191; Guitton & Volle 1987,
@@ -29,8 +30,8 @@ Rules and their sources (see ``../shared`` PHYSIOLOGY notes; numbers in degrees,
   target-re-head error ``e`` is ``k * (|e| - T)`` for ``|e| > T`` and 0 below (Freedman &
   Sparks 1997, J Neurophysiol 77:2328: ~0 below ~20 deg, then linear over 25-90 deg;
   per-person hinge: the eye-head mover spectrum, arXiv 2602.06164; Stahl 1999, Exp Brain
-  Res 126:41), with T = 10-25 deg and slope k = 0.35-0.95, plus enough to keep the eye's
-  part of the shift <= 30-45 deg (the eye's part saturates, ~35 deg in the monkey,
+  Res 126:41), with T = 10-25 deg and slope k = 0.25-1.0, plus enough to keep the eye's
+  part of the shift <= 28-48 deg (the eye's part saturates, ~35 deg in the monkey,
   Freedman & Sparks 1997). Vertical components recruit the head less: pitch scaled by
   0.4-0.8 (Freedman & Sparks 1997; Freedman 2008, Exp Brain Res 190:369). Head movement
   amplitude follows the initial target-re-head error (Goossens & Van Opstal 1997, Exp Brain
@@ -45,7 +46,8 @@ Rules and their sources (see ``../shared`` PHYSIOLOGY notes; numbers in degrees,
   (Guitton & Volle 1987; Freedman 2008). Overlapping movements superpose (Flash & Henis
   1991, J Cogn Neurosci 3:220).
 * **After gaze lands.** The head keeps turning while the eye counter-rotates (VOR: gaze is
-  held on the target, eye = gaze (-) head), and a slower re-centring movement (0.6-2 s)
+  held on the target, eye = gaze (-) head), and a slower re-centring movement (0.4-1.6 s,
+  starting half-way through the main one)
   brings the eye to within ``eye_rest`` = 6-16 deg of centre for shifts beyond the hinge
   (none below it, fully 10 deg above it) (Bizzi et al. 1971/72; Guitton
   & Volle 1987), within the neck range (+-70 deg yaw, +-40 deg pitch here; Guitton & Volle
@@ -94,7 +96,7 @@ class Person:
     head_slope: float = 0.65  # hinge k
     eye_main_max_deg: float = 38.0  # eye's part of a shift saturates here
     eye_rest_deg: float = 11.0  # after re-centring, |eye| settles to about this
-    recentre_s: float = 1.2  # duration of the slow re-centring movement
+    recentre_s: float = 0.8  # duration of the slower re-centring movement
     pitch_factor: float = 0.6  # vertical components recruit the head less
     eye_range_deg: float = 52.0  # oculomotor range
     head_latency_s: float = 0.04  # mean head start after gaze onset (may be < 0)
@@ -122,10 +124,10 @@ def sample_person(rng: np.random.Generator, propensity: float | None = None) -> 
     return Person(
         propensity=p,
         head_threshold_deg=lerp(25.0, 10.0, 0.15),  # movers recruit the head earlier
-        head_slope=lerp(0.35, 0.95, 0.1),
-        eye_main_max_deg=lerp(45.0, 30.0, 0.15),
+        head_slope=lerp(0.25, 1.0, 0.1),
+        eye_main_max_deg=lerp(48.0, 28.0, 0.15),
         eye_rest_deg=lerp(16.0, 6.0, 0.15),
-        recentre_s=lerp(2.0, 0.6, 0.2),
+        recentre_s=lerp(1.6, 0.4, 0.2),
         pitch_factor=float(rng.uniform(0.4, 0.8)),
         eye_range_deg=float(rng.uniform(45.0, 55.0)),
         head_latency_s=float(rng.uniform(0.01, 0.07)),
@@ -163,7 +165,13 @@ def random_targets(rng: np.random.Generator, duration_s: float, person: Person
             ang = (rng.uniform(-np.pi, np.pi) if rng.uniform() < 0.2
                    else rng.normal(0.0, 25 * D2R) + (np.pi if rng.uniform() < 0.5 else 0.0))
             tgt = cur + amp * np.array([np.sin(ang), np.cos(ang)])
-            if np.all(np.abs(tgt) <= TARGET_RANGE_DEG):
+            # most targets lie in front (|yaw| <= 90 deg: half of those beyond are
+            # redrawn); beyond neck + eye range the gaze cannot land (the eye holds at its
+            # limit): a quarter of those are kept
+            reach = NECK_LIMIT_DEG + person.eye_range_deg
+            keep = (1.0 if np.all(np.abs(tgt) <= reach) else 0.25) * (
+                1.0 if abs(tgt[1]) <= 90.0 else 0.5)
+            if np.all(np.abs(tgt) <= TARGET_RANGE_DEG) and rng.uniform() < keep:
                 break
         else:
             d = -cur / max(np.linalg.norm(cur), 1e-9)
@@ -259,7 +267,9 @@ def simulate(person: Person, targets_deg: np.ndarray, holds_s: np.ndarray, *, fp
         if Ah > 0.05:
             comps.append((start, d_h, h))
         if np.linalg.norm(r) > 0.05:
-            comps.append((start + d_h, p.recentre_s, r))
+            # re-centring blends into the main movement (one continuous head movement that
+            # outlasts the gaze shift), starting half-way through it
+            comps.append((start + 0.5 * d_h, p.recentre_s, r))
         shifts.append({"onset_s": t, "duration_s": dur, "from_deg": g_prev.tolist(),
                        "to_deg": tgt.tolist(), "amplitude_deg": A,
                        "head_start_s": start if Ah > 0.05 else None,
@@ -312,7 +322,7 @@ def person_clip(clip_id: str, person: Person, duration_s: float, *, fps: float =
     style = estimate_style(sim.gaze, sim.head, fps, allow_missing=True)
     return Clip(id=clip_id, gaze=sim.gaze, head=sim.head, valid=np.ones(len(sim.gaze), bool),
                 fps=fps, source="synthetic", subject=clip_id, split=split,
-                extra={"kind": "synthetic", "style": [float(v) for v in style],
+                extra={"kind": "synthetic", "domain": "synthetic", "style": [float(v) for v in style],
                        "person": asdict(person), "seed": int(seed),
                        "shifts": len(sim.shifts)})
 
