@@ -64,12 +64,19 @@ class TrainConfig:
 
 # -- data ------------------------------------------------------------------------------------
 def load_training_clips(data_root: str | None, datasets: list[str], use_sgaze: bool = True,
-                        procedural_clips: int = 0, fps: float = 30.0) -> list[Clip]:
+                        procedural_clips: int = 0, fps: float = 30.0,
+                        synthetic_minutes: float = 0.0, seed: int = 0) -> list[Clip]:
+    """SGaze (all splits), extra dataset folders, and synthetic fixed-torso gaze shifts
+    (training/data/synthetic.py: ``synthetic_minutes`` for train, a fifth of it for val)."""
     from .data.sgaze import load_sgaze_clips
+    from .data.synthetic import synthetic_clips
 
     clips: list[Clip] = []
     if use_sgaze:
         clips += load_sgaze_clips(sgaze_dir(data_root), fps=fps)
+    if synthetic_minutes > 0:
+        clips += synthetic_clips("train", synthetic_minutes, seed=seed, fps=fps)
+        clips += synthetic_clips("val", max(1.0, synthetic_minutes / 5), seed=seed, fps=fps)
     for d in datasets:
         clips += load_dataset(d)
     for i in range(procedural_clips):
@@ -126,7 +133,8 @@ def compute_normalization(clips: list[Clip], fps: float) -> Normalization:
 def clip_domain(c: Clip) -> str:
     """Domain tag of a clip: the manifest's ``domain`` (``video`` for training.extract),
     ``sgaze`` for SGaze recordings."""
-    return str(c.extra.get("domain") or ("sgaze" if c.id.startswith("sgaze") else "other"))
+    return str(c.extra.get("domain") or c.extra.get("kind")
+               or ("sgaze" if c.id.startswith("sgaze") else "other"))
 
 
 class WindowSampler:
@@ -315,6 +323,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dataset", action="append", default=[],
                    help="extra DESIGN §3 dataset folder (repeatable); its splits are used")
     p.add_argument("--no-sgaze", action="store_true", help="do not use SGaze")
+    p.add_argument("--synthetic-minutes", type=float, default=0.0,
+                   help="minutes of synthetic fixed-torso gaze shifts for training (a fifth "
+                   "as many for validation)")
     p.add_argument("--procedural-clips", type=int, default=0,
                    help="add N two-minute procedural clips to the training split")
     p.add_argument("--steps", type=int, default=d.steps)
@@ -392,7 +403,7 @@ def main(argv: list[str] | None = None) -> int:
         torch.set_num_threads(a.threads)
     cfg = config_from_args(a)
     clips = load_training_clips(a.data_root, a.dataset, not a.no_sgaze, a.procedural_clips,
-                                cfg.model.fps)
+                                cfg.model.fps, a.synthetic_minutes, a.seed)
     if a.drop_roll:
         for c in clips:
             c.head[:, 2] = 0.0
