@@ -322,7 +322,8 @@ def person_clip(clip_id: str, person: Person, duration_s: float, *, fps: float =
     style = estimate_style(sim.gaze, sim.head, fps, allow_missing=True)
     return Clip(id=clip_id, gaze=sim.gaze, head=sim.head, valid=np.ones(len(sim.gaze), bool),
                 fps=fps, source="synthetic", subject=clip_id, split=split,
-                extra={"kind": "synthetic", "domain": "synthetic", "style": [float(v) for v in style],
+                extra={"kind": "synthetic", "domain": "synthetic",
+                       "style": [float(v) if np.isfinite(v) else None for v in style],
                        "person": asdict(person), "seed": int(seed),
                        "shifts": len(sim.shifts)})
 
