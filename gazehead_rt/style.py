@@ -11,9 +11,12 @@ A style is two numbers, ``(propensity, idle)`` (:data:`STYLE_NAMES`):
   ``sum(p_i * a_i) / sum(a_i ** 2)``, clipped to [-0.5, 1.5]. A head mover is ~0.8, an eye
   mover ~0.3. A slope through the origin is used because a share is a ratio: a free
   intercept would absorb the hinge of small shifts that the head ignores.
-* **idle** -- how still the head is between gaze shifts: log10 of the RMS head angular
-  speed (deg/s) over the frames whose gaze speed is below 30 deg/s (fixation), with the
-  RMS floored at 0.1 deg/s (so idle >= -1).
+* **idle** -- how still the head is between gaze shifts: log10 of the median head angular
+  speed (deg/s) over the *quiet* frames -- gaze speed below 30 deg/s, and no such gaze
+  movement in the second before (the head's catch-up after a shift, while the eye
+  counter-rotates, belongs to the shift, not to idling) -- floored at 0.1 deg/s (so
+  idle >= -1). The median rather than the RMS keeps a rare late head movement from
+  dominating it.
 
 Speeds are frame-to-frame rotation angles times ``fps``: the angle between consecutive gaze
 directions, and the angle of the relative rotation between consecutive head orientations
@@ -35,6 +38,7 @@ HOP_S = 0.25
 MIN_SHIFT_DEG = 10.0
 PROPENSITY_RANGE = (-0.5, 1.5)
 FIXATION_SPEED_DEG_S = 30.0
+QUIET_AFTER_S = 1.0
 IDLE_FLOOR_DEG_S = 0.1
 
 _R2D = 180.0 / np.pi
@@ -103,12 +107,18 @@ def _propensity(g: np.ndarray, h: np.ndarray, fps: float) -> float:
 
 def _idle(g: np.ndarray, h: np.ndarray, fps: float) -> float:
     gaze_speed = angular_distance(g[:-1], g[1:]) * fps * _R2D
-    fix = gaze_speed < FIXATION_SPEED_DEG_S
-    if not np.any(fix):
+    moving = gaze_speed >= FIXATION_SPEED_DEG_S
+    # frames with no gaze movement in the last QUIET_AFTER_S (a shift's head catch-up excluded)
+    n = max(1, int(round(QUIET_AFTER_S * fps)))
+    c = np.concatenate([[0], np.cumsum(moving)])
+    idx = np.arange(len(moving))
+    recent = c[idx + 1] - c[np.maximum(idx + 1 - n, 0)]
+    quiet = recent == 0
+    if not np.any(quiet):
         return float("nan")
-    hs = _head_speed_deg_s(h, fps)[fix]
-    rms = float(np.sqrt(np.mean(hs * hs)))
-    return float(np.log10(max(rms, IDLE_FLOOR_DEG_S)))
+    hs = _head_speed_deg_s(h, fps)[quiet]
+    med = float(np.median(hs))
+    return float(np.log10(max(med, IDLE_FLOOR_DEG_S)))
 
 
 def estimate_style(gaze: np.ndarray, head: np.ndarray, fps: float, *,
@@ -131,6 +141,7 @@ def estimate_style(gaze: np.ndarray, head: np.ndarray, fps: float, *,
                              "cannot be estimated; record some gaze shifts")
         if np.isnan(style[1]):
             raise ValueError(f"gaze: no frame has a gaze speed below "
-                             f"{FIXATION_SPEED_DEG_S:g} deg/s, so head stillness (idle) "
+                             f"{FIXATION_SPEED_DEG_S:g} deg/s for {QUIET_AFTER_S:g} s, so head "
+                             "stillness (idle) "
                              "cannot be estimated")
     return style
