@@ -22,8 +22,9 @@ from .geometry import look_at
 from .limits import HeadLimiter, HeadLimits, LimitedPose
 from .model_file import ModelConfig, load_model
 from .rate import RateAdapter
+from .style import STYLE_NAMES, estimate_style
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = [
     "BackendError",
@@ -34,9 +35,11 @@ __all__ = [
     "ModelConfig",
     "ModelError",
     "RateAdapter",
+    "STYLE_NAMES",
     "available_backends",
     "build_info",
     "default_model_path",
+    "estimate_style",
     "frames",
     "geometry",
     "load_model",
