@@ -26,7 +26,7 @@ import sys
 import numpy as np
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-# Appended, not prepended: gazehead_rt and training come from the installed package (the source
+# Appended, not prepended: gazehead_rt (with .training) comes from the installed package (the source
 # tree has no compiled _C); only the benchmark and test helpers come from the checkout.
 sys.path.append(os.path.join(ROOT, "benchmarks"))
 sys.path.append(os.path.join(ROOT, "python_tests"))
@@ -96,7 +96,7 @@ def main(argv=None) -> int:
               "--no-peers)", file=sys.stderr)
         return 2
     from gazehead_rt._native import native
-    from training.model import GazeHeadModel
+    from gazehead_rt.training.model import GazeHeadModel
 
     path = args.model or gh.default_model_path()
     if not os.path.isfile(path):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import importlib
 import json
 import os
 import sys
@@ -13,27 +12,52 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-# Subcommands implemented elsewhere: module whose main(argv) -> int runs them, and the
-# package extra that brings their dependencies.
-_DELEGATED = {
-    "train": ("training.train", "train", "train a model on sequence datasets"),
-    "evaluate": ("training.evaluate", "train", "evaluate a model against baselines on held-out data"),
-    "extract": ("training.extract.cli", "extract", "extract gaze and head pose from face videos"),
-    "demo": ("gazehead_rt.demo", "demo", "render the default model driving a head (MP4 + PNG)"),
+# Subcommands implemented elsewhere, imported only when run: the learning side lives in
+# gazehead_rt.training (the repository's training/ folder) and the demo in gazehead_rt.demo.
+def _train_main():
+    from .training.train import main  # noqa: PLC0415
+
+    return main
+
+
+def _evaluate_main():
+    from .training.evaluate import main  # noqa: PLC0415
+
+    return main
+
+
+def _extract_main():
+    from .training.extract.cli import main  # noqa: PLC0415
+
+    return main
+
+
+def _demo_main():
+    from .demo import main  # noqa: PLC0415
+
+    return main
+
+
+# command -> (loader of its main(argv) -> int, the package extra that brings its dependencies, help)
+_DELEGATED: dict[str, tuple[Callable[[], Callable[[list[str]], int]], str, str]] = {
+    "train": (_train_main, "train", "train a model on sequence datasets"),
+    "evaluate": (_evaluate_main, "train", "evaluate a model against baselines on held-out data"),
+    "extract": (_extract_main, "extract", "extract gaze and head pose from face videos"),
+    "demo": (_demo_main, "demo", "render the default model driving a head (MP4 + PNG)"),
 }
 
 
 def _delegate(name: str) -> Callable[[list[str]], int]:
-    module, extra, _ = _DELEGATED[name]
+    load, extra, _ = _DELEGATED[name]
 
     def run(argv: list[str]) -> int:
         try:
-            mod = importlib.import_module(module)
+            main = load()
         except ModuleNotFoundError as e:
             print(f"gazehead-rt {name}: needs {e.name!r}, which is not installed; install the "
                   f"extra: pip install 'gazehead_rt[{extra}]'", file=sys.stderr)
             return 2
-        return int(mod.main(argv) or 0)
+        return int(main(argv) or 0)
 
     return run
 

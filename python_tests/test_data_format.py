@@ -6,7 +6,7 @@ import os
 import numpy as np
 import pytest
 
-from training.data.dataset import (
+from gazehead_rt.training.data.dataset import (
     Clip,
     DatasetError,
     load_dataset,

@@ -5,8 +5,8 @@ import os
 import numpy as np
 import pytest
 
-from training.data.sgaze import DEFAULT_SPLIT, sgaze_to_clip
-from training.paths import sgaze_dir
+from gazehead_rt.training.data.sgaze import DEFAULT_SPLIT, sgaze_to_clip
+from gazehead_rt.training.paths import sgaze_dir
 
 D2R = np.pi / 180.0
 
@@ -51,7 +51,7 @@ needs_data = pytest.mark.skipif(not os.path.isdir(sgaze_dir()),
 
 @needs_data
 def test_real_recording_imports_plausibly():
-    from training.data.sgaze import read_sgaze_file
+    from gazehead_rt.training.data.sgaze import read_sgaze_file
 
     rows = read_sgaze_file(os.path.join(sgaze_dir(), "sgaze_02.txt"))
     c = sgaze_to_clip(rows, "sgaze_02", fps=30.0)

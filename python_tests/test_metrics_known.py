@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from training import metrics as M
+from gazehead_rt.training import metrics as M
 
 FPS = 30.0
 D2R = np.pi / 180.0
