@@ -38,26 +38,39 @@ def _demo_main():
     return main
 
 
-# command -> (loader of its main(argv) -> int, the package extra that brings its dependencies, help)
-_DELEGATED: dict[str, tuple[Callable[[], Callable[[list[str]], int]], str, str]] = {
-    "train": (_train_main, "train", "train a model on sequence datasets"),
-    "evaluate": (_evaluate_main, "train", "evaluate a model against baselines on held-out data"),
-    "extract": (_extract_main, "extract", "extract gaze and head pose from face videos"),
-    "demo": (_demo_main, "demo", "render the default model driving a head (MP4 + PNG)"),
+# command -> (loader of its main(argv) -> int, the package extra that brings its dependencies,
+# the top-level modules that extra installs, help)
+_Loader = Callable[[], Callable[[list[str]], int]]
+_DELEGATED: dict[str, tuple[_Loader, str, tuple[str, ...], str]] = {
+    "train": (_train_main, "train", ("torch", "tqdm", "matplotlib"),
+              "train a model on sequence datasets"),
+    "evaluate": (_evaluate_main, "train", ("torch", "tqdm", "matplotlib"),
+                 "evaluate a model against baselines on held-out data"),
+    "extract": (_extract_main, "extract", ("mediapipe", "cv2", "matplotlib", "tqdm"),
+                "extract gaze and head pose from face videos"),
+    "demo": (_demo_main, "demo", ("matplotlib", "PIL", "imageio_ffmpeg"),
+             "render the default model driving a head (MP4 + PNG)"),
 }
 
 
+def missing_extra(command: str, extra: str, module: str) -> str:
+    """The one line a command prints when a module of its extra is not installed."""
+    return (f"gazehead-rt {command}: needs {module}, which is not installed; "
+            f'install the extra: pip install "gazehead_rt[{extra}]"')
+
+
 def _delegate(name: str) -> Callable[[list[str]], int]:
-    load, extra, _ = _DELEGATED[name]
+    load, extra, modules, _ = _DELEGATED[name]
 
     def run(argv: list[str]) -> int:
         try:
-            main = load()
+            return int(load()(argv) or 0)
         except ModuleNotFoundError as e:
-            print(f"gazehead-rt {name}: needs {e.name!r}, which is not installed; install the "
-                  f"extra: pip install 'gazehead_rt[{extra}]'", file=sys.stderr)
+            missing = (e.name or "").split(".")[0]
+            if missing not in modules:  # not a missing extra: a real bug, keep its traceback
+                raise
+            print(missing_extra(name, extra, missing), file=sys.stderr)
             return 2
-        return int(main(argv) or 0)
 
     return run
 
@@ -205,7 +218,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--agents", type=int, nargs="+", default=[1, 16, 256, 4096])
     s.add_argument("--seconds", type=float, default=4.0, help="total measuring time")
     s.set_defaults(func=_cmd_bench)
-    for name, (_, _, help_text) in _DELEGATED.items():
+    for name, (_, _, _, help_text) in _DELEGATED.items():
         s = sub.add_parser(name, help=help_text, add_help=False)
         s.set_defaults(delegate=name)
     return p

@@ -595,6 +595,11 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``gazehead-rt demo``; returns the process exit code."""
     args = _parser().parse_args(list(sys.argv[1:] if argv is None else argv))
+    # the demo extra, imported up front so that a missing package stops the command before it
+    # renders anything (`gazehead-rt demo` turns the error into an install hint)
+    import matplotlib  # noqa: F401, PLC0415
+    import PIL  # noqa: F401, PLC0415
+
     if args.interactive:
         return run_interactive(model=args.model, seed=args.seed, temperature=args.temperature)
     if not 0.2 <= args.scale <= 2.0:
@@ -602,7 +607,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     if args.format == "mp4" and not _have_ffmpeg():
         print("gazehead-rt demo: --format mp4 needs imageio-ffmpeg "
-              "(pip install 'gazehead_rt[demo]'); use --format gif", file=sys.stderr)
+              '(pip install "gazehead_rt[demo]"); use --format gif', file=sys.stderr)
         return 2
     run_demo(args.out, model=args.model, seed=args.seed, temperature=args.temperature,
              duration_s=args.duration, scale=args.scale, fmt=args.format,

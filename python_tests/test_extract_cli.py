@@ -25,7 +25,7 @@ def test_missing_mediapipe_gives_install_hint(tmp_path):
     r = _run("from gazehead_rt.training.extract.cli import main; "
              f"sys.exit(main(['video.mp4', '-o', {str(tmp_path)!r}]))", tmp_path)
     assert r.returncode == 2
-    assert "pip install 'gazehead_rt[extract]'" in r.stderr
+    assert 'pip install "gazehead_rt[extract]"' in r.stderr
 
 
 def test_cli_rejects_missing_input(tmp_path):

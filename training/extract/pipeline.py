@@ -285,7 +285,7 @@ def _run_ray(tasks: list[tuple], ray_address: str | None, report: Callable[[dict
     try:
         import ray  # noqa: PLC0415
     except ImportError as e:
-        raise RuntimeError("--executor ray needs Ray: pip install 'gazehead_rt[ray]' "
+        raise RuntimeError('--executor ray needs Ray: pip install "gazehead_rt[ray]" '
                            f"(import failed with: {e})") from e
     started = False
     empty_dir = None
