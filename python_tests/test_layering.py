@@ -118,7 +118,7 @@ def _is(mod: str, prefix: str) -> bool:
     return mod == prefix or mod.startswith(prefix + ".")
 
 
-DEMO = ("gazehead_rt.demo", "gazehead_rt._render")
+DEMO = ("gazehead_rt.demo",)
 CLI = ("gazehead_rt.cli", "gazehead_rt.__main__")
 
 

@@ -17,7 +17,7 @@ from typing import Callable
 
 import numpy as np
 
-from .geometry import direction_from_pitch_yaw, head_rotation_matrix
+from ..geometry import direction_from_pitch_yaw, head_rotation_matrix
 
 # Stylized proportions (metres). The eyes are ~1.4x life size so their direction reads at
 # the demo's resolution.
