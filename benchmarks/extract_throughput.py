@@ -12,7 +12,7 @@ given clips (default: every shared clip, first ``--max-frames`` frames each):
     python benchmarks/extract_throughput.py [VIDEO ...] [--max-frames N]
 
 Output: a table on stdout and JSON in benchmarks/results/extract_throughput_<host>.json.
-Information, not a pass/fail test (DESIGN §7).
+Information, not a pass/fail test (docs/design.md §7).
 """
 
 from __future__ import annotations

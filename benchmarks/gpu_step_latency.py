@@ -1,5 +1,5 @@
 """Per-step latency on a GPU: gazehead_rt cuda vs PyTorch CUDA eager vs PyTorch CUDA graphs
-(DESIGN §7, issue 5).
+(docs/design.md §7, issue 5).
 
 Every engine does the same round trip per frame: gaze (N, 2) from host memory up, the whole
 step (encoder, GRUCell, prior, sampling, decoder, residual, eye), head (N, 3) back into host

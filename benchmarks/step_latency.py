@@ -1,4 +1,4 @@
-"""Per-step latency: gazehead_rt (cpu) vs PyTorch eager vs ONNX Runtime (DESIGN §7).
+"""Per-step latency: gazehead_rt (cpu) vs PyTorch eager vs ONNX Runtime (docs/design.md §7).
 
 Same model and inputs for all. The peers run the reference step graph (encoder, GRUCell,
 prior, sampling, decoder, residual, eye) with eps given as an input; ours also draws the

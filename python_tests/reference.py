@@ -23,7 +23,7 @@ def philox4x32_10_np(ctr: np.ndarray, key: np.ndarray) -> np.ndarray:
 
 
 def normals_np(seed: int, agents, episode, frame, latent: int) -> np.ndarray:
-    """eps (N, latent) per DESIGN §4 from the numpy Philox, Box-Muller in float64."""
+    """eps (N, latent) per docs/design.md §4 from the numpy Philox, Box-Muller in float64."""
     agents = np.asarray(agents, np.uint32)
     n = agents.shape[0]
     blocks = (latent + 3) // 4

@@ -1,4 +1,4 @@
-"""DESIGN §3 sequence format: round trip, manifest contents and refusal of bad input."""
+"""docs/design.md §3 sequence format: round trip, manifest contents and refusal of bad input."""
 
 import json
 import os

@@ -1,4 +1,4 @@
-"""Known-answer checks of the extraction on the real shared clips (DESIGN §3 videos).
+"""Known-answer checks of the extraction on the real shared clips (docs/design.md §3 videos).
 
 Needs the 'extract' extra (MediaPipe 0.10.21, OpenCV) and ../shared/data/videos (or
 $GAZEHEAD_DATA/videos); skips with the reason otherwise. Sub-ranges keep it quick on 2 cores.

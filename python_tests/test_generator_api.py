@@ -1,4 +1,5 @@
-"""Generator behaviour (DESIGN §5): shapes, dtypes, errors, state, reset, prime, generate."""
+"""Generator behaviour (docs/design.md §5): shapes, dtypes, errors, state, reset, prime,
+generate."""
 
 import numpy as np
 import pytest

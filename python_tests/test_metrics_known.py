@@ -1,4 +1,4 @@
-"""Each DESIGN §6 metric on constructed signals whose answer is known."""
+"""Each docs/design.md §6 metric on constructed signals whose answer is known."""
 
 import numpy as np
 import pytest

@@ -1,4 +1,4 @@
-"""The C++ CPU step reproduces the PyTorch reference (DESIGN §4): <= 1e-5 abs per step and
+"""The C++ CPU step reproduces the PyTorch reference (docs/design.md §4): <= 1e-5 abs per step and
 <= 1e-3 after 10,000 autoregressive steps with the same noise."""
 
 import os
@@ -13,8 +13,8 @@ import gazehead_rt as gh
 
 from reference import make_model, saccadic_gaze, torch_rollout
 
-STEP_ATOL = 1e-5  # DESIGN §4, fp32
-LONG_ATOL = 1e-3  # DESIGN §4, after 10,000 steps
+STEP_ATOL = 1e-5  # docs/design.md §4, fp32
+LONG_ATOL = 1e-3  # docs/design.md §4, after 10,000 steps
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""The conditional VAE with a GRU core (DESIGN §4), in PyTorch.
+"""The conditional VAE with a GRU core (docs/design.md §4), in PyTorch.
 
 This module is the reference the C++ runtime is tested against: :meth:`GazeHeadModel.step`
 is the per-frame inference step, written once with the same operations in the same order

@@ -1,4 +1,4 @@
-"""Training objective of the cVAE over windows of frames (DESIGN §4).
+"""Training objective of the cVAE over windows of frames (docs/design.md §4).
 
 One window is unrolled frame by frame with exactly the inference step's operations
 (``condition_features`` -> encoder -> GRUCell -> prior/posterior -> decoder -> integrate), so
@@ -21,7 +21,7 @@ what is trained is what the runtime runs. Per frame:
   gaze shift ~10 frames late (v1 model: lag +226 ms); with it, a late start costs position
   error over the whole shift.
 * **Eye-range hinge**: squared excess of the generated eye-in-head beyond
-  ``eye_limit_deg``; real eyes rarely pass 45-55 deg (DESIGN §1).
+  ``eye_limit_deg``; real eyes rarely pass 45-55 deg (docs/design.md §1).
 * **Velocity / jerk matching** on the prior-sampled path: the mean |velocity| and mean
   |second difference of velocity| (jerk up to a factor fps^2) of generated motion are
   matched to the recording's. Independent per-frame latent samples would otherwise add
@@ -57,7 +57,7 @@ class LossConfig:
     #: "posterior" (z then carries what the gaze cannot predict, e.g. onset timing)
     rollout_path: str = "prior"
     eye_weight: float = 1.0  # soft hinge on generated eye-in-head beyond eye_limit_deg
-    eye_limit_deg: float = 40.0  # real eyes rarely pass ~45 deg (DESIGN §1)
+    eye_limit_deg: float = 40.0  # real eyes rarely pass ~45 deg (docs/design.md §1)
     no_gru: bool = False  # ablation: the GRU state is reset every frame (Markov-1 model)
     fixed_prior: bool = False  # ablation: N(0, I) prior instead of the learned one
     deterministic: bool = False  # ablation: z = prior mean, no posterior, no KL

@@ -15,7 +15,7 @@ from . import render
 #: Proportional baseline: head = BASELINE_GAIN * gaze, low-passed with this time constant.
 BASELINE_GAIN = 0.5
 BASELINE_TAU_S = 0.15
-#: Eye range drawn and flagged in the demo (DESIGN §1: about +-45-55 deg).
+#: Eye range drawn and flagged in the demo (docs/design.md §1: about +-45-55 deg).
 EYE_RANGE_RAD = math.radians(50.0)
 #: Distance from the eyes at which the target ball and the gaze point are drawn.
 MARKER_DISTANCE_M = 0.33
@@ -147,7 +147,7 @@ def simulate(generator: Any, script: Script) -> Motion:
         mh.append(np.array(generator.step(g.astype(np.float32))[0], dtype=np.float64))
         bh.append(np.array(base.step(g)[0], dtype=np.float64))
     mh, bh = np.stack(mh), np.stack(bh)
-    # eye = gaze seen from the head (DESIGN §2); computed here for both, so they compare
+    # eye = gaze seen from the head (docs/design.md §2); computed here for both, so they compare
     return Motion(mh, eye_from_gaze_head(script.gaze, mh), bh,
                   eye_from_gaze_head(script.gaze, bh))
 

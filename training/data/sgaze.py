@@ -8,7 +8,7 @@ recorded, so it is integrated from the velocity, which brings two problems:
   -300 deg in three minutes, impossible for a neck), and
 * **body turns** -- participants turn around while exploring (integrated yaw passes 400 deg).
 
-The body frame B of DESIGN §2 is the torso, which is not recorded either. We model it as
+The body frame B of docs/design.md §2 is the torso, which is not recorded either. We model it as
 following the head with a first-order lag: body(t) = low-pass(head, tau), causal. Head in
 B is then head - body, a causal high-pass of the integrated head angle. It removes the
 drift, keeps every head movement faster than ~tau, and reproduces the slow re-centring of
@@ -140,7 +140,7 @@ def load_sgaze_clips(src_dir: str | None = None, *, fps: float = 30.0,
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m training.data.sgaze",
-                                description="Import SGaze into the DESIGN §3 format.")
+                                description="Import SGaze into the docs/design.md §3 format.")
     p.add_argument("--src", default=None, help="SGaze folder (default ../shared/data/sgaze "
                    "or $GAZEHEAD_DATA/sgaze)")
     p.add_argument("--out", default="data/sgaze", help="output dataset folder")

@@ -16,7 +16,7 @@ def build_parser() -> argparse.ArgumentParser:
     d = ExtractConfig()
     p = argparse.ArgumentParser(
         prog="gazehead-rt extract",
-        description="Face videos -> gaze and head-pose sequences (DESIGN §3 dataset). "
+        description="Face videos -> gaze and head-pose sequences (docs/design.md §3 dataset). "
                     'Needs the "extract" extra: pip install "gazehead_rt[extract]".')
     p.add_argument("inputs", nargs="+", metavar="VIDEO_OR_DIR",
                    help="video files, or folders searched for videos")

@@ -1,4 +1,4 @@
-"""Videos -> DESIGN §3 dataset: per-video task, batch runner (process pool or Ray), resume.
+"""Videos -> docs/design.md §3 dataset: per-video task, batch runner (process pool or Ray), resume.
 
 Per video (:func:`extract_video`): decode, landmarks, head pose, eye model (``estimate``),
 then tracks, masks, filters and resampling (``tracks``). Each track of at least
@@ -105,13 +105,13 @@ def extract_video(path: str, config: ExtractConfig | None = None, *, start: int 
 
 
 def _split_for(vid: str) -> str:
-    """Deterministic split by source file (DESIGN §3: never by frame): ~70/15/15."""
+    """Deterministic split by source file (docs/design.md §3: never by frame): ~70/15/15."""
     h = int(hashlib.sha1(vid.encode()).hexdigest()[:8], 16) % 20
     return "train" if h < 14 else ("val" if h < 17 else "test")
 
 
 def _clips_for(res: VideoResult, cfg: ExtractConfig, split: str | None):
-    from ..data import Clip  # noqa: PLC0415 - the one DESIGN §3 writer
+    from ..data import Clip  # noqa: PLC0415 - the one docs/design.md §3 writer
 
     clips = []
     for k, tr in enumerate(res.tracks):
