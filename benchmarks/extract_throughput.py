@@ -9,10 +9,10 @@ given clips (default: every shared clip, first ``--max-frames`` frames each):
     pose+eyes   PnP head fit and eyeball model
     tracks      tracks, masks, filters, resampling (whole video at once)
 
-    PYTHONPATH=. python benchmarks/extract_throughput.py [VIDEO ...] [--max-frames N]
+    python benchmarks/extract_throughput.py [VIDEO ...] [--max-frames N]
 
 Output: a table on stdout and JSON in benchmarks/results/extract_throughput_<host>.json.
-Information, not a pass/fail test (DESIGN §7).
+Information, not a pass/fail test (docs/design.md §7).
 """
 
 from __future__ import annotations
@@ -28,15 +28,13 @@ import time
 
 import numpy as np
 
-# training.extract comes from the installed package (pip install ".[extract]").
-
-from training.extract.estimate import RawFrames  # noqa: E402
-from training.extract.gaze import estimate_eyes  # noqa: E402
-from training.extract.head_pose import CameraModel, fit_head_pose  # noqa: E402
-from training.extract.landmarks import EYE_LEFT, EYE_RIGHT, FaceMeshDetector, open_video  # noqa: E402
-from training.extract.pipeline import shared_videos_dir  # noqa: E402
-from training.extract.template import load_template  # noqa: E402
-from training.extract.tracks import ExtractConfig, process_raw  # noqa: E402
+from gazehead_rt.training.extract.estimate import RawFrames
+from gazehead_rt.training.extract.gaze import estimate_eyes
+from gazehead_rt.training.extract.head_pose import CameraModel, fit_head_pose
+from gazehead_rt.training.extract.landmarks import EYE_LEFT, EYE_RIGHT, FaceMeshDetector, open_video
+from gazehead_rt.training.extract.template import load_template
+from gazehead_rt.training.extract.tracks import ExtractConfig, process_raw
+from gazehead_rt.training.paths import shared_videos_dir
 
 
 def _time_video(path: str, max_frames: int, det: FaceMeshDetector) -> dict:

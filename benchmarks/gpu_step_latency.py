@@ -1,5 +1,5 @@
 """Per-step latency on a GPU: gazehead_rt cuda vs PyTorch CUDA eager vs PyTorch CUDA graphs
-(DESIGN §7, issue 5).
+(docs/design.md §7, issue 5).
 
 Every engine does the same round trip per frame: gaze (N, 2) from host memory up, the whole
 step (encoder, GRUCell, prior, sampling, decoder, residual, eye), head (N, 3) back into host
@@ -26,7 +26,7 @@ import sys
 import numpy as np
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-# Appended, not prepended: gazehead_rt and training come from the installed package (the source
+# Appended, not prepended: gazehead_rt (with .training) comes from the installed package (the source
 # tree has no compiled _C); only the benchmark and test helpers come from the checkout.
 sys.path.append(os.path.join(ROOT, "benchmarks"))
 sys.path.append(os.path.join(ROOT, "python_tests"))
@@ -96,7 +96,7 @@ def main(argv=None) -> int:
               "--no-peers)", file=sys.stderr)
         return 2
     from gazehead_rt._native import native
-    from training.model import GazeHeadModel
+    from gazehead_rt.training.model import GazeHeadModel
 
     path = args.model or gh.default_model_path()
     if not os.path.isfile(path):

@@ -1,4 +1,4 @@
-"""Per-step latency: gazehead_rt (cpu) vs PyTorch eager vs ONNX Runtime (DESIGN §7).
+"""Per-step latency: gazehead_rt (cpu) vs PyTorch eager vs ONNX Runtime (docs/design.md §7).
 
 Same model and inputs for all. The peers run the reference step graph (encoder, GRUCell,
 prior, sampling, decoder, residual, eye) with eps given as an input; ours also draws the
@@ -27,7 +27,7 @@ import time
 import numpy as np
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-# gazehead_rt and training come from the installed package (pip install ".[bench]"): the
+# gazehead_rt (with gazehead_rt.training) comes from the installed package (pip install ".[bench]"): the
 # source tree has no compiled core.
 
 
@@ -78,7 +78,7 @@ class TorchStep:
     def __new__(cls, model):
         import torch
 
-        from training.model import StepState
+        from gazehead_rt.training.model import StepState
 
         class _Step(torch.nn.Module):
             def __init__(self, m):
@@ -108,7 +108,7 @@ def main(argv=None) -> int:
     import torch
 
     import gazehead_rt as gh
-    from training.model import GazeHeadModel
+    from gazehead_rt.training.model import GazeHeadModel
 
     torch.set_num_threads(1)
     path = args.model or gh.default_model_path()

@@ -7,7 +7,7 @@ head_roll, eye_pitch, eye_yaw`` in the input's unit.
 Offline the whole gaze track is known, so this does not use the one-frame-latency
 ``update`` path of live loops: the gaze is resampled to the model rate, rolled out with
 ``Generator.generate``, and the head is resampled back to the input timestamps. The eye is
-then recomputed exactly as the gaze seen from that head (DESIGN §2).
+then recomputed exactly as the gaze seen from that head (docs/design.md §2).
 
     python examples/csv_convert.py gaze.csv head.csv [--degrees] [--seed 3] [--temperature 0.8]
 """

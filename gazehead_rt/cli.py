@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import importlib
 import json
 import os
 import sys
@@ -13,27 +12,65 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-# Subcommands implemented elsewhere: module whose main(argv) -> int runs them, and the
-# package extra that brings their dependencies.
-_DELEGATED = {
-    "train": ("training.train", "train", "train a model on sequence datasets"),
-    "evaluate": ("training.evaluate", "train", "evaluate a model against baselines on held-out data"),
-    "extract": ("training.extract.cli", "extract", "extract gaze and head pose from face videos"),
-    "demo": ("gazehead_rt.demo", "demo", "render the default model driving a head (MP4 + PNG)"),
+# Subcommands implemented elsewhere, imported only when run: the learning side lives in
+# gazehead_rt.training (the repository's training/ folder) and the demo in gazehead_rt.demo.
+def _train_main():
+    from .training.train import main  # noqa: PLC0415
+
+    return main
+
+
+def _evaluate_main():
+    from .training.evaluate import main  # noqa: PLC0415
+
+    return main
+
+
+def _extract_main():
+    from .training.extract.cli import main  # noqa: PLC0415
+
+    return main
+
+
+def _demo_main():
+    from .demo import main  # noqa: PLC0415
+
+    return main
+
+
+# command -> (loader of its main(argv) -> int, the package extra that brings its dependencies,
+# the top-level modules that extra installs, help)
+_Loader = Callable[[], Callable[[list[str]], int]]
+_DELEGATED: dict[str, tuple[_Loader, str, tuple[str, ...], str]] = {
+    "train": (_train_main, "train", ("torch", "tqdm", "matplotlib"),
+              "train a model on sequence datasets"),
+    "evaluate": (_evaluate_main, "train", ("torch", "tqdm", "matplotlib"),
+                 "evaluate a model against baselines on held-out data"),
+    "extract": (_extract_main, "extract", ("mediapipe", "cv2", "matplotlib", "tqdm"),
+                "extract gaze and head pose from face videos"),
+    "demo": (_demo_main, "demo", ("matplotlib", "PIL", "imageio_ffmpeg"),
+             "render the default model driving a head (MP4 + PNG)"),
 }
 
 
+def missing_extra(command: str, extra: str, module: str) -> str:
+    """The one line a command prints when a module of its extra is not installed."""
+    return (f"gazehead-rt {command}: needs {module}, which is not installed; "
+            f'install the extra: pip install "gazehead_rt[{extra}]"')
+
+
 def _delegate(name: str) -> Callable[[list[str]], int]:
-    module, extra, _ = _DELEGATED[name]
+    load, extra, modules, _ = _DELEGATED[name]
 
     def run(argv: list[str]) -> int:
         try:
-            mod = importlib.import_module(module)
+            return int(load()(argv) or 0)
         except ModuleNotFoundError as e:
-            print(f"gazehead-rt {name}: needs {e.name!r}, which is not installed; install the "
-                  f"extra: pip install 'gazehead_rt[{extra}]'", file=sys.stderr)
+            missing = (e.name or "").split(".")[0]
+            if missing not in modules:  # not a missing extra: a real bug, keep its traceback
+                raise
+            print(missing_extra(name, extra, missing), file=sys.stderr)
             return 2
-        return int(mod.main(argv) or 0)
 
     return run
 
@@ -181,7 +218,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--agents", type=int, nargs="+", default=[1, 16, 256, 4096])
     s.add_argument("--seconds", type=float, default=4.0, help="total measuring time")
     s.set_defaults(func=_cmd_bench)
-    for name, (_, _, help_text) in _DELEGATED.items():
+    for name, (_, _, _, help_text) in _DELEGATED.items():
         s = sub.add_parser(name, help=help_text, add_help=False)
         s.set_defaults(delegate=name)
     return p

@@ -1,4 +1,4 @@
-"""Engine and robot coordinate frames <-> the body frame B of DESIGN §2.
+"""Engine and robot coordinate frames <-> the body frame B of docs/design.md §2.
 
 The library works in B: x forward, y left, z up, right-handed, metres, radians. Engines do
 not, so everything that crosses the boundary goes through one of these frames:

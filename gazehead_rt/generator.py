@@ -1,4 +1,4 @@
-"""The public runtime object: :class:`Generator` (DESIGN §5)."""
+"""The public runtime object: :class:`Generator` (docs/design.md §5)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Angle conventions of DESIGN §2, in numpy.
+"""Angle conventions of docs/design.md §2, in numpy.
 
 Body frame B: x forward, y left, z up. A direction is (pitch, yaw) with
 ``yaw = atan2(d_y, d_x)`` (left positive) and ``pitch = atan2(d_z, hypot(d_x, d_y))`` (up

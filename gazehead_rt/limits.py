@@ -47,7 +47,7 @@ class HeadLimits:
 
     The defaults describe a human-scale robot neck (tilt -30..+35 deg, pan +-80 deg, roll
     +-20 deg, 180 deg/s, 1,200 deg/s^2; humans reach ~300-400 deg/s in large gaze shifts)
-    and the human eye range of DESIGN §1 (+-50 deg). They are illustrative: take yours from
+    and the human eye range of docs/design.md §1 (+-50 deg). They are illustrative: take yours from
     the actuator datasheet. ``inf`` disables a velocity or acceleration limit.
     """
 

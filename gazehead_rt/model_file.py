@@ -1,6 +1,6 @@
 """The model file: one ``.safetensors`` file with fixed tensor names and JSON metadata.
 
-This module is the single definition of the format (DESIGN §4). The training code writes
+This module is the single definition of the format (docs/design.md §4). The training code writes
 files with :func:`save_model`; the runtime reads them with :func:`load_model`. It depends on
 numpy and safetensors only, so the runtime never needs PyTorch.
 

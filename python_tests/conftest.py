@@ -1,4 +1,4 @@
-"""Tests run against the installed package (gazehead_rt and training), never the source tree,
+"""Tests run against the installed package (gazehead_rt, with gazehead_rt.training), never the source tree,
 so they check what users get. reference.py beside this file holds the independent references."""
 
 import os

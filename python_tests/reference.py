@@ -23,7 +23,7 @@ def philox4x32_10_np(ctr: np.ndarray, key: np.ndarray) -> np.ndarray:
 
 
 def normals_np(seed: int, agents, episode, frame, latent: int) -> np.ndarray:
-    """eps (N, latent) per DESIGN §4 from the numpy Philox, Box-Muller in float64."""
+    """eps (N, latent) per docs/design.md §4 from the numpy Philox, Box-Muller in float64."""
     agents = np.asarray(agents, np.uint32)
     n = agents.shape[0]
     blocks = (latent + 3) // 4
@@ -53,7 +53,7 @@ def torch_rollout(model, gaze_seq: np.ndarray, *, seed: int, temperature: float 
     import torch
 
     import gazehead_rt as gh
-    from training.model import StepState
+    from gazehead_rt.training.model import StepState
 
     T, N, _ = gaze_seq.shape
     agent_ids = np.arange(N) if agent_ids is None else np.asarray(agent_ids)
@@ -77,7 +77,7 @@ def make_model(path, *, seed: int = 0, residual: bool = True, activation: str = 
     import torch
 
     from gazehead_rt.model_file import ModelConfig, Normalization
-    from training.model import GazeHeadModel
+    from gazehead_rt.training.model import GazeHeadModel
 
     torch.manual_seed(seed)
     cfg = ModelConfig(activation=activation, residual=residual, **(sizes or {}))

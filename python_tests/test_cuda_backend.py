@@ -1,4 +1,4 @@
-"""The cuda backend against the cpu backend (DESIGN §4-5): same step contract, same Philox
+"""The cuda backend against the cpu backend (docs/design.md §4-5): same step contract, same Philox
 noise, so the two must agree step by step. Needs an NVIDIA GPU; every test skips without one.
 
 Under compute-sanitizer (docs/cuda.md):
@@ -23,7 +23,7 @@ pytestmark = pytest.mark.skipif("cuda" not in gh.available_backends(), reason="n
 # only in summation order and libm ulps (~1e-6); reduced-precision weights are a model option
 # whose error is the weight rounding (bf16: 8 bits of mantissa), so they get their own rows.
 STEP_ATOL = {"float32": 1e-4, "float16": 2e-3, "bfloat16": 2e-2}
-LONG_ATOL = 1e-3  # fp32 after 2,000 autoregressive steps (DESIGN §4 allows 1e-3 at 10,000)
+LONG_ATOL = 1e-3  # fp32 after 2,000 autoregressive steps (docs/design.md §4 allows 1e-3 at 10,000)
 
 
 @pytest.fixture(scope="module")

@@ -1,5 +1,5 @@
-"""The CUDA backend as seen from a machine that may have no GPU (DESIGN §5): the build reports
-it, the package imports and works, and asking for cuda without a device is a clear
+"""The CUDA backend as seen from a machine that may have no GPU (docs/design.md §5): the build
+reports it, the package imports and works, and asking for cuda without a device is a clear
 BackendError, never a silent fallback. The GPU behaviour is in test_cuda_backend.py."""
 
 import numpy as np

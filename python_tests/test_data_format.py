@@ -1,4 +1,4 @@
-"""DESIGN §3 sequence format: round trip, manifest contents and refusal of bad input."""
+"""docs/design.md §3 sequence format: round trip, manifest contents and refusal of bad input."""
 
 import json
 import os
@@ -6,7 +6,7 @@ import os
 import numpy as np
 import pytest
 
-from training.data.dataset import (
+from gazehead_rt.training.data.dataset import (
     Clip,
     DatasetError,
     load_dataset,

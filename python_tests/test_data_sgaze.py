@@ -7,14 +7,14 @@ import numpy as np
 import pytest
 
 from gazehead_rt.geometry import eye_from_gaze_head
-from training.data.sgaze import (
+from gazehead_rt.training.data.sgaze import (
     DEFAULT_SPLIT,
     SGAZE_RATE_HZ,
     segment_bounds,
     sgaze_segments,
     vor_diagnostics,
 )
-from training.paths import sgaze_dir
+from gazehead_rt.training.paths import sgaze_dir
 
 D2R = np.pi / 180.0
 
@@ -126,7 +126,7 @@ needs_data = pytest.mark.skipif(not os.path.isdir(sgaze_dir()),
 
 @needs_data
 def test_real_recording_imports_as_segments_with_style():
-    from training.data.sgaze import read_sgaze_file
+    from gazehead_rt.training.data.sgaze import read_sgaze_file
 
     rows = read_sgaze_file(os.path.join(sgaze_dir(), "sgaze_02.txt"))
     clips = sgaze_segments(rows, "sgaze_02", fps=30.0)
@@ -141,7 +141,7 @@ def test_real_recording_imports_as_segments_with_style():
 @needs_data
 def test_real_recording_has_no_eye_counter_rotation():
     # the finding documented in the importer: no lag/filter makes the eye cancel the head
-    from training.data.sgaze import read_sgaze_file
+    from gazehead_rt.training.data.sgaze import read_sgaze_file
 
     d = vor_diagnostics(read_sgaze_file(os.path.join(sgaze_dir(), "sgaze_02.txt")))
     assert -0.6 < d["fit_gain"] < -0.1 and d["fit_r2"] < 0.3

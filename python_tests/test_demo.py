@@ -3,11 +3,13 @@
 import csv
 import math
 import os
+import sys
 
 import numpy as np
 import pytest
 
-from gazehead_rt import _render, demo
+from gazehead_rt import demo
+from gazehead_rt.demo import render
 from gazehead_rt.geometry import look_at
 
 FPS = 30.0
@@ -30,7 +32,7 @@ class FollowGaze:
 def test_script_hits_its_targets():
     s = demo.default_script(FPS)
     assert len(s.t_s) == int(13.5 * FPS)
-    eye0 = _render.EYE_MID_REST_M
+    eye0 = render.EYE_MID_REST_M
     # 0.9 s after each fixation starts the saccade is long over: gaze == target direction
     for t_s in (0.9, 1.9, 2.9, 3.9, 4.9, 5.9, 11.9, 13.4):
         i = int(round(t_s * FPS))
@@ -76,13 +78,13 @@ def test_baseline_step_response_hand_computed():
 
 
 def test_ray_caster_projects_a_sphere_where_a_pinhole_says():
-    cam = _render.Camera(200, 100, position=(2.0, 0.0, 0.0), look_at=(0.0, 0.0, 0.0),
+    cam = render.Camera(200, 100, position=(2.0, 0.0, 0.0), look_at=(0.0, 0.0, 0.0),
                          vfov_deg=30.0)
     color = np.zeros((100 * 200, 3))
     depth = np.full(100 * 200, np.inf)
-    ball = _render.Ellipsoid(np.array([0.0, -0.1, 0.05]), np.eye(3), np.full(3, 0.05),
-                             _render._flat(np.ones(3)))
-    _render._cast(cam.rays.reshape(-1, 3), cam.position, [ball], color, depth)
+    ball = render.Ellipsoid(np.array([0.0, -0.1, 0.05]), np.eye(3), np.full(3, 0.05),
+                             render._flat(np.ones(3)))
+    render._cast(cam.rays.reshape(-1, 3), cam.position, [ball], color, depth)
     hit = np.isfinite(depth).reshape(100, 200)
     ys, xs = np.nonzero(hit)
     f = 50 / math.tan(math.radians(15))  # focal length in pixels
@@ -94,7 +96,7 @@ def test_ray_caster_projects_a_sphere_where_a_pinhole_says():
 
 
 def test_renderer_eyes_follow_eye_angles():
-    r = _render.HeadRenderer(160, 160)
+    r = render.HeadRenderer(160, 160)
     a = r.render(np.zeros(3), np.zeros(2))
     b = r.render(np.zeros(3), np.array([0.0, 0.6]))
     c = r.render(np.array([0.0, 0.6, 0.0]), np.zeros(2))
@@ -149,7 +151,7 @@ def test_no_video_writes_sheet_only(tmp_path):
 def test_interactive_without_display_says_so(monkeypatch, capsys):
     monkeypatch.delenv("DISPLAY", raising=False)
     monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
-    monkeypatch.setattr(demo.sys, "platform", "linux")
+    monkeypatch.setattr(sys, "platform", "linux")
     assert demo.main(["--interactive"]) == 2
     assert "needs a display" in capsys.readouterr().err
 

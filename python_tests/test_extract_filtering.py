@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 from gazehead_rt.geometry import direction_from_pitch_yaw, head_rotation_matrix
-from training.extract.estimate import RawFrames
-from training.extract.filtering import (
+from gazehead_rt.training.extract.estimate import RawFrames
+from gazehead_rt.training.extract.filtering import (
     fill_short_gaps,
     gaussian_cutoff_hz,
     gaussian_smooth,
@@ -14,8 +14,8 @@ from training.extract.filtering import (
     resample_linear,
     runs,
 )
-from training.extract.head_pose import CameraModel, body_from_camera_for_position
-from training.extract.tracks import ExtractConfig, process_track, split_tracks
+from gazehead_rt.training.extract.head_pose import CameraModel, body_from_camera_for_position
+from gazehead_rt.training.extract.tracks import ExtractConfig, process_track, split_tracks
 
 
 def _crossing(x, level):

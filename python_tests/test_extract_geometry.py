@@ -9,19 +9,19 @@ import numpy as np
 import pytest
 
 from gazehead_rt.geometry import direction_from_pitch_yaw, head_rotation_matrix, pitch_yaw_from_direction
-from training.extract.head_pose import (
+from gazehead_rt.training.extract.head_pose import (
     CAMERA_TO_BODY,
     CameraModel,
     body_from_camera_for_position,
     head_from_rotation,
     project_points,
 )
-from training.extract.template import load_template
+from gazehead_rt.training.extract.template import load_template
 
 cv2 = pytest.importorskip("cv2", reason="OpenCV (the 'extract' extra) is not installed")
 
-from training.extract.gaze import IRIS_SPHERE_RADIUS_MM, estimate_eyes  # noqa: E402
-from training.extract.head_pose import fit_head_pose  # noqa: E402
+from gazehead_rt.training.extract.gaze import IRIS_SPHERE_RADIUS_MM, estimate_eyes  # noqa: E402
+from gazehead_rt.training.extract.head_pose import fit_head_pose  # noqa: E402
 
 CAM = CameraModel.for_image(512, 512)
 T_C_MM = np.array([0.0, 0.0, 600.0])  # a face 60 cm in front of the lens, on the axis

@@ -1,4 +1,4 @@
-"""Known-answer checks of the extraction on the real shared clips (DESIGN §3 videos).
+"""Known-answer checks of the extraction on the real shared clips (docs/design.md §3 videos).
 
 Needs the 'extract' extra (MediaPipe 0.10.21, OpenCV) and ../shared/data/videos (or
 $GAZEHEAD_DATA/videos); skips with the reason otherwise. Sub-ranges keep it quick on 2 cores.
@@ -14,9 +14,10 @@ import pytest
 pytest.importorskip("mediapipe", reason="needs the 'extract' extra: pip install 'gazehead_rt[extract]'")
 cv2 = pytest.importorskip("cv2", reason="needs OpenCV (the 'extract' extra)")
 
-from training.data import load_dataset, read_manifest  # noqa: E402
-from training.extract import ExtractConfig, extract_dataset, extract_video  # noqa: E402
-from training.extract.pipeline import RECORD_DIR, shared_videos_dir  # noqa: E402
+from gazehead_rt.training.data import load_dataset, read_manifest  # noqa: E402
+from gazehead_rt.training.extract import ExtractConfig, extract_dataset, extract_video  # noqa: E402
+from gazehead_rt.training.extract.pipeline import RECORD_DIR  # noqa: E402
+from gazehead_rt.training.paths import shared_videos_dir  # noqa: E402
 
 VIDEOS = shared_videos_dir()
 ALL = sorted(glob.glob(os.path.join(VIDEOS, "*.mp4")))
@@ -181,7 +182,7 @@ def test_ray_executor_matches_process_pool(batch, tmp_path):
 
 
 def test_preview_png(d11, tmp_path):
-    from training.extract.preview import write_preview
+    from gazehead_rt.training.extract.preview import write_preview
 
     res = extract_video(D11, stop=60)
     path = write_preview(res, str(tmp_path / "p.png"))

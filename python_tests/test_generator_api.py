@@ -1,4 +1,5 @@
-"""Generator behaviour (DESIGN §5): shapes, dtypes, errors, state, reset, prime, generate."""
+"""Generator behaviour (docs/design.md §5): shapes, dtypes, errors, state, reset, prime,
+generate."""
 
 import numpy as np
 import pytest
@@ -255,7 +256,7 @@ def test_prime_continues_from_observed_motion(mp, rng):
     import torch
 
     from reference import torch_rollout
-    from training.model import GazeHeadModel, StepState
+    from gazehead_rt.training.model import GazeHeadModel, StepState
 
     T0, T1, N = 30, 20, 3
     g = saccadic_gaze(rng, T0 + T1, N)

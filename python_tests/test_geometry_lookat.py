@@ -1,4 +1,4 @@
-"""look_at, rotation matrices and quaternions of gazehead_rt.geometry (DESIGN §2).
+"""look_at, rotation matrices and quaternions of gazehead_rt.geometry (docs/design.md §2).
 
 Hand-computed cases pin the sign conventions; hypothesis round trips pin the algebra.
 """
@@ -59,7 +59,7 @@ def test_to_body_frame_hand_case():
 
 
 def test_head_matrix_columns_are_forward_left_up():
-    # A head with roll 0 faces direction (pitch, yaw) (DESIGN §2); roll tilts to the right.
+    # A head with roll 0 faces direction (pitch, yaw) (docs/design.md §2); roll tilts to the right.
     R = g.head_rotation_matrix([0.3, -1.1, 0.0])
     np.testing.assert_allclose(R[:, 0], g.direction_from_pitch_yaw([0.3, -1.1]), atol=1e-15)
     R = g.head_rotation_matrix([0.0, 0.0, math.radians(30)])

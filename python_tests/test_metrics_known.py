@@ -1,9 +1,9 @@
-"""Each DESIGN §6 metric on constructed signals whose answer is known."""
+"""Each docs/design.md §6 metric on constructed signals whose answer is known."""
 
 import numpy as np
 import pytest
 
-from training import metrics as M
+from gazehead_rt.training import metrics as M
 
 FPS = 30.0
 D2R = np.pi / 180.0

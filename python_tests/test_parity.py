@@ -1,4 +1,4 @@
-"""The C++ CPU step reproduces the PyTorch reference (DESIGN §4): <= 1e-5 abs per step and
+"""The C++ CPU step reproduces the PyTorch reference (docs/design.md §4): <= 1e-5 abs per step and
 <= 1e-3 after 10,000 autoregressive steps with the same noise."""
 
 import os
@@ -13,8 +13,8 @@ import gazehead_rt as gh
 
 from reference import make_model, saccadic_gaze, torch_rollout
 
-STEP_ATOL = 1e-5  # DESIGN §4, fp32
-LONG_ATOL = 1e-3  # DESIGN §4, after 10,000 steps
+STEP_ATOL = 1e-5  # docs/design.md §4, fp32
+LONG_ATOL = 1e-3  # docs/design.md §4, after 10,000 steps
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +26,7 @@ def model_path(tmp_path_factory):
 
 def _teacher_forced_step_errors(gen, ref, gaze, seed, temperature):
     """Per-step error: both sides start each step from the same (reference) state."""
-    from training.model import StepState
+    from gazehead_rt.training.model import StepState
 
     N = gaze.shape[1]
     worst = 0.0
@@ -48,7 +48,7 @@ def _teacher_forced_step_errors(gen, ref, gaze, seed, temperature):
 @pytest.mark.parametrize("n", [1, 37])
 @pytest.mark.parametrize("temperature", [1.0, 0.6])
 def test_per_step_parity(model_path, n, temperature, rng):
-    from training.model import GazeHeadModel
+    from gazehead_rt.training.model import GazeHeadModel
 
     ref = GazeHeadModel.load(model_path)
     gen = gh.Generator(model_path, num_agents=n, seed=11, temperature=temperature)
@@ -58,7 +58,7 @@ def test_per_step_parity(model_path, n, temperature, rng):
 
 @pytest.mark.parametrize("n", [1, 37])
 def test_long_rollout_parity(model_path, n, rng):
-    from training.model import GazeHeadModel
+    from gazehead_rt.training.model import GazeHeadModel
 
     ref = GazeHeadModel.load(model_path)
     T = 10_000
@@ -131,7 +131,7 @@ def test_default_model_parity(rng):
     path = gh.default_model_path()
     if not os.path.isfile(path):
         pytest.skip("the default model is not bundled in this checkout yet")
-    from training.model import GazeHeadModel
+    from gazehead_rt.training.model import GazeHeadModel
 
     ref = GazeHeadModel.load(path)
     gaze = saccadic_gaze(rng, 600, 4)

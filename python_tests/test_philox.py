@@ -1,4 +1,4 @@
-"""The noise every backend shares: Philox4x32-10 and its Box-Muller normals (DESIGN §4)."""
+"""The noise every backend shares: Philox4x32-10 and its Box-Muller normals (docs/design.md §4)."""
 
 import numpy as np
 import pytest

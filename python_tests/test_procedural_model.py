@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from gazehead_rt.geometry import eye_from_gaze_head
-from training.data.procedural import (
+from gazehead_rt.training.data.procedural import (
     ProceduralParams,
     generate_clip,
     head_from_gaze,

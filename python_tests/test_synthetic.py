@@ -5,7 +5,7 @@ import pytest
 
 from gazehead_rt.geometry import eye_from_gaze_head, gaze_from_head_eye
 from gazehead_rt.style import estimate_style
-from training.data.synthetic import (
+from gazehead_rt.training.data.synthetic import (
     NECK_LIMIT_DEG,
     Person,
     person_clip,
@@ -166,7 +166,7 @@ def test_splits_draw_different_people_deterministically():
 # --- the v3 data set built on these clips (training.data.v3) --------------------------------
 
 def test_detect_shifts_finds_steps_and_their_amplitudes():
-    from training.data.v3 import detect_shifts
+    from gazehead_rt.training.data.v3 import detect_shifts
 
     p = Person(idle_speed_deg_s=0.0)
     s = simulate(p, [[0.0, 30.0], [0.0, -40.0], [20.0, -40.0]], [1.0, 1.0, 1.0], fps=FPS,
@@ -183,7 +183,7 @@ def test_detect_shifts_finds_steps_and_their_amplitudes():
 
 
 def test_source_stats_of_synthetic_clips_show_the_physiology():
-    from training.data.v3 import format_stats, source_stats
+    from gazehead_rt.training.data.v3 import format_stats, source_stats
 
     clips = synthetic_clips("val", 6.0, seed=3)
     st = source_stats(clips)
@@ -200,7 +200,7 @@ def test_source_stats_of_synthetic_clips_show_the_physiology():
 
 
 def test_load_v3_clips_selects_the_split_and_skips_missing_video(tmp_path):
-    from training.data.v3 import load_v3_clips
+    from gazehead_rt.training.data.v3 import load_v3_clips
 
     logs = []
     clips = load_v3_clips("test", sources=("synthetic", "video"), seed=1,

@@ -7,11 +7,11 @@ import pytest
 import torch
 
 from gazehead_rt.model_file import ModelConfig, load_model
-from training.baselines import ProportionalBaseline
-from training.data.procedural import generate_clip
-from training.model import GazeHeadModel, StepState
-from training.train import TrainConfig, WindowSampler, compute_normalization, train
-from training.objective import LossConfig, window_loss
+from gazehead_rt.training.baselines import ProportionalBaseline
+from gazehead_rt.training.data.procedural import generate_clip
+from gazehead_rt.training.model import GazeHeadModel, StepState
+from gazehead_rt.training.train import TrainConfig, WindowSampler, compute_normalization, train
+from gazehead_rt.training.objective import LossConfig, window_loss
 
 TINY = ModelConfig(enc_sizes=(16,), hidden_size=16, prior_sizes=(16,), latent_size=2,
                    dec_sizes=(16,), post_sizes=(16,))

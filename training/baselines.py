@@ -1,4 +1,4 @@
-"""Baselines of DESIGN §6 and the model's own generator, all as gaze (T, 2) -> head (K, T, 3).
+"""Baselines of docs/design.md §6 and the model's own generator: gaze (T, 2) -> head (K, T, 3).
 
 * constant: the head stays at (0, 0, 0), facing the body's forward direction;
 * proportional: head = k * gaze through a first-order causal low-pass with time constant

@@ -1,4 +1,4 @@
-"""Evaluate a model against the baselines of DESIGN §6 (``gazehead-rt evaluate``).
+"""Evaluate a model against the baselines of docs/design.md §6 (``gazehead-rt evaluate``).
 
 With no arguments: the shipped default model on the SGaze test split (the gym-scene
 recordings, never seen in training), baselines fitted on the SGaze train split, outputs in
@@ -415,7 +415,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--data-root", default=None,
                    help="shared data folder (default ../shared/data or $GAZEHEAD_DATA)")
     p.add_argument("--dataset", action="append", default=[],
-                   help="extra DESIGN §3 dataset folder; its test split joins the test set")
+                   help="extra dataset folder (docs/design.md §3); its test split is scored too")
     p.add_argument("--split", default="test", choices=["test", "val"],
                    help="held-out split to score (val: for model development)")
     p.add_argument("--no-baselines", action="store_true", help="score the models only")

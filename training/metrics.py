@@ -1,4 +1,4 @@
-"""Evaluation metrics of DESIGN §6, in numpy (plus a small torch classifier).
+"""Evaluation metrics of docs/design.md §6, in numpy (plus a small torch classifier).
 
 Inputs are time-major arrays in radians at ``fps``: gaze (T, 2) (pitch, yaw), head (T, 3)
 (pitch, yaw, roll). Only pitch and yaw of the head are scored (SGaze has no roll). Results
@@ -18,7 +18,7 @@ __all__ = [
 
 R2D = 180.0 / np.pi
 #: Gaze-shift amplitude bins of the head-contribution curve, degrees. The head is expected
-#: to contribute little below ~20 deg and more above (DESIGN §1).
+#: to contribute little below ~20 deg and more above (docs/design.md §1).
 CONTRIBUTION_BINS_DEG = (5.0, 10.0, 15.0, 20.0, 30.0, 45.0, 90.0)
 
 

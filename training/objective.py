@@ -26,7 +26,7 @@ neck limit is explicit run-time structure, not learned). Per frame:
   gaze shift ~10 frames late (v1 model: lag +226 ms); with it, a late start costs position
   error over the whole shift.
 * **Eye-range hinge**: squared excess of the generated eye-in-head beyond
-  ``eye_limit_deg``; real eyes rarely pass 45-55 deg (DESIGN §1).
+  ``eye_limit_deg``; real eyes rarely pass 45-55 deg (docs/design.md §1).
 * **Velocity / jerk matching** on the prior-sampled path: the mean |velocity| and mean
   |second difference of velocity| (jerk up to a factor fps^2) of generated motion are
   matched to the recording's. Independent per-frame latent samples would otherwise add

@@ -5,8 +5,11 @@ from __future__ import annotations
 import os
 import subprocess
 
-__all__ = ["REPO_ROOT", "shared_data_dir", "sgaze_dir", "default_model_path", "code_revision"]
+__all__ = ["REPO_ROOT", "shared_data_dir", "sgaze_dir", "shared_videos_dir",
+           "default_model_path", "code_revision"]
 
+#: The checkout root when run from the source tree (``python -m training.train``); inside an
+#: installed wheel (``gazehead_rt.training``) it is the installed ``gazehead_rt`` folder.
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 #: Environment variable that overrides the location of ``../shared/data``.
 DATA_ENV = "GAZEHEAD_DATA"
@@ -28,8 +31,19 @@ def sgaze_dir(override: str | None = None) -> str:
     return os.path.join(shared_data_dir(override), "sgaze")
 
 
+def shared_videos_dir(override: str | None = None) -> str:
+    """The ``videos`` folder of the shared data (face videos for ``training.extract``)."""
+    return os.path.join(shared_data_dir(override), "videos")
+
+
 def default_model_path() -> str:
-    return os.path.join(REPO_ROOT, "gazehead_rt", "models", "default.safetensors")
+    """The shipped model: the checkout's copy from the source tree, else the installed one."""
+    in_tree = os.path.join(REPO_ROOT, "gazehead_rt", "models", "default.safetensors")
+    if os.path.isfile(in_tree):
+        return in_tree
+    from gazehead_rt import default_model_path as installed  # noqa: PLC0415
+
+    return installed()
 
 
 def code_revision() -> str:

@@ -1,7 +1,7 @@
 """Train the gaze -> head cVAE (``gazehead-rt train`` / ``python -m training.train``).
 
 Default: SGaze train split from ``../shared/data`` (override with ``--data-root`` or
-``$GAZEHEAD_DATA``), plus any DESIGN §3 dataset folders given with ``--dataset``. Writes to
+``$GAZEHEAD_DATA``), plus any docs/design.md §3 dataset folders given with ``--dataset``. Writes to
 ``--out`` (default ``runs/train/default``): ``log.csv`` (one row per logged step),
 ``ckpt.pt`` (latest, for ``--resume``), ``best.pt`` (lowest validation loss),
 ``model.safetensors`` (best, with metadata) and ``train_config.json``.
@@ -175,7 +175,7 @@ class WindowSampler:
             h[b] = self.head[c][s:s + n]
             st[b] = self.style[c]
         if self.mirror:
-            # mirror left/right: yaw and roll change sign, pitch does not (DESIGN §2 frame)
+            # mirror left/right: yaw and roll change sign, pitch does not (docs/design.md §2 frame)
             flip = self.rng.random(batch) < 0.5
             g[flip, :, 1] *= -1
             h[flip, :, 1:] *= -1
@@ -321,7 +321,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data-root", default=None,
                    help="shared data folder (default ../shared/data or $GAZEHEAD_DATA)")
     p.add_argument("--dataset", action="append", default=[],
-                   help="extra DESIGN §3 dataset folder (repeatable); its splits are used")
+                   help="extra docs/design.md §3 dataset folder (repeatable); its splits are used")
     p.add_argument("--no-sgaze", action="store_true", help="do not use SGaze")
     p.add_argument("--synthetic-minutes", type=float, default=0.0,
                    help="minutes of synthetic fixed-torso gaze shifts for training (a fifth "

@@ -16,8 +16,8 @@ using namespace gazehead;
 using namespace gazehead_bindings;
 
 void register_cuda(py::module_& m) {
-  // CUDA failures -> gazehead_rt.BackendError with the native message (DESIGN §5). The class
-  // lives in Python (gazehead_rt/errors.py) so users catch one type for every backend.
+  // CUDA failures -> gazehead_rt.BackendError with the native message (docs/design.md §5).
+  // The class lives in Python (gazehead_rt/errors.py) so users catch one type for every backend.
   // Released on purpose: a static py::object would be decref'd after the interpreter is gone.
   static PyObject* backend_error =
       py::object(py::module_::import("gazehead_rt.errors").attr("BackendError")).release().ptr();

@@ -1,6 +1,6 @@
 // The CUDA backend: N agents stepped together on one GPU by one fused kernel per frame
-// (DESIGN §5). Plain C++ header: no CUDA types cross it (the stream is an opaque handle), so
-// the bindings and C++ programs include it without the CUDA toolkit.
+// (docs/design.md §5). Plain C++ header: no CUDA types cross it (the stream is an opaque
+// handle), so the bindings and C++ programs include it without the CUDA toolkit.
 //
 // Same step contract as CpuGenerator (validation order and messages, nan hold policy,
 // frame/episode counters, prime, reset, rollout) and the same Philox noise, so a

@@ -1,4 +1,4 @@
-"""Data layer: the DESIGN §3 sequence format, importers and the procedural generator."""
+"""Data layer: the docs/design.md §3 sequence format, importers and the procedural generator."""
 
 from .dataset import (
     FORMAT_VERSION,

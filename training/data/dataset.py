@@ -1,4 +1,4 @@
-"""The sequence data format of DESIGN §3: one reader and writer for every producer.
+"""The sequence data format of docs/design.md §3: one reader and writer for every producer.
 
 A dataset is a folder holding ``clip_<id>.npz`` files and a ``manifest.json``::
 
@@ -7,7 +7,7 @@ A dataset is a folder holding ``clip_<id>.npz`` files and a ``manifest.json``::
     manifest.json    {"format_version": 1, "name": ..., "clips": [{"id", "file", "source",
                       "subject", "fps", "frames", "valid_fraction", "split"}, ...], ...}
 
-Angles follow DESIGN §2 (radians; gaze (pitch, yaw) in the body frame, head (pitch, yaw,
+Angles follow docs/design.md §2 (radians; gaze (pitch, yaw) in the body frame, head (pitch, yaw,
 roll)). Frames where ``valid`` is False carry no usable gaze/head (tracking lost, blink);
 their values are kept finite (held or interpolated by the producer) so that arrays can be
 sliced without NaN checks, but nothing may be learned from them.

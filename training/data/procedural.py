@@ -1,7 +1,7 @@
 """A procedural physiological eye-head model: random saccadic gaze and the head that follows.
 
-Used three ways: as the *procedural baseline* of DESIGN §6 (:class:`ProceduralHead` turns any
-gaze stream into head motion, causally, frame by frame), to make synthetic clips for tests
+Used three ways: as the *procedural baseline* of docs/design.md §6 (:class:`ProceduralHead`
+turns any gaze stream into head motion, causally, frame by frame), to make synthetic clips for tests
 and optional augmentation (:func:`generate_clip`), and as the random saccadic gaze driving
 the one-hour stability rollout (:func:`saccadic_gaze`).
 
@@ -18,7 +18,7 @@ The rules and their sources (numbers in degrees and seconds):
   77, 1997; Stahl, Exp Brain Res 126, 1999: head amplitude ~ slope * (A - eye-only range)).
   Vertical shifts recruit the head less (Freedman & Sparks 1997; we scale pitch by 0.6).
 * Head latency: the head starts 20-200 ms after the eyes (Zangemeister & Stark, Exp Neurol
-  75, 1982 "gaze types"; DESIGN §1); we draw a per-subject mean in 40-140 ms.
+  75, 1982 "gaze types"; docs/design.md §1); we draw a per-subject mean in 40-140 ms.
 * Head movement duration grows with amplitude, ~150 ms + 7 ms/deg (Zangemeister, Jones &
   Stark, Exp Neurol 71, 1981: head main sequence), with a minimum-jerk profile (Flash &
   Hogan, J Neurosci 5, 1985); overlapping movements superpose (Flash & Henis, J Cogn

@@ -322,7 +322,7 @@ def vor_diagnostics(rows: np.ndarray, rate_hz: float = SGAZE_RATE_HZ, *,
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m training.data.sgaze",
-                                description="Import SGaze into the DESIGN §3 format.")
+                                description="Import SGaze into the docs/design.md §3 format.")
     p.add_argument("--src", default=None, help="SGaze folder (default ../shared/data/sgaze "
                    "or $GAZEHEAD_DATA/sgaze)")
     p.add_argument("--out", default="data/sgaze", help="output dataset folder")

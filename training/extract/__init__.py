@@ -1,6 +1,6 @@
-"""Video extraction: face videos -> gaze and head-pose sequences (DESIGN §3 datasets).
+"""Video extraction: face videos -> gaze and head-pose sequences (docs/design.md §3 datasets).
 
-Optional extra: ``pip install 'gazehead_rt[extract]'`` (MediaPipe 0.10.21, OpenCV; Ray for
+Optional extra: ``pip install "gazehead_rt[extract]"`` (MediaPipe 0.10.21, OpenCV; Ray for
 ``--executor ray``). Importing this package needs only numpy; MediaPipe and OpenCV are
 imported when a video is processed. Stages, one module each:
 

@@ -16,8 +16,8 @@ def build_parser() -> argparse.ArgumentParser:
     d = ExtractConfig()
     p = argparse.ArgumentParser(
         prog="gazehead-rt extract",
-        description="Face videos -> gaze and head-pose sequences (DESIGN §3 dataset). "
-                    "Needs the 'extract' extra: pip install 'gazehead_rt[extract]'.")
+        description="Face videos -> gaze and head-pose sequences (docs/design.md §3 dataset). "
+                    'Needs the "extract" extra: pip install "gazehead_rt[extract]".')
     p.add_argument("inputs", nargs="+", metavar="VIDEO_OR_DIR",
                    help="video files, or folders searched for videos")
     p.add_argument("-o", "--output", required=True, metavar="DATASET",
@@ -62,11 +62,11 @@ def main(argv: list[str] | None = None) -> int:
         _import_mediapipe()
         _import_cv2()
     except ImportError as e:
-        print(f"error: {e}", file=sys.stderr)
+        print(f"gazehead-rt extract: error: {e}", file=sys.stderr)
         return 2
     missing = [p for p in a.inputs if not os.path.exists(p)]
     if missing:
-        print(f"error: no such file or folder: {', '.join(missing)}", file=sys.stderr)
+        print(f"gazehead-rt extract: error: no such file or folder: {', '.join(missing)}", file=sys.stderr)
         return 2
     from .pipeline import extract_dataset  # noqa: PLC0415
 
@@ -76,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
                             preview=a.preview, force=a.force, progress=not a.no_progress,
                             split=a.split)
     except RuntimeError as e:  # e.g. Ray requested but not installed
-        print(f"error: {e}", file=sys.stderr)
+        print(f"gazehead-rt extract: error: {e}", file=sys.stderr)
         return 2
     if a.json:
         print(json.dumps({k: v for k, v in s.items() if k != "results"}

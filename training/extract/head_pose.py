@@ -12,7 +12,7 @@ Frames (all right-handed):
 
 * camera C (OpenCV): x right in the image, y down, z along the optical axis into the scene;
 * template / head frame H: x out of the face (forward), y to the subject's left, z up;
-* body frame B (DESIGN §2) faces the camera: x forward (toward the camera), y the subject's
+* body frame B (docs/design.md §2) faces the camera: x forward (toward the camera), y the subject's
   left, z up. Because the subject faces the lens, the subject's left is the image's right:
   ``B = A @ C`` with ``A`` = :data:`CAMERA_TO_BODY`.
 

@@ -1,6 +1,6 @@
 """Video decoding and MediaPipe face-mesh landmarks (with iris).
 
-MediaPipe is an optional dependency (``pip install gazehead_rt[extract]``): it is imported
+MediaPipe is an optional dependency (``pip install "gazehead_rt[extract]"``): it is imported
 only when a :class:`FaceMeshDetector` is built, so the rest of ``training.extract`` (and the
 runtime package) import without it. ``mediapipe==0.10.21`` is the last release whose wheel
 bundles the face-mesh and iris ``.tflite`` models, so extraction runs offline; the newer
@@ -74,8 +74,8 @@ def _import_mediapipe():
     except ImportError as e:
         raise MediaPipeMissingError(
             "video extraction needs MediaPipe 0.10.21 (it bundles the face-mesh and iris "
-            "models): pip install 'gazehead_rt[extract]'  (or: pip install mediapipe==0.10.21 "
-            f"'numpy<2' opencv-python-headless). Import failed with: {e}"
+            'models): pip install "gazehead_rt[extract]" (or: pip install mediapipe==0.10.21 '
+            f'"numpy<2" opencv-python-headless). Import failed with: {e}'
         ) from e
     return mp
 
@@ -85,7 +85,7 @@ def _import_cv2():
         import cv2  # noqa: PLC0415
     except ImportError as e:
         raise MediaPipeMissingError(
-            "video extraction needs OpenCV: pip install 'gazehead_rt[extract]' "
+            'video extraction needs OpenCV: pip install "gazehead_rt[extract]" '
             f"(import failed with: {e})"
         ) from e
     return cv2

@@ -1,4 +1,4 @@
-"""Videos -> DESIGN §3 dataset: per-video task, batch runner (process pool or Ray), resume.
+"""Videos -> docs/design.md §3 dataset: per-video task, batch runner (process pool or Ray), resume.
 
 Per video (:func:`extract_video`): decode, landmarks, head pose, eye model (``estimate``),
 then tracks, masks, filters and resampling (``tracks``). Each track of at least
@@ -37,7 +37,6 @@ __all__ = [
     "extract_dataset",
     "find_videos",
     "video_id",
-    "shared_videos_dir",
     "VIDEO_EXTENSIONS",
     "DOMAIN",
 ]
@@ -46,13 +45,6 @@ VIDEO_EXTENSIONS = (".mp4", ".mov", ".mkv", ".avi", ".webm", ".m4v")
 DOMAIN = "video"  # manifest tag: sequences labelled by this pipeline from face video
 RECORD_DIR = ".extract"
 _ID_BAD = re.compile(r"[^A-Za-z0-9_.\-]+")
-
-
-def shared_videos_dir() -> str:
-    """The ``videos`` folder of the shared data (see :func:`training.paths.shared_data_dir`)."""
-    from training.paths import shared_data_dir
-
-    return os.path.join(shared_data_dir(), "videos")
 
 
 def video_id(path: str) -> str:
@@ -113,13 +105,13 @@ def extract_video(path: str, config: ExtractConfig | None = None, *, start: int 
 
 
 def _split_for(vid: str) -> str:
-    """Deterministic split by source file (DESIGN §3: never by frame): ~70/15/15."""
+    """Deterministic split by source file (docs/design.md §3: never by frame): ~70/15/15."""
     h = int(hashlib.sha1(vid.encode()).hexdigest()[:8], 16) % 20
     return "train" if h < 14 else ("val" if h < 17 else "test")
 
 
 def _clips_for(res: VideoResult, cfg: ExtractConfig, split: str | None):
-    from training.data import Clip  # noqa: PLC0415 - the one DESIGN §3 writer
+    from ..data import Clip  # noqa: PLC0415 - the one docs/design.md §3 writer
 
     clips = []
     for k, tr in enumerate(res.tracks):
@@ -164,7 +156,7 @@ def run_video_task(path: str, out_dir: str, cfg: ExtractConfig, vid: str,
 
     Runs in a worker process or a Ray task, so it takes and returns plain data.
     """
-    from training.data import write_clip  # noqa: PLC0415
+    from ..data import write_clip  # noqa: PLC0415
 
     t0 = time.perf_counter()
     rec_path = os.path.join(out_dir, RECORD_DIR, f"{vid}.json")
@@ -177,7 +169,7 @@ def run_video_task(path: str, out_dir: str, cfg: ExtractConfig, vid: str,
         old = _read_record(rec_path)
         for c in clips:
             written.append(write_clip(out_dir, c))
-        from training.data.dataset import manifest_entry  # noqa: PLC0415
+        from ..data.dataset import manifest_entry  # noqa: PLC0415
 
         entries = [manifest_entry(c) for c in clips]
         keep = {e["file"] for e in entries}
@@ -293,20 +285,35 @@ def _run_ray(tasks: list[tuple], ray_address: str | None, report: Callable[[dict
     try:
         import ray  # noqa: PLC0415
     except ImportError as e:
-        raise RuntimeError("--executor ray needs Ray: pip install 'gazehead_rt[ray]' "
+        raise RuntimeError('--executor ray needs Ray: pip install "gazehead_rt[ray]" '
                            f"(import failed with: {e})") from e
     started = False
-    if not ray.is_initialized():
-        repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-        if ray_address:  # a cluster: ship this checkout's code to workers that lack it
-            kw = {"runtime_env": {"working_dir": repo,
-                                  "excludes": [".git", "build", "data", "*.mp4"]}}
-        else:  # a local single-node Ray (Ray 2.x has no in-process "local mode" any more)
-            kw = {"num_cpus": num_cpus, "include_dashboard": False,
-                  "runtime_env": {"env_vars": {"PYTHONPATH": repo}}}
-        ray.init(address=ray_address, ignore_reinit_error=True, log_to_driver=False, **kw)
-        started = True
+    empty_dir = None
     try:
+        if not ray.is_initialized():
+            # The folder this code is imported from: the checkout (`python -m
+            # training.extract`) or site-packages (the wheel's gazehead_rt.training).
+            root = os.path.abspath(__file__)
+            for _ in __name__.split("."):
+                root = os.path.dirname(root)
+            from_checkout = __name__.startswith("training.")
+            if ray_address:  # a cluster: ship a checkout's code; a wheel must be installed there
+                kw = {}
+                if from_checkout:
+                    kw = {"runtime_env": {"working_dir": root,
+                                          "excludes": [".git", "build", "data", "*.mp4"]}}
+            else:  # a local single-node Ray (Ray 2.x has no in-process "local mode" any more)
+                # Ray puts the driver's current folder first on the workers' path unless a
+                # working_dir is given; from a checkout's root the source tree would shadow
+                # the installed package, so the workers start in an empty folder.
+                import tempfile  # noqa: PLC0415
+
+                empty_dir = tempfile.mkdtemp(prefix="gazehead-ray-")
+                kw = {"num_cpus": num_cpus, "include_dashboard": False,
+                      "runtime_env": {"working_dir": empty_dir,
+                                      "env_vars": {"PYTHONPATH": root} if from_checkout else {}}}
+            ray.init(address=ray_address, ignore_reinit_error=True, log_to_driver=False, **kw)
+            started = True
         remote = ray.remote(num_cpus=1, max_retries=1)(run_video_task)
         pending = {remote.remote(*t): t for t in tasks}
         while pending:
@@ -320,12 +327,14 @@ def _run_ray(tasks: list[tuple], ray_address: str | None, report: Callable[[dict
     finally:
         if started:
             ray.shutdown()
+        if empty_dir is not None:
+            os.rmdir(empty_dir)
 
 
 def write_manifest_from_records(out_dir: str, name: str = "") -> dict:
     """Rebuild ``manifest.json`` from the finished-video records (plus foreign entries)."""
-    from training.data import read_manifest, write_manifest  # noqa: PLC0415
-    from training.data.dataset import DatasetError  # noqa: PLC0415
+    from ..data import read_manifest, write_manifest  # noqa: PLC0415
+    from ..data.dataset import DatasetError  # noqa: PLC0415
 
     rec_dir = os.path.join(out_dir, RECORD_DIR)
     records = []

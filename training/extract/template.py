@@ -1,6 +1,6 @@
 """The 3D face template the head pose is fitted to, derived by the project itself.
 
-Derivation (:func:`derive_template`, rerun with ``python -m training.extract.template``):
+Derivation (:func:`derive_template`, rerun with ``python -m training.extract.derive_template``):
 
 1. MediaPipe 3D landmarks (pixels, see ``landmarks.py``) from every 3rd frame of the shared
    clips, grouped by clip.
@@ -190,44 +190,3 @@ def derive_template(clips: list[np.ndarray], iris_radius_mm: float) -> FaceTempl
     iris = points[[IRIS_RIGHT_CENTRE, IRIS_LEFT_CENTRE]]
     eyeballs = iris - np.array([iris_radius_mm, 0.0, 0.0])
     return FaceTemplate(points, mirror, keep.astype(np.int64), eyeballs)
-
-
-def _collect(video_paths: list[str], every: int) -> list[np.ndarray]:
-    from .landmarks import FaceMeshDetector, iter_frames  # noqa: PLC0415 - needs mediapipe
-
-    out = []
-    for p in video_paths:
-        rows = []
-        with FaceMeshDetector() as det:
-            for i, frame in iter_frames(p):
-                lm = det.process(frame)
-                if lm is not None and i % every == 0:
-                    rows.append(lm)
-        if rows:
-            out.append(np.stack(rows))
-        print(f"{os.path.basename(p)}: {len(rows)} frames")
-    return out
-
-
-def main(argv: list[str] | None = None) -> int:
-    import argparse  # noqa: PLC0415
-    import glob  # noqa: PLC0415
-
-    from .gaze import IRIS_SPHERE_RADIUS_MM  # noqa: PLC0415
-    from .pipeline import shared_videos_dir  # noqa: PLC0415
-
-    ap = argparse.ArgumentParser(description="Re-derive the face template from face videos.")
-    ap.add_argument("videos", nargs="*", help="videos (default: the shared clips)")
-    ap.add_argument("--every", type=int, default=3, help="use every N-th frame")
-    ap.add_argument("-o", "--output", default=TEMPLATE_PATH)
-    a = ap.parse_args(argv)
-    paths = a.videos or sorted(glob.glob(os.path.join(shared_videos_dir(), "*.mp4")))
-    t = derive_template(_collect(paths, a.every), IRIS_SPHERE_RADIUS_MM)
-    t.save(a.output)
-    print(f"wrote {a.output}: {len(t.stable)} stable landmarks; eyeball centres (mm) "
-          f"{np.round(t.eyeball_centres_mm, 1).tolist()}")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -68,7 +68,7 @@ class ExtractConfig:
     min_in_image: float = 0.9  # face partly outside the picture: landmarks are guesses
     blink_ratio: float = 0.5  # eye closed below this fraction of its median openness ...
     blink_release_ratio: float = 0.7  # ... and stays closed until it opens past this one
-    max_eye_deg: float = 50.0  # eye-in-head beyond this is not human (DESIGN §1: ±45-55°)
+    max_eye_deg: float = 50.0  # eye-in-head beyond this is not human (docs/design.md §1)
     hampel_half_window_s: float = 0.12
     hampel_sigmas: float = 3.5
     hampel_floor_head_deg: float = 3.0
@@ -223,7 +223,7 @@ def process_track(raw: RawFrames, a: int, b: int, cfg: ExtractConfig) -> TrackRe
     head_s = gaussian_smooth(head_f, head_valid_f, cfg.head_sigma_s * fps)
     gaze_s = gaussian_smooth(gaze_f, gaze_valid_f, cfg.gaze_sigma_s * fps)
 
-    # invalid samples must stay finite: hold the nearest valid value (DESIGN §3 format)
+    # invalid samples must stay finite: hold the nearest valid value (docs/design.md §3 format)
     head_s = _hold(head_s, head_valid_f)
     gaze_s = _hold(gaze_s, gaze_valid_f)
 

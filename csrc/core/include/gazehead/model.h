@@ -1,4 +1,4 @@
-// The immutable model: weights packed for the step kernels, plus the config (DESIGN §4).
+// The immutable model: weights packed for the step kernels, plus the config (docs/design.md §4).
 // Plain C++: no Python, no torch. Weights arrive as raw fp32 pointers in PyTorch layout.
 #pragma once
 

@@ -1,4 +1,4 @@
-// Counter-based noise shared by every backend (DESIGN §4).
+// Counter-based noise shared by every backend (docs/design.md §4).
 //
 // eps for agent a, frame t, latent lane j is word (j % 4) of
 //   Philox4x32-10(counter = {t, j / 4, episode, 0}, key = {seed, a})

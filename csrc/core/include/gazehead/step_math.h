@@ -1,4 +1,4 @@
-// Per-agent scalar math of the step (DESIGN §2, §4), shared by the CPU path and the CUDA
+// Per-agent scalar math of the step (docs/design.md §2, §4), shared by the CPU path and the CUDA
 // kernel so the two cannot drift apart. Mirrors training/model.py operation by operation.
 #pragma once
 

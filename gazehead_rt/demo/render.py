@@ -4,7 +4,7 @@ Not a public API. Everything is an ellipsoid (skull, nose, ears, eyes, neck, tor
 gaze target), intersected analytically per pixel, so a frame costs a few milliseconds on
 one core with no GPU, no OpenGL context and no display: the demo runs on CI machines.
 
-Coordinates are the body frame B of DESIGN §2 in metres, origin at the neck pivot (the head
+Coordinates are the body frame B of docs/design.md §2 in metres, origin at the neck pivot (the head
 rotates about it). The head's local frame is B rotated by the head pose R(pitch, yaw, roll).
 Cost control: the static torso and background are rendered once; per frame each moving
 part is ray cast only over the pixels of its own projected bounding sphere.
@@ -17,7 +17,7 @@ from typing import Callable
 
 import numpy as np
 
-from .geometry import direction_from_pitch_yaw, head_rotation_matrix
+from ..geometry import direction_from_pitch_yaw, head_rotation_matrix
 
 # Stylized proportions (metres). The eyes are ~1.4x life size so their direction reads at
 # the demo's resolution.
