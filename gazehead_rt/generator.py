@@ -96,11 +96,13 @@ def _native_model(m: LoadedModel):
 def population_style(model: LoadedModel, seed: int, agents) -> np.ndarray:
     """The default style (k, 2) of ``agents`` under ``seed``: the model's style population,
     ``style_mean + style_std * n`` with n the first two Philox normals of each agent at
-    episode = frame = 0xFFFFFFFF. Independent of the batch size."""
+    episode = frame = 0xFFFFFFFF. Independent of the batch size. (A lane's value does not
+    depend on the latent size, so this equals ``philox_normal(..., latent=Z)[:, :2]``; a
+    model with Z = 1 still draws two lanes.)"""
     c = model.config
     agents = np.asarray(agents, np.int64).reshape(-1)
     n = philox_normal(seed, agents, np.full(agents.shape, _STYLE_COUNTER),
-                      np.full(agents.shape, _STYLE_COUNTER), c.latent_size)[:, :STYLE_SIZE]
+                      np.full(agents.shape, _STYLE_COUNTER), STYLE_SIZE)
     return (np.asarray(c.style_mean, np.float32) + np.asarray(c.style_std, np.float32) * n
             ).astype(np.float32)
 

@@ -85,12 +85,13 @@ def population_style_np(model, seed: int, agents) -> np.ndarray:
     cfg = model.config
     agents = np.asarray(agents, np.int64)
     full = np.full(agents.shape, 0xFFFFFFFF, np.uint64)
-    n = normals_np(seed, agents, full, full, cfg.latent_size)[:, :2].astype(np.float32)
+    # lanes 0 and 1 (a latent size below 2 still draws both: lanes do not depend on it)
+    n = normals_np(seed, agents, full, full, 2).astype(np.float32)
     return (np.asarray(cfg.style_mean, np.float32) + np.asarray(cfg.style_std, np.float32) * n)
 
 
 def make_model(path, *, seed: int = 0, activation: str = "silu", sizes: dict | None = None,
-               **config):
+               y_std=(0.8, 1.5, 0.3), **config):
     """A random v3 model scaled so head motion, the neck limit and the nonlinearities are
     well exercised. ``config``: other ModelConfig fields (neck_limits, eye_limit, ...)."""
     import torch
@@ -107,7 +108,7 @@ def make_model(path, *, seed: int = 0, activation: str = "silu", sizes: dict | N
         x_std=np.array([0.4, 0.6, 2.0, 3.0, 0.5, 1.0, 0.3, 0.2, 0.3], np.float32)
         * rng.uniform(0.8, 1.2, 9).astype(np.float32),
         y_mean=np.zeros(3, np.float32),
-        y_std=np.array([0.8, 1.5, 0.3], np.float32),  # head velocity, rad/s
+        y_std=np.asarray(y_std, np.float32),  # head velocity, rad/s
     )
     m = GazeHeadModel(cfg, norm)
     with torch.no_grad():
