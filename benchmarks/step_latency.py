@@ -1,12 +1,14 @@
 """Per-step latency: gazehead_rt (cpu) vs PyTorch eager vs ONNX Runtime (docs/design.md §7).
 
-Same model and inputs for all. The peers run the reference step graph (encoder, GRUCell,
-prior, sampling, decoder, residual, eye) with eps given as an input; ours also draws the
-Philox noise inside the step, so the comparison is conservative for us. Every engine is
-single-threaded (torch.set_num_threads(1); ORT intra_op_num_threads=1 with spinning off).
+Same model and inputs for all. The peers run the reference step graph (condition,
+encoder, GRUCell, prior, sampling, decoder, neck limit, eye) with eps given as an input;
+ours also draws the Philox noise inside the step, so the comparison is conservative for us.
+Every engine is single-threaded (torch.set_num_threads(1); ORT intra_op_num_threads=1 with
+spinning off).
 
     python benchmarks/step_latency.py                    # default model, N = 1 16 256 4096
     python benchmarks/step_latency.py --agents 1 16 --seconds 2
+    python benchmarks/step_latency.py --call-forms       # the Python call forms at N = 1
 
 Prints a table and writes JSON to benchmarks/results/.
 """
@@ -85,12 +87,39 @@ class TorchStep:
                 super().__init__()
                 self.m = m
 
-            def forward(self, gaze, s, head, eye, gaze_prev, has_prev, eps):
-                st = StepState(s, head, eye, gaze_prev, has_prev > 0.5)
+            def forward(self, gaze, s, head, head_vel, z, gaze_prev, has_prev, style, eps):
+                st = StepState(s, head, head_vel, z, gaze_prev, has_prev > 0.5, style)
                 h, e, nst = self.m.step.__wrapped__(self.m, gaze, st, eps, 1.0)
-                return h, e, nst.s
+                return h, e, nst.s, nst.head_vel, nst.z
 
         return _Step(model).eval()
+
+
+def call_forms(path: str, seconds: float) -> int:
+    """p50/p99 of the Python call forms at N = 1 (issue: step() <= 3 us p50 in each form)."""
+    import gazehead_rt as gh
+
+    gen = gh.Generator(path, num_agents=1, seed=0)
+    g64 = np.array([0.1, -0.2])
+    g32 = np.array([[0.1, -0.2]], np.float32)
+    out = np.empty((1, 3), np.float32)
+    forms = {
+        "step(gaze (2,) float64)  [README form]": lambda: gen.step(g64),
+        "step(gaze (1, 2) float32)": lambda: gen.step(g32),
+        "step(gaze (2,) float64, out=buf)": lambda: gen.step(g64, out=out),
+        "step(gaze (1, 2) float32, out=buf)": lambda: gen.step(g32, out=out),
+        "update(gaze (2,) float64, 1/60 s)": lambda: gen.update(g64, 1 / 60),
+    }
+    print(f"\nPython call latency, N = 1, model {os.path.basename(path)}, {machine()['cpu']}, "
+          f"kernels {gh.build_info()['cpu_kernels']}")
+    core = gen._impl
+    head, eye = np.empty((1, 3), np.float32), np.empty((1, 2), np.float32)
+    forms["(native step only, for reference)"] = lambda: core.step(g32, head, eye)
+    for name, fn in forms.items():
+        t = timeit(fn, seconds, min_reps=2000, warmup=2000)
+        p50, p99 = np.percentile(t, [50, 99])
+        print(f"  {name:<42} p50 {p50:6.2f} us   p99 {p99:6.2f} us")
+    return 0
 
 
 def main(argv=None) -> int:
@@ -103,7 +132,13 @@ def main(argv=None) -> int:
     p.add_argument("--threads", type=int, default=0,
                    help="also measure gazehead_rt with this many threads (an extra column; the "
                         "comparison with the peers stays single-threaded)")
+    p.add_argument("--call-forms", action="store_true",
+                   help="only the Python call forms at N = 1 (step with and without out=, update)")
     args = p.parse_args(argv)
+    if args.call_forms:
+        import gazehead_rt as gh
+
+        return call_forms(args.model or gh.default_model_path(), args.seconds)
 
     import torch
 
@@ -121,12 +156,13 @@ def main(argv=None) -> int:
         step_mod = TorchStep(ref)
         onnx_path = os.path.join(tempfile.mkdtemp(), "step.onnx")
         n0 = 2
-        ex = (torch.zeros(n0, 2), torch.zeros(n0, H), torch.zeros(n0, 3), torch.zeros(n0, 2),
-              torch.zeros(n0, 2), torch.ones(n0), torch.zeros(n0, Z))
-        names = ["gaze", "s", "head", "eye", "gaze_prev", "has_prev", "eps"]
-        torch.onnx.export(step_mod, ex, onnx_path, input_names=names,
-                          output_names=["head_out", "eye_out", "s_out"],
-                          dynamic_axes={k: {0: "n"} for k in names + ["head_out", "eye_out", "s_out"]},
+        ex = (torch.zeros(n0, 2), torch.zeros(n0, H), torch.zeros(n0, 3), torch.zeros(n0, 3),
+              torch.zeros(n0, Z), torch.zeros(n0, 2), torch.ones(n0), torch.zeros(n0, 2),
+              torch.zeros(n0, Z))
+        names = ["gaze", "s", "head", "head_vel", "z", "gaze_prev", "has_prev", "style", "eps"]
+        outs = ["head_out", "eye_out", "s_out", "head_vel_out", "z_out"]
+        torch.onnx.export(step_mod, ex, onnx_path, input_names=names, output_names=outs,
+                          dynamic_axes={k: {0: "n"} for k in names + outs},
                           opset_version=17, dynamo=False)
         so = ort.SessionOptions()
         so.intra_op_num_threads = 1
@@ -148,22 +184,25 @@ def main(argv=None) -> int:
                 lambda: gen_t.step(gaze, out=out), args.seconds)
         if not args.no_peers:
             g_t = torch.from_numpy(gaze)
-            state = [torch.zeros(n, H), torch.zeros(n, 3), torch.zeros(n, 2), g_t.clone(), torch.ones(n)]
+            style = torch.from_numpy(gen.style)
+            state = [torch.zeros(n, H), torch.zeros(n, 3), torch.zeros(n, 3), torch.zeros(n, Z),
+                     g_t.clone(), torch.ones(n), style]
             eps = torch.from_numpy(gh.philox_normal(0, np.arange(n), np.zeros(n), np.zeros(n), Z))
 
             def torch_step():
                 with torch.no_grad():
-                    h, e, s = step_mod(g_t, *state, eps)
-                state[0], state[1], state[2] = s, h, e
+                    h, e, s, v, z = step_mod(g_t, *state, eps)
+                state[0], state[1], state[2], state[3] = s, h, v, z
 
             res["pytorch_eager"] = timeit(torch_step, args.seconds)
             feeds = {"gaze": gaze, "s": np.zeros((n, H), np.float32), "head": np.zeros((n, 3), np.float32),
-                     "eye": np.zeros((n, 2), np.float32), "gaze_prev": gaze.copy(),
-                     "has_prev": np.ones(n, np.float32), "eps": eps.numpy()}
+                     "head_vel": np.zeros((n, 3), np.float32), "z": np.zeros((n, Z), np.float32),
+                     "gaze_prev": gaze.copy(), "has_prev": np.ones(n, np.float32),
+                     "style": gen.style, "eps": eps.numpy()}
 
             def ort_step():
-                h, e, s = ort_sess.run(None, feeds)
-                feeds["s"], feeds["head"], feeds["eye"] = s, h, e
+                h, e, s, v, z = ort_sess.run(None, feeds)
+                feeds["s"], feeds["head"], feeds["head_vel"], feeds["z"] = s, h, v, z
 
             res["onnxruntime"] = timeit(ort_step, args.seconds)
         rows.append(res)

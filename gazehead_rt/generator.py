@@ -11,10 +11,11 @@ import numpy as np
 
 from ._native import native
 from .errors import BackendError, ModelError
-from .model_file import LoadedModel, load_model
+from .model_file import STYLE_SIZE, LoadedModel, load_model, runtime_spec
 from .rate import RateAdapter
 
-__all__ = ["Generator", "default_model_path", "available_backends", "build_info", "philox_normal"]
+__all__ = ["Generator", "default_model_path", "available_backends", "build_info", "philox_normal",
+           "population_style"]
 
 _F32 = np.dtype(np.float32)
 _NAN_POLICIES = ("raise", "hold")
@@ -26,7 +27,12 @@ _WEIGHTS_DTYPES = ("float32", "bfloat16", "float16")  # index = the core's Weigh
 # (benchmarks/results/step_latency_amd_cpu.json), a graph-replayed cuda frame is a fixed
 # ~15-40 us round trip at small N. See docs/cuda.md.
 CUDA_CROSSOVER_AGENTS = 8
-STATE_FORMAT = "gazehead_rt.state/1"
+STATE_FORMAT = "gazehead_rt.state/2"
+_STATE_ARRAYS = ("s", "head", "head_vel", "z", "gaze", "style", "has_prev", "frame", "episode")
+#: style knobs by name, in the order of the style vector (gazehead_rt.style)
+STYLE_NAMES = ("propensity", "idle")
+#: (episode, frame) counter of the Philox draw of an agent's population style (no step uses it)
+_STYLE_COUNTER = 0xFFFFFFFF
 
 
 def default_model_path() -> str:
@@ -70,17 +76,56 @@ def _as_float_array(x: Any, name: str) -> np.ndarray:
     return a
 
 
+def _as_real_array(x: Any, name: str) -> np.ndarray:
+    """Numbers (float or integer) as an array; anything else is a TypeError naming ``name``."""
+    a = np.asarray(x)
+    if a.dtype == object or not (np.issubdtype(a.dtype, np.floating)
+                                 or np.issubdtype(a.dtype, np.integer)) or a.dtype == bool:
+        raise TypeError(f"{name}: expected numbers, got dtype {a.dtype}")
+    return a.astype(np.float64)
+
+
 def _shape_str(shape: Sequence[int]) -> str:
     return "(" + ", ".join(str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"
 
 
 def _native_model(m: LoadedModel):
-    c = m.config
-    n = m.normalization
-    return native().Model(
-        m.tensors, len(c.enc_sizes), len(c.prior_sizes) + 1, len(c.dec_sizes) + 1,
-        c.hidden_size, c.latent_size, c.activation, c.residual, float(c.fps),
-        n.x_mean, n.x_std, n.y_mean, n.y_std)
+    return native().Model(runtime_spec(m))
+
+
+def population_style(model: LoadedModel, seed: int, agents) -> np.ndarray:
+    """The default style (k, 2) of ``agents`` under ``seed``: the model's style population,
+    ``style_mean + style_std * n`` with n the first two Philox normals of each agent at
+    episode = frame = 0xFFFFFFFF. Independent of the batch size. (A lane's value does not
+    depend on the latent size, so this equals ``philox_normal(..., latent=Z)[:, :2]``; a
+    model with Z = 1 still draws two lanes.)"""
+    c = model.config
+    agents = np.asarray(agents, np.int64).reshape(-1)
+    n = philox_normal(seed, agents, np.full(agents.shape, _STYLE_COUNTER),
+                      np.full(agents.shape, _STYLE_COUNTER), STYLE_SIZE)
+    return (np.asarray(c.style_mean, np.float32) + np.asarray(c.style_std, np.float32) * n
+            ).astype(np.float32)
+
+
+def _convert_gaze(gaze: Any, n: int) -> np.ndarray:
+    """Slow path of step()'s gaze: checked and converted to C-contiguous float32 (n, 2)."""
+    a = _as_float_array(gaze, "gaze")
+    if a.shape == (2,):
+        a = np.broadcast_to(a, (n, 2))
+    elif a.shape != (n, 2):
+        raise ValueError(f"gaze: expected shape (2,) or {_shape_str((n, 2))}, "
+                         f"got {_shape_str(a.shape)}")
+    return np.ascontiguousarray(a, dtype=_F32)
+
+
+def _check_out(out: Any, n: int) -> None:
+    """Raises the TypeError of a bad ``out=`` (what the fast path did not accept)."""
+    if not (type(out) is np.ndarray and out.dtype == _F32 and out.shape == (n, 3)
+            and out.flags.c_contiguous and out.flags.writeable):
+        raise TypeError(
+            f"out: expected a writeable C-contiguous float32 array of shape ({n}, 3), "
+            f"got {type(out).__name__} "
+            + (f"{out.dtype} {_shape_str(out.shape)}" if isinstance(out, np.ndarray) else ""))
 
 
 class Generator:
@@ -110,6 +155,15 @@ class Generator:
         ``cpu`` backend: split each call's agents over this many threads (the caller's
         included). Results are identical for any value; it pays off from a few hundred
         agents. With ``backend="auto"``, asking for threads selects ``cpu``.
+    style:
+        Per-agent style (propensity, idle) (see :mod:`gazehead_rt.style`). ``None``: each
+        agent drawn from the model's population (deterministic under ``seed``, the same for
+        any batch size); ``"mean"``: the population mean; a (2,) or (N, 2) array; or a dict
+        ``{"propensity": .., "idle": ..}`` (scalars or (N,) arrays; a missing knob keeps the
+        population draw). See :meth:`set_style`.
+    neck_limits:
+        Head-on-torso half-ranges (pitch, yaw, roll) in radians; default the model's
+        (about 40, 70, 30 degrees). Pitch and roll in (0, pi/2], yaw in (0, pi).
 
     A generator is not thread-safe; the GIL is released during native work, so separate
     generators can run in separate threads.
@@ -126,6 +180,8 @@ class Generator:
         nan_policy: str = "raise",
         weights_dtype: str = "float32",
         num_threads: int = 1,
+        style: Any = None,
+        neck_limits: Any = None,
     ) -> None:
         if isinstance(num_agents, bool) or not isinstance(num_agents, (int, np.integer)) or num_agents < 1:
             raise ValueError(f"num_agents: expected a positive integer, got {num_agents!r}")
@@ -175,12 +231,18 @@ class Generator:
             self._impl = native().CpuGenerator(
                 _native_model(loaded), self._n, int(seed), temperature,
                 _NAN_POLICIES.index(nan_policy), int(num_threads))
-        self._pending = False  # a step_async() awaits its result()
+        if neck_limits is not None:
+            self.neck_limits = neck_limits
+        if style is not None:
+            self.set_style(style)
         self._rate: RateAdapter | None = None  # created by the first update()
         self._last_from_update = False  # head/eye report the adapter's pose after update()
         self._head = np.zeros((self._n, 3), _F32)  # last step's head
         self._eye = np.zeros((self._n, 2), _F32)  # last step's eye-in-head
         self._gaze_shape = (self._n, 2)
+        # step()'s whole per-frame work, checks included, in one native call
+        self._frame = native().FrameCall(self._impl, self._head, self._eye, _convert_gaze,
+                                         _check_out)
 
     # -- construction helpers ------------------------------------------------------------
     @staticmethod
@@ -247,6 +309,74 @@ class Generator:
         return self._nan_policy
 
     @property
+    def neck_limits(self) -> tuple[float, float, float]:
+        """Head-on-torso half-ranges (pitch, yaw, roll), radians. Settable: three numbers,
+        pitch and roll in (0, pi/2], yaw in (0, pi); the next frame uses them."""
+        return tuple(float(x) for x in self._impl.neck_limits)
+
+    @neck_limits.setter
+    def neck_limits(self, limits: Any) -> None:
+        self._impl.neck_limits = self._check_neck_limits(limits)
+
+    @staticmethod
+    def _check_neck_limits(limits: Any) -> np.ndarray:
+        a = _as_real_array(limits, "neck_limits")
+        if a.shape != (3,):
+            raise ValueError(f"neck_limits: expected 3 values (pitch, yaw, roll) in radians, "
+                             f"got shape {_shape_str(a.shape)}")
+        a = a.astype(_F32)
+        native().check_neck_limits(a)  # ValueError naming the axis and its range
+        return a
+
+    @property
+    def style(self) -> np.ndarray:
+        """Per-agent style (N, 2): (propensity, idle). A copy; change it with :meth:`set_style`."""
+        return np.asarray(self._impl.style)
+
+    def set_style(self, style: Any, agents: Iterable[int] | None = None) -> None:
+        """Set the style of some agents (all when ``agents`` is None).
+
+        ``style``: ``None`` (each agent's population draw, as at construction), ``"mean"``
+        (the population mean), a (2,) array for every listed agent, a (k, 2) array, one row
+        per listed agent, or a dict ``{"propensity": .., "idle": ..}`` whose values are
+        scalars or (k,) arrays (a knob left out keeps its current value). Every value is
+        checked before any agent changes. Takes effect from the next frame; reset() keeps it.
+        """
+        self._refuse_if_pending("set_style")
+        ids = np.arange(self._n) if agents is None else self._agent_ids(agents)
+        k = ids.shape[0]
+        current = self.style
+        if style is None:
+            new = population_style(self._model, self.seed, ids)
+        elif isinstance(style, str):
+            if style != "mean":
+                raise ValueError(f"style: expected None, 'mean', an array or a dict, got {style!r}")
+            new = np.broadcast_to(np.asarray(self._model.config.style_mean, _F32), (k, STYLE_SIZE))
+        elif isinstance(style, Mapping):
+            unknown = sorted(set(style) - set(STYLE_NAMES))
+            if unknown:
+                raise ValueError(f"style: unknown knobs {unknown}; expected {list(STYLE_NAMES)}")
+            new = current[ids].copy()
+            for i, name in enumerate(STYLE_NAMES):
+                if name in style:
+                    v = _as_real_array(style[name], f"style[{name!r}]")
+                    if v.shape not in ((), (k,)):
+                        raise ValueError(f"style[{name!r}]: expected a number or shape ({k},), "
+                                         f"got {_shape_str(v.shape)}")
+                    new[:, i] = v
+        else:
+            v = _as_real_array(style, "style")
+            if v.shape not in ((STYLE_SIZE,), (k, STYLE_SIZE)):
+                raise ValueError(f"style: expected shape (2,) or ({k}, 2), got {_shape_str(v.shape)}")
+            new = np.broadcast_to(v, (k, STYLE_SIZE))
+        new = np.asarray(new, dtype=_F32)
+        if not np.all(np.isfinite(new)):
+            bad = int(ids[np.nonzero(~np.isfinite(new).all(axis=1))[0][0]])
+            raise ValueError(f"style: the style of agent {bad} is not finite")
+        current[ids] = new
+        self._impl.style = current
+
+    @property
     def model(self) -> LoadedModel:
         return self._model
 
@@ -300,22 +430,9 @@ class Generator:
         ``out``: a C-contiguous float32 (N, 3) array to write into (no allocation).
         The eye-in-head angles of this frame are then in :attr:`eye`.
         """
-        if not (type(gaze) is np.ndarray and gaze.dtype == _F32
-                and gaze.shape == self._gaze_shape and gaze.flags.c_contiguous):
-            gaze = self._gaze_frame(gaze)
-        if out is None:
-            out = np.empty((self._n, 3), _F32)
-        elif not (type(out) is np.ndarray and out.dtype == _F32 and out.shape == (self._n, 3)
-                  and out.flags.c_contiguous and out.flags.writeable):
-            raise TypeError(
-                f"out: expected a writeable C-contiguous float32 array of shape ({self._n}, 3), "
-                f"got {type(out).__name__} "
-                + (f"{out.dtype} {_shape_str(out.shape)}" if isinstance(out, np.ndarray) else ""))
-        self._refuse_if_pending("step")
-        self._impl.step(gaze, self._head, self._eye)
+        head = self._frame(gaze, out)  # checks, converts and steps (FrameCall)
         self._last_from_update = False
-        out[...] = self._head
-        return out
+        return head
 
     def update(self, gaze: Any, dt_s: float, out: np.ndarray | None = None) -> np.ndarray:
         """Variable-rate loops: advance the clock by ``dt_s`` seconds with the gaze now at
@@ -324,6 +441,12 @@ class Generator:
         the model pose interpolated at the current time minus one model frame (N, 3).
         :attr:`eye` is then the current gaze seen from that head. The first call starts the
         clock (its ``dt_s`` is ignored). See :class:`gazehead_rt.rate.RateAdapter`."""
+        # step()'s checks, up front: a call that runs no model frame refuses the same input
+        g = _convert_gaze(gaze, self._n)
+        native().validate_gaze(g, self._nan_policy == "hold")
+        if out is not None:
+            _check_out(out, self._n)
+        self._refuse_if_pending("update")
         if self._rate is None:
             self._rate = RateAdapter(self.step, self.fps)
         head = self._rate.update(gaze, dt_s, out)
@@ -334,41 +457,40 @@ class Generator:
         """Start one frame and return without waiting (cuda: gaze is staged and the frame's
         graph launched; cpu: the frame is computed here). Collect it with :meth:`result`;
         one frame may be in flight. Validation errors are raised here, state unchanged."""
-        if not (type(gaze) is np.ndarray and gaze.dtype == _F32
-                and gaze.shape == self._gaze_shape and gaze.flags.c_contiguous):
-            gaze = self._gaze_frame(gaze)
-        self._refuse_if_pending("step_async")
-        if self._backend == "cuda":
-            self._impl.step_async(gaze)
-        else:
-            self._impl.step(gaze, self._head, self._eye)
-        self._pending = True
+        self._impl.step_async(_convert_gaze(gaze, self._n))
 
     def result(self, out: np.ndarray | None = None) -> np.ndarray:
         """Wait for the frame started by :meth:`step_async`: head (N, 3) (into ``out`` if
         given, as :meth:`step`); the frame's eye-in-head angles are then in :attr:`eye`."""
-        if not self._pending:
+        if not self._impl.pending:
             raise RuntimeError("result: no step_async() is in flight")
-        if out is not None and not (type(out) is np.ndarray and out.dtype == _F32
-                                    and out.shape == (self._n, 3) and out.flags.c_contiguous
-                                    and out.flags.writeable):
-            raise TypeError(f"out: expected a writeable C-contiguous float32 array of shape "
-                            f"({self._n}, 3)")
-        self._pending = False
-        if self._backend == "cuda":
-            self._impl.result(self._head, self._eye)
+        if out is not None:
+            _check_out(out, self._n)
+        self._impl.result(self._head, self._eye)
+        self._last_from_update = False
         if out is None:
             out = np.empty((self._n, 3), _F32)
         out[...] = self._head
         return out
 
     def _refuse_if_pending(self, what: str) -> None:
-        if self._pending:
+        if self._impl.pending:
             raise RuntimeError(f"{what}: a step_async() is in flight; call result() first")
+
+    def _agent_ids(self, agents: Iterable[int]) -> np.ndarray:
+        ids = np.asarray(list(agents) if not isinstance(agents, np.ndarray) else agents)
+        if ids.size and not np.issubdtype(ids.dtype, np.integer):
+            raise TypeError(f"agents: expected integer agent ids, got dtype {ids.dtype}")
+        ids = ids.astype(np.int64).reshape(-1)
+        bad = ids[(ids < 0) | (ids >= self._n)]
+        if bad.size:
+            raise ValueError(
+                f"agents: id {int(bad[0])} is out of range for {self._n} agents (valid 0..{self._n - 1})")
+        return ids
 
     def reset(self, agents: Iterable[int] | None = None) -> None:
         """Start a new episode for some agents (all when ``agents`` is None): zero state and
-        history, and fresh noise (the episode counter advances)."""
+        history, and fresh noise (the episode counter advances). Styles are kept."""
         self._refuse_if_pending("reset")
         if agents is None:
             self._impl.reset(None)
@@ -377,15 +499,8 @@ class Generator:
             if self._rate is not None:
                 self._rate.reset(None)
             return
-        ids = np.asarray(list(agents) if not isinstance(agents, np.ndarray) else agents)
-        if ids.size and not np.issubdtype(ids.dtype, np.integer):
-            raise TypeError(f"agents: expected integer agent ids, got dtype {ids.dtype}")
-        ids = np.unique(ids.astype(np.int64).reshape(-1))
-        bad = ids[(ids < 0) | (ids >= self._n)]
-        if bad.size:
-            raise ValueError(
-                f"agents: id {int(bad[0])} is out of range for {self._n} agents (valid 0..{self._n - 1})")
-        self._impl.reset(ids)
+        ids = self._agent_ids(agents)
+        self._impl.reset(ids)  # the core deduplicates
         self._head[ids] = 0
         self._eye[ids] = 0
         if self._rate is not None:
@@ -405,7 +520,8 @@ class Generator:
         self._head[...] = h[-1]
         from .geometry import eye_from_gaze_head
 
-        self._eye[...] = eye_from_gaze_head(g[-1], h[-1]).astype(_F32)
+        lim = self._model.config.eye_limit
+        self._eye[...] = np.clip(eye_from_gaze_head(g[-1], h[-1]), -lim, lim).astype(_F32)
         if self._rate is not None:  # the variable-rate clock restarts from the primed pose
             self._rate.reset(None)
         self._last_from_update = False
@@ -436,10 +552,12 @@ class Generator:
     # -- state ---------------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
         """Everything needed to continue exactly where this generator is (a deep copy)."""
+        self._refuse_if_pending("state_dict")
         st = dict(self._impl.get_state())
         st.update(
             format=STATE_FORMAT, model_sha256=self._model.sha256, num_agents=self._n,
             seed=self.seed, temperature=self.temperature, nan_policy=self._nan_policy,
+            neck_limits=np.asarray(self.neck_limits, _F32),
             last_head=self._head.copy(), last_eye=self._eye.copy(),
             rate=None if self._rate is None else self._rate.state_dict(),
             last_from_update=self._last_from_update)
@@ -447,7 +565,7 @@ class Generator:
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
         """Restore a :meth:`state_dict` (from any backend) taken with the same model and
-        agent count. Nothing changes if the state is refused."""
+        agent count. Everything is checked first: nothing changes if the state is refused."""
         self._refuse_if_pending("load_state_dict")
         if state.get("format") != STATE_FORMAT:
             raise ValueError(f"state: format {state.get('format')!r} is not {STATE_FORMAT!r}")
@@ -458,21 +576,30 @@ class Generator:
         if state.get("num_agents") != self._n:
             raise ValueError(
                 f"state: it holds {state.get('num_agents')} agents, this generator has {self._n}")
-        missing = [k for k in ("s", "head", "eye", "gaze", "has_prev", "frame", "episode",
-                               "seed", "temperature", "last_head", "last_eye") if k not in state]
+        missing = [k for k in _STATE_ARRAYS + ("seed", "temperature", "neck_limits", "last_head",
+                                               "last_eye") if k not in state]
         if missing:
             raise ValueError(f"state: missing entries {missing}")
+        seed = state["seed"]
+        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**32:
+            raise ValueError(f"state: seed must be an integer in [0, 2**32), got {seed!r}")
         temperature = self._check_temperature(state["temperature"])
-        last_head = np.asarray(state["last_head"], _F32).reshape(self._head.shape)
-        last_eye = np.asarray(state["last_eye"], _F32).reshape(self._eye.shape)
+        neck_limits = self._check_neck_limits(state["neck_limits"])
+        try:
+            last_head = np.asarray(state["last_head"], _F32).reshape(self._head.shape)
+            last_eye = np.asarray(state["last_eye"], _F32).reshape(self._eye.shape)
+        except ValueError as e:
+            raise ValueError(f"state: last_head/last_eye do not fit {self._n} agents ({e})") from None
         rate = None
         if state.get("rate") is not None:  # restored into a new adapter before anything changes
             rate = RateAdapter(self.step, self.fps)
             rate.load_state_dict(state["rate"])
-        self._impl.set_state({k: state[k] for k in
-                              ("s", "head", "eye", "gaze", "has_prev", "frame", "episode")})
-        self._impl.seed = int(state["seed"])
+        # the core checks every array (sizes, finite style) before it changes anything; the
+        # settings below were checked above and cannot fail
+        self._impl.set_state({k: state[k] for k in _STATE_ARRAYS})
+        self._impl.seed = int(seed)
         self._impl.temperature = temperature
+        self._impl.neck_limits = neck_limits
         self._head[...] = last_head
         self._eye[...] = last_eye
         self._rate = rate

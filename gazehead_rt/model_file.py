@@ -45,6 +45,7 @@ __all__ = [
     "Normalization",
     "LoadedModel",
     "expected_shapes",
+    "runtime_spec",
     "load_model",
     "save_model",
 ]
@@ -208,6 +209,28 @@ def expected_shapes(config: ModelConfig) -> dict[str, tuple[int, ...]]:
             shapes[f"{mlp}.{2 * i}.weight"] = (fo, fi)
             shapes[f"{mlp}.{2 * i}.bias"] = (fo,)
     return shapes
+
+
+def runtime_spec(model: "LoadedModel") -> dict[str, Any]:
+    """The model as the native core takes it (``gazehead_rt._C.Model(spec)``): layers as
+    ordered ``(weight, bias)`` pairs, so tensor names stay in this module only."""
+    c, n, t = model.config, model.normalization, model.tensors
+
+    def layers(mlp: str) -> list[tuple[np.ndarray, np.ndarray]]:
+        return [(t[f"{mlp}.{2 * i}.weight"], t[f"{mlp}.{2 * i}.bias"])
+                for i in range(len(c.mlp_layers(mlp)))]
+
+    return {
+        "enc": layers("enc"), "prior": layers("prior"), "dec": layers("dec"),
+        "gru_ih": (t["gru.weight_ih"], t["gru.bias_ih"]),
+        "gru_hh": (t["gru.weight_hh"], t["gru.bias_hh"]),
+        "hidden": c.hidden_size, "latent": c.latent_size, "activation": c.activation,
+        "fps": float(c.fps),
+        "x_mean": n.x_mean, "x_std": n.x_std, "y_mean": n.y_mean, "y_std": n.y_std,
+        "neck_limits": np.asarray(c.neck_limits, np.float32), "neck_soft": float(c.neck_soft),
+        "eye_limit": float(c.eye_limit), "style_mean": np.asarray(c.style_mean, np.float32),
+        "style_std": np.asarray(c.style_std, np.float32),
+    }
 
 
 def _json_field(path: str, meta: Mapping[str, str], key: str, required: bool = True) -> Any:

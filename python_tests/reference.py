@@ -45,10 +45,13 @@ def normals_np(seed: int, agents, episode, frame, latent: int) -> np.ndarray:
 
 
 def torch_rollout(model, gaze_seq: np.ndarray, *, seed: int, temperature: float = 1.0,
-                  agent_ids=None, state=None, frame0=None, episode=None):
+                  style=None, neck_limits=None, agent_ids=None, state=None, frame0=None,
+                  episode=None):
     """Roll the PyTorch reference over gaze_seq (T, N, 2) with the runtime's Philox noise.
 
-    Returns head (T, N, 3), eye (T, N, 2) as float32 numpy, and the final StepState.
+    ``style`` (N, 2): the agents' styles (default: the runtime's population draw under
+    ``seed``, as a Generator built with style=None has). Returns head (T, N, 3), eye (T, N, 2)
+    as float32 numpy, and the final StepState.
     """
     import torch
 
@@ -59,34 +62,53 @@ def torch_rollout(model, gaze_seq: np.ndarray, *, seed: int, temperature: float 
     agent_ids = np.arange(N) if agent_ids is None else np.asarray(agent_ids)
     frame = np.zeros(N, np.int64) if frame0 is None else np.asarray(frame0, np.int64).copy()
     episode = np.zeros(N, np.int64) if episode is None else np.asarray(episode)
-    st = state or StepState.zeros(N, model.config.hidden_size)
+    if style is None:
+        style = population_style_np(model, seed, agent_ids)
+    cfg = model.config
+    st = state or StepState.zeros(N, cfg.hidden_size, cfg.latent_size, style=torch.from_numpy(
+        np.asarray(style, np.float32)))
+    lim = None if neck_limits is None else torch.tensor(neck_limits, dtype=torch.float32)
     heads = np.empty((T, N, 3), np.float32)
     eyes = np.empty((T, N, 2), np.float32)
     for t in range(T):
-        eps = gh.philox_normal(seed, agent_ids, episode, frame, model.config.latent_size)
+        eps = gh.philox_normal(seed, agent_ids, episode, frame, cfg.latent_size)
         h, e, st = model.step(torch.from_numpy(np.ascontiguousarray(gaze_seq[t], np.float32)), st,
-                              torch.from_numpy(eps), temperature)
+                              torch.from_numpy(eps), temperature, lim)
         heads[t], eyes[t] = h.numpy(), e.numpy()
         frame += 1
     return heads, eyes, st
 
 
-def make_model(path, *, seed: int = 0, residual: bool = True, activation: str = "silu",
-               sizes: dict | None = None):
-    """A random model scaled so head motion and its nonlinearities are well exercised."""
+def population_style_np(model, seed: int, agents) -> np.ndarray:
+    """Independent of the runtime: style_mean + style_std * (numpy Philox normals at
+    episode = frame = 0xFFFFFFFF)[:, :2], float32 as the runtime stores it."""
+    cfg = model.config
+    agents = np.asarray(agents, np.int64)
+    full = np.full(agents.shape, 0xFFFFFFFF, np.uint64)
+    # lanes 0 and 1 (a latent size below 2 still draws both: lanes do not depend on it)
+    n = normals_np(seed, agents, full, full, 2).astype(np.float32)
+    return (np.asarray(cfg.style_mean, np.float32) + np.asarray(cfg.style_std, np.float32) * n)
+
+
+def make_model(path, *, seed: int = 0, activation: str = "silu", sizes: dict | None = None,
+               y_std=(0.8, 1.5, 0.3), **config):
+    """A random v3 model scaled so head motion, the neck limit and the nonlinearities are
+    well exercised. ``config``: other ModelConfig fields (neck_limits, eye_limit, ...)."""
     import torch
 
     from gazehead_rt.model_file import ModelConfig, Normalization
     from gazehead_rt.training.model import GazeHeadModel
 
     torch.manual_seed(seed)
-    cfg = ModelConfig(activation=activation, residual=residual, **(sizes or {}))
+    cfg = ModelConfig(activation=activation, **(sizes or {}), **config)
     rng = np.random.default_rng(seed)
+    # x = [eye target (rad), gaze velocity (rad/s), head velocity (rad/s), style]
     norm = Normalization(
-        x_mean=rng.normal(0, 0.05, 9).astype(np.float32),
-        x_std=rng.uniform(0.2, 1.0, 9).astype(np.float32),
+        x_mean=np.concatenate([rng.normal(0, 0.05, 7), [0.5, 0.5]]).astype(np.float32),
+        x_std=np.array([0.4, 0.6, 2.0, 3.0, 0.5, 1.0, 0.3, 0.2, 0.3], np.float32)
+        * rng.uniform(0.8, 1.2, 9).astype(np.float32),
         y_mean=np.zeros(3, np.float32),
-        y_std=(np.array([0.8, 1.5, 0.3]) if residual else np.array([0.3, 0.6, 0.1])).astype(np.float32),
+        y_std=np.asarray(y_std, np.float32),  # head velocity, rad/s
     )
     m = GazeHeadModel(cfg, norm)
     with torch.no_grad():

@@ -22,7 +22,8 @@ def gen(mp):
 
 
 def _state_equal(a, b):
-    for k in ("s", "head", "eye", "gaze", "has_prev", "frame", "episode", "last_head", "last_eye"):
+    for k in ("s", "head", "head_vel", "z", "gaze", "style", "has_prev", "frame", "episode",
+              "neck_limits", "last_head", "last_eye"):
         np.testing.assert_array_equal(a[k], b[k], err_msg=k)
 
 
@@ -58,10 +59,12 @@ def test_step_out_buffer_and_eye(gen):
     assert r is buf
     assert gen.eye.shape == (4, 2) and gen.eye.dtype == np.float32
     np.testing.assert_array_equal(gen.head, buf)
-    # eye is the gaze seen from the generated head
+    # eye is the gaze seen from the generated head, within the eye limit
     from gazehead_rt.geometry import eye_from_gaze_head
 
-    np.testing.assert_allclose(gen.eye, eye_from_gaze_head(np.zeros((4, 2)), buf), atol=1e-6)
+    lim = gen.model.config.eye_limit
+    np.testing.assert_allclose(gen.eye, np.clip(eye_from_gaze_head(np.zeros((4, 2)), buf), -lim, lim),
+                               atol=1e-6)
 
 
 # -- bad input -------------------------------------------------------------------------------
@@ -267,7 +270,8 @@ def test_prime_continues_from_observed_motion(mp, rng):
     np.testing.assert_array_equal(gen.head, observed_head[-1])
     out = gen.generate(g[T0:])
     ref = GazeHeadModel.load(mp)
-    st = ref.prime(torch.from_numpy(g[:T0]), torch.from_numpy(observed_head), StepState.zeros(N, 128))
+    st = ref.prime(torch.from_numpy(g[:T0]), torch.from_numpy(observed_head),
+                   StepState.zeros(N, 128, ref.config.latent_size, style=torch.from_numpy(gen.style)))
     ref_out, _, _ = torch_rollout(ref, g[T0:], seed=6, state=st, frame0=np.full(N, T0))
     np.testing.assert_allclose(out, ref_out, atol=1e-4)
     with pytest.raises(ValueError, match=r"head_hist: has 5 frames but gaze_hist has 30"):

@@ -1,6 +1,8 @@
-"""The C++ CPU step reproduces the PyTorch reference (docs/design.md §4): <= 1e-5 abs per step and
-<= 1e-3 after 10,000 autoregressive steps with the same noise."""
+"""The C++ CPU step reproduces the PyTorch reference of motion model v3 (training/model.py,
+GazeHeadModel.step): <= 1e-5 abs per step and <= 1e-3 after 10,000 autoregressive steps with
+the same noise, for every CPU kernel build, several configs and activations."""
 
+import json
 import os
 import subprocess
 import sys
@@ -11,10 +13,12 @@ import torch
 
 import gazehead_rt as gh
 
+from parity_check import measure, reference_record, teacher_forced_step_error
 from reference import make_model, saccadic_gaze, torch_rollout
 
 STEP_ATOL = 1e-5  # docs/design.md §4, fp32
 LONG_ATOL = 1e-3  # docs/design.md §4, after 10,000 steps
+HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 @pytest.fixture(scope="module")
@@ -24,67 +28,115 @@ def model_path(tmp_path_factory):
     return p
 
 
-def _teacher_forced_step_errors(gen, ref, gaze, seed, temperature):
-    """Per-step error: both sides start each step from the same (reference) state."""
-    from gazehead_rt.training.model import StepState
+def _record(model_path, n, seed, T, temperature=1.0, t_step=60):
+    from gazehead_rt.training.model import GazeHeadModel
 
-    N = gaze.shape[1]
-    worst = 0.0
-    st = StepState.zeros(N, ref.config.hidden_size)
-    for t in range(gaze.shape[0]):
-        eps = gh.philox_normal(seed, np.arange(N), np.zeros(N), np.full(N, t), ref.config.latent_size)
-        h_ref, e_ref, st_next = ref.step(torch.from_numpy(gaze[t]), st, torch.from_numpy(eps), temperature)
-        head = gen.step(gaze[t])
-        worst = max(worst, np.abs(head - h_ref.numpy()).max(), np.abs(gen.eye - e_ref.numpy()).max())
-        # put the reference state into the generator so errors do not accumulate
-        sd = gen.state_dict()
-        sd.update(s=st_next.s.numpy(), head=st_next.head.numpy(), eye=st_next.eye.numpy(),
-                  gaze=st_next.gaze.numpy())
-        gen.load_state_dict(sd)
-        st = st_next
-    return worst
+    ref = GazeHeadModel.load(model_path)
+    gaze = saccadic_gaze(np.random.default_rng(seed), T, n)
+    style = gh.Generator(model_path, num_agents=n, seed=seed).style
+    return reference_record(ref, gaze, seed=seed, style=style, temperature=temperature,
+                            t_step=t_step)
+
+
+@pytest.fixture(scope="module")
+def long_record(model_path, tmp_path_factory):
+    """10,000 frames of 5 agents, recorded once from the PyTorch reference."""
+    rec = _record(model_path, 5, 7, 10_000)
+    path = tmp_path_factory.mktemp("rec") / "record.npz"
+    np.savez(path, **rec)
+    return rec, path
 
 
 @pytest.mark.parametrize("n", [1, 37])
 @pytest.mark.parametrize("temperature", [1.0, 0.6])
-def test_per_step_parity(model_path, n, temperature, rng):
-    from gazehead_rt.training.model import GazeHeadModel
-
-    ref = GazeHeadModel.load(model_path)
+def test_per_step_parity(model_path, n, temperature):
+    rec = _record(model_path, n, 11, 120, temperature, t_step=120)
     gen = gh.Generator(model_path, num_agents=n, seed=11, temperature=temperature)
-    gaze = saccadic_gaze(rng, 120, n)
-    assert _teacher_forced_step_errors(gen, ref, gaze, 11, temperature) <= STEP_ATOL
+    assert teacher_forced_step_error(gen, rec) <= STEP_ATOL
 
 
-@pytest.mark.parametrize("n", [1, 37])
-def test_long_rollout_parity(model_path, n, rng):
-    from gazehead_rt.training.model import GazeHeadModel
-
-    ref = GazeHeadModel.load(model_path)
-    T = 10_000
-    gaze = saccadic_gaze(rng, T, n)
-    gen = gh.Generator(model_path, num_agents=n, seed=5)
-    heads = gen.generate(gaze)
-    ref_heads, ref_eyes, _ = torch_rollout(ref, gaze, seed=5)
-    err = np.abs(heads - ref_heads).max(axis=(1, 2))
-    assert err[0] <= STEP_ATOL
-    assert err.max() <= LONG_ATOL, f"max error {err.max():.2e} at step {err.argmax()}"
-    assert np.abs(heads).max() > 0.05  # the rollout actually moved
+def test_long_rollout_parity(model_path, long_record):
+    rec, _ = long_record
+    r = measure(lambda: gh.Generator(model_path, num_agents=5, seed=7), rec)
+    assert r["first_step_err"] <= STEP_ATOL, r
+    assert r["step_err"] <= STEP_ATOL, r
+    assert r["long_err"] <= LONG_ATOL, r
+    assert np.abs(rec["long_head"]).max() > 0.05  # the rollout actually moved
 
 
-@pytest.mark.parametrize("residual,activation", [(False, "relu"), (True, "tanh")])
-def test_parity_other_configs(tmp_path, residual, activation, rng):
-    sizes = {"enc_sizes": (32, 24, 16), "hidden_size": 40, "prior_sizes": (20, 12),
-             "latent_size": 5, "dec_sizes": (30,)}
-    ref = make_model(tmp_path / "m.safetensors", seed=4, residual=residual,
-                     activation=activation, sizes=sizes)
-    gen = gh.Generator(tmp_path / "m.safetensors", num_agents=6, seed=2)
+@pytest.mark.parametrize("cap", ["baseline", "avx2", "avx512"])
+def test_every_kernel_build_matches_the_reference(model_path, long_record, tmp_path, cap):
+    """Per kernel build (GAZEHEAD_CPU_ISA caps the choice; it is read once per process):
+    per-step and 10,000-step parity with the recorded PyTorch reference."""
+    _, rec_path = long_record
+    env = dict(os.environ, GAZEHEAD_CPU_ISA=cap, PYTHONPATH=HERE)
+    # cwd outside the checkout: the source tree's gazehead_rt must not shadow the install
+    out = subprocess.run([sys.executable, os.path.join(HERE, "parity_check.py"),
+                          str(model_path), str(rec_path), "7"],
+                         env=env, capture_output=True, text=True, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    r = json.loads(out.stdout)
+    print(f"parity {r}")
+    compiled = {"baseline": "baseline", "avx2": "avx2+fma", "avx512": "avx512"}[cap]
+    if r["isa"] != compiled:
+        pytest.skip(f"this CPU runs {r['isa']} when capped at {cap}")
+    assert r["step_err"] <= STEP_ATOL, r
+    assert r["first_step_err"] <= STEP_ATOL, r
+    assert r["long_err"] <= LONG_ATOL, r
+
+
+@pytest.mark.parametrize("activation,sizes,config", [
+    ("relu", {"enc_sizes": (32, 24, 16), "hidden_size": 40, "prior_sizes": (20, 12),
+              "latent_size": 5, "dec_sizes": (30,)}, {}),
+    ("tanh", {"enc_sizes": (16,), "hidden_size": 24, "prior_sizes": (8,), "latent_size": 1,
+              "dec_sizes": (20, 12)}, {"neck_soft": 0.0, "eye_limit": 0.5}),
+    ("silu", {"latent_size": 3}, {"neck_limits": (0.3, 0.5, 0.2), "neck_soft": 0.5,
+                                  "style_mean": (0.8, 0.1), "style_std": (0.3, 0.5)}),
+])
+def test_parity_other_configs(tmp_path, activation, sizes, config, rng):
+    ref = make_model(tmp_path / "m.safetensors", seed=4, activation=activation, sizes=sizes,
+                     **config)
     gaze = saccadic_gaze(rng, 300, 6)
+    gen = gh.Generator(tmp_path / "m.safetensors", num_agents=6, seed=2)
     heads = gen.generate(gaze)
     ref_heads, _, _ = torch_rollout(ref, gaze, seed=2)
     np.testing.assert_allclose(heads, ref_heads, atol=1e-4)  # 300 autoregressive steps
-    assert _teacher_forced_step_errors(gh.Generator(tmp_path / "m.safetensors", num_agents=6, seed=2),
-                                       ref, gaze[:50], 2, 1.0) <= STEP_ATOL
+    gen = gh.Generator(tmp_path / "m.safetensors", num_agents=6, seed=2)
+    rec = reference_record(ref, gaze[:50], seed=2, style=gen.style, t_step=50)
+    assert teacher_forced_step_error(gen, rec) <= STEP_ATOL
+
+
+def test_parity_with_set_style_and_neck_limits(model_path, rng):
+    """Settings reach the step exactly as the reference takes them."""
+    from gazehead_rt.training.model import GazeHeadModel
+
+    ref = GazeHeadModel.load(model_path)
+    gen = gh.Generator(model_path, num_agents=4, seed=8, style=[[0.9, 0.2], [0.1, 1.0],
+                                                                 [0.5, 0.5], [1.4, -0.3]],
+                       neck_limits=(0.2, 0.4, 0.1))
+    gaze = saccadic_gaze(rng, 400, 4)
+    heads = gen.generate(gaze)
+    ref_heads, _, _ = torch_rollout(ref, gaze, seed=8, style=gen.style, neck_limits=(0.2, 0.4, 0.1))
+    np.testing.assert_allclose(heads, ref_heads, atol=1e-4)
+    assert np.abs(heads[..., 1]).max() > 0.3  # the tighter yaw limit is reached
+
+
+def test_prime_parity(model_path, rng):
+    """Priming (teacher forced, z = prior mean) then stepping matches the reference."""
+    from gazehead_rt.training.model import GazeHeadModel, StepState
+
+    ref = GazeHeadModel.load(model_path)
+    N = 3
+    gen = gh.Generator(model_path, num_agents=N, seed=4)
+    gaze = saccadic_gaze(rng, 80, N)
+    head_hist = (0.3 * gaze[:40, :, [0, 1, 0]] * np.array([1, 1, 0.1], np.float32)).astype(np.float32)
+    gen.prime(gaze[:40], head_hist)
+    cfg = ref.config
+    st = StepState.zeros(N, cfg.hidden_size, cfg.latent_size, style=torch.from_numpy(gen.style))
+    st = ref.prime(torch.from_numpy(gaze[:40]), torch.from_numpy(head_hist), st)
+    heads = gen.generate(gaze[40:])
+    ref_heads, _, _ = torch_rollout(ref, gaze[40:], seed=4, state=st, frame0=np.full(N, 40))
+    np.testing.assert_allclose(heads, ref_heads, atol=1e-4)
 
 
 def test_batch_independence(model_path, rng):
@@ -103,34 +155,14 @@ def test_batch_independence(model_path, rng):
     np.testing.assert_array_equal(a[:, :1], d)
 
 
-@pytest.mark.parametrize("cap", ["baseline", "avx2"])
-def test_kernel_builds_agree(model_path, tmp_path, rng, cap):
-    """The portable x86-64 kernels (CPUs without AVX2) and the AVX2 kernels give the same
-    motion as the best kernels of this machine (summation order differs, so not bitwise)."""
-    if cap not in gh.build_info()["cpu_kernels_compiled"] and cap != "avx2":
-        pytest.skip(f"{cap} kernels are not compiled on this platform")
-    gaze = saccadic_gaze(rng, 200, 9)
-    np.save(tmp_path / "gaze.npy", gaze)
-    code = ("import numpy as np, gazehead_rt as gh;"
-            f"g = gh.Generator(r'{model_path}', num_agents=9, seed=3);"
-            f"np.save(r'{tmp_path}/out.npy', g.generate(np.load(r'{tmp_path}/gaze.npy')));"
-            "print(gh.build_info()['cpu_kernels'])")
-    env = dict(os.environ, GAZEHEAD_CPU_ISA=cap)
-    # cwd outside the checkout: `python -c` puts cwd first on sys.path, and the source tree's
-    # gazehead_rt (no compiled core) must not shadow the installed package
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
-                         cwd=tmp_path)
-    assert out.returncode == 0, out.stderr
-    used = out.stdout.strip()
-    assert used == "baseline" if cap == "baseline" else used in ("baseline", "avx2+fma")
-    best = gh.Generator(model_path, num_agents=9, seed=3).generate(gaze)
-    np.testing.assert_allclose(np.load(tmp_path / "out.npy"), best, atol=1e-4)
-
-
 def test_default_model_parity(rng):
     path = gh.default_model_path()
-    if not os.path.isfile(path):
-        pytest.skip("the default model is not bundled in this checkout yet")
+    from gazehead_rt.model_file import load_model
+
+    try:
+        load_model(path)
+    except gh.ModelError as e:
+        pytest.skip(f"the bundled default model is not a v3 model yet: {e}")
     from gazehead_rt.training.model import GazeHeadModel
 
     ref = GazeHeadModel.load(path)

@@ -1,6 +1,6 @@
-// gazehead_rt._C, CUDA part: CudaGenerator with the same methods as CpuGenerator, plus device
-// queries. Compiled into _C only when the CUDA backend is built (module.cpp calls
-// register_cuda under GAZEHEAD_CUDA_BUILT). Plain C++: cuda_generator.h has no CUDA types.
+// gazehead_rt._C, CUDA part: CudaGenerator (its methods are the Generator interface's, bound
+// once in generator_bindings.cpp), plus device queries. Compiled into _C only when the CUDA
+// backend is built (module.cpp calls register_cuda under GAZEHEAD_CUDA_BUILT). Plain C++: cuda_generator.h has no CUDA types.
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 
@@ -36,7 +36,7 @@ void register_cuda(py::module_& m) {
   m.def("cuda_device_name", &cuda_device_name, py::arg("device") = 0,
         "Name, compute capability, SM count and memory of a CUDA device.");
 
-  py::class_<CudaGenerator> cls(m, "CudaGenerator");
+  py::class_<CudaGenerator, Generator> cls(m, "CudaGenerator");
   cls.def(py::init([](std::shared_ptr<Model> model, int64_t n, uint32_t seed, float temperature,
                       int nan_policy, int weights_dtype, int device) {
             if (weights_dtype < 0 || weights_dtype > 2) throw py::value_error("weights_dtype: 0, 1 or 2");
@@ -45,29 +45,7 @@ void register_cuda(py::module_& m) {
                                      static_cast<WeightsDtype>(weights_dtype), device);
           }),
           py::arg("model"), py::arg("num_agents"), py::arg("seed"), py::arg("temperature"),
-          py::arg("nan_policy"), py::arg("weights_dtype") = 0, py::arg("device") = 0);
-  bind_generator_common(cls);
-  cls.def("step_async",
-          [](CudaGenerator& g, const F32& gaze) {
-            check_size(gaze, 2 * g.num_agents(), "gaze");
-            const float* gp = gaze.data();
-            py::gil_scoped_release nogil;
-            g.step_async(gp);  // gaze is copied into pinned memory before this returns
-          },
-          py::arg("gaze"))
-      .def("result",
-           [](CudaGenerator& g, F32& head, F32& eye) {
-             const py::ssize_t n = g.num_agents();
-             check_size(head, 3 * n, "head");
-             check_size(eye, 2 * n, "eye");
-             float* hp = head.mutable_data();
-             float* ep = eye.mutable_data();
-             py::gil_scoped_release nogil;
-             g.result(hp, ep);
-           },
-           py::arg("head").noconvert(), py::arg("eye").noconvert())
-      .def_property_readonly("pending", &CudaGenerator::pending)
-      .def("clone", [](const CudaGenerator& g) { return g.clone(); })
+          py::arg("nan_policy"), py::arg("weights_dtype") = 0, py::arg("device") = 0)
       .def_property_readonly("weights_dtype",
                              [](const CudaGenerator& g) { return static_cast<int>(g.weights_dtype()); })
       .def_property_readonly("device", &CudaGenerator::device)

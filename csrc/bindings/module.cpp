@@ -25,57 +25,63 @@ using namespace gazehead_bindings;
 
 namespace {
 
-F32 tensor(const py::dict& tensors, const std::string& name) {
-  if (!tensors.contains(name)) throw py::key_error("tensor '" + name + "' is missing");
-  return tensors[py::str(name)].cast<F32>();
-}
-
-std::shared_ptr<const Model> make_model(const py::dict& tensors, int enc_layers,
-                                        int prior_layers, int dec_layers, int hidden, int latent,
-                                        const std::string& activation, bool residual, float fps,
-                                        F32 x_mean, F32 x_std, F32 y_mean, F32 y_std) {
+// The model as one structure: the dict gazehead_rt.model_file.runtime_spec() builds. Tensor
+// names are not known here; layers arrive as ordered (weight (out, in), bias (out,)) pairs.
+std::shared_ptr<const Model> make_model(const py::dict& d) {
+  auto item = [&](const char* key) -> py::object {
+    if (!d.contains(key)) throw py::key_error(std::string("model spec: missing '") + key + "'");
+    return d[key];
+  };
   ModelSpec spec;
   std::vector<F32> keep;  // owners of the arrays the spec points into, alive until create()
-  auto linear = [&](const std::string& prefix) {
-    F32 w = tensor(tensors, prefix + ".weight"), b = tensor(tensors, prefix + ".bias");
+  auto linear = [&](const py::handle& pair, const std::string& what) {
+    auto t = pair.cast<py::tuple>();
+    if (t.size() != 2) throw py::value_error(what + ": expected a (weight, bias) pair");
+    F32 w = t[0].cast<F32>(), b = t[1].cast<F32>();
     if (w.ndim() != 2 || b.ndim() != 1 || b.shape(0) != w.shape(0)) {
-      throw py::value_error("tensor '" + prefix + "': weight must be (out, in), bias (out,)");
+      throw py::value_error(what + ": weight must be (out, in), bias (out,)");
     }
     keep.push_back(w);
     keep.push_back(b);
     return LinearSpec{w.data(), b.data(), static_cast<int>(w.shape(1)), static_cast<int>(w.shape(0))};
   };
-  for (int i = 0; i < enc_layers; ++i) spec.enc.push_back(linear("enc." + std::to_string(2 * i)));
-  for (int i = 0; i < prior_layers; ++i) spec.prior.push_back(linear("prior." + std::to_string(2 * i)));
-  for (int i = 0; i < dec_layers; ++i) spec.dec.push_back(linear("dec." + std::to_string(2 * i)));
-  auto gru = [&](const char* w_name, const char* b_name) {
-    F32 w = tensor(tensors, w_name), b = tensor(tensors, b_name);
-    keep.push_back(w);
-    keep.push_back(b);
-    return LinearSpec{w.data(), b.data(), static_cast<int>(w.shape(1)), static_cast<int>(w.shape(0))};
+  auto layers = [&](const char* key) {
+    std::vector<LinearSpec> out;
+    int i = 0;
+    for (const py::handle& pair : item(key).cast<py::list>()) {
+      out.push_back(linear(pair, std::string(key) + " layer " + std::to_string(i++)));
+    }
+    return out;
   };
-  spec.gru_ih = gru("gru.weight_ih", "gru.bias_ih");
-  spec.gru_hh = gru("gru.weight_hh", "gru.bias_hh");
-  spec.hidden = hidden;
-  spec.latent = latent;
-  if (activation == "silu") spec.activation = Activation::kSiLU;
-  else if (activation == "relu") spec.activation = Activation::kReLU;
-  else if (activation == "tanh") spec.activation = Activation::kTanh;
-  else throw py::value_error("unknown activation '" + activation + "'");
-  spec.residual = residual;
-  spec.fps = fps;
-  check_size(x_mean, kInputSize, "x_mean");
-  check_size(x_std, kInputSize, "x_std");
-  check_size(y_mean, kHeadSize, "y_mean");
-  check_size(y_std, kHeadSize, "y_std");
-  std::memcpy(spec.x_mean, x_mean.data(), sizeof spec.x_mean);
-  std::memcpy(spec.x_std, x_std.data(), sizeof spec.x_std);
-  std::memcpy(spec.y_mean, y_mean.data(), sizeof spec.y_mean);
-  std::memcpy(spec.y_std, y_std.data(), sizeof spec.y_std);
+  auto floats = [&](const char* key, float* dst, py::ssize_t n) {
+    auto a = item(key).cast<py::array_t<float, py::array::c_style | py::array::forcecast>>();
+    check_size(a, n, key);
+    std::memcpy(dst, a.data(), sizeof(float) * n);
+  };
+  spec.enc = layers("enc");
+  spec.prior = layers("prior");
+  spec.dec = layers("dec");
+  spec.gru_ih = linear(item("gru_ih"), "gru_ih");
+  spec.gru_hh = linear(item("gru_hh"), "gru_hh");
+  spec.hidden = item("hidden").cast<int>();
+  spec.latent = item("latent").cast<int>();
+  const std::string act = item("activation").cast<std::string>();
+  if (act == "silu") spec.activation = Activation::kSiLU;
+  else if (act == "relu") spec.activation = Activation::kReLU;
+  else if (act == "tanh") spec.activation = Activation::kTanh;
+  else throw py::value_error("unknown activation '" + act + "'");
+  spec.fps = item("fps").cast<float>();
+  floats("x_mean", spec.x_mean, kInputSize);
+  floats("x_std", spec.x_std, kInputSize);
+  floats("y_mean", spec.y_mean, kHeadSize);
+  floats("y_std", spec.y_std, kHeadSize);
+  floats("neck_limits", spec.neck_limits, kHeadSize);
+  floats("style_mean", spec.style_mean, kStyleSize);
+  floats("style_std", spec.style_std, kStyleSize);
+  spec.neck_soft = item("neck_soft").cast<float>();
+  spec.eye_limit = item("eye_limit").cast<float>();
   return Model::create(spec);
 }
-
-
 
 }  // namespace
 
@@ -90,36 +96,55 @@ PYBIND11_MODULE(_C, m) {
     }
   });
 
+  m.def("constants", []() {
+    py::dict d;
+    d["FORMAT_VERSION"] = kFormatVersion;
+    d["INPUT_SIZE"] = kInputSize;
+    d["HEAD_SIZE"] = kHeadSize;
+    d["STYLE_SIZE"] = kStyleSize;
+    d["EYE_SIZE"] = kEyeSize;
+    d["GAZE_SIZE"] = kGazeSize;
+    d["LOGVAR_MIN"] = kLogvarMin;
+    d["LOGVAR_MAX"] = kLogvarMax;
+    return d;
+  }, "The core's model-format constants (held against gazehead_rt.model_file by a test).");
+
   py::class_<Model, std::shared_ptr<Model>>(m, "Model")
-      .def(py::init([](const py::dict& tensors, int enc_layers, int prior_layers, int dec_layers,
-                       int hidden, int latent, const std::string& activation, bool residual,
-                       float fps, F32 x_mean, F32 x_std, F32 y_mean, F32 y_std) {
-             return std::const_pointer_cast<Model>(make_model(
-                 tensors, enc_layers, prior_layers, dec_layers, hidden, latent, activation,
-                 residual, fps, x_mean, x_std, y_mean, y_std));
+      .def(py::init([](const py::dict& spec) {
+             return std::const_pointer_cast<Model>(make_model(spec));
            }),
-           py::arg("tensors"), py::arg("enc_layers"), py::arg("prior_layers"),
-           py::arg("dec_layers"), py::arg("hidden"), py::arg("latent"), py::arg("activation"),
-           py::arg("residual"), py::arg("fps"), py::arg("x_mean"), py::arg("x_std"),
-           py::arg("y_mean"), py::arg("y_std"))
+           py::arg("spec"))
       .def_property_readonly("hidden", &Model::hidden)
       .def_property_readonly("latent", &Model::latent)
       .def_property_readonly("fps", &Model::fps)
       .def_property_readonly("num_parameters", &Model::num_parameters);
 
-  py::class_<CpuGenerator> cpu(m, "CpuGenerator");
+  bind_generator(m);
+
+  py::class_<CpuGenerator, Generator> cpu(m, "CpuGenerator");
   cpu.def(py::init([](std::shared_ptr<Model> model, int64_t n, uint32_t seed, float temperature,
                       int nan_policy, int num_threads) {
             return new CpuGenerator(model, n, seed, temperature,
                                     static_cast<NanPolicy>(nan_policy), num_threads);
           }),
           py::arg("model"), py::arg("num_agents"), py::arg("seed"), py::arg("temperature"),
-          py::arg("nan_policy"), py::arg("num_threads") = 1);
-  bind_generator_common(cpu);
-  cpu.def("clone", [](const CpuGenerator& g) { return new CpuGenerator(g); })
+          py::arg("nan_policy"), py::arg("num_threads") = 1)
       .def_property_readonly("isa", &CpuGenerator::isa)
       .def_property_readonly("num_threads", &CpuGenerator::num_threads);
 
+  m.def("validate_gaze",
+        [](const F32& gaze, bool allow_nonfinite) {
+          validate_gaze(gaze.data(), gaze.size() / 2, -1, allow_nonfinite);
+        },
+        py::arg("gaze"), py::arg("allow_nonfinite"),
+        "The core's gaze check (finite unless allowed, |pitch| <= pi/2, |yaw| <= pi); raises "
+        "ValueError naming the agent.");
+  m.def("check_neck_limits",
+        [](const F32& limits) {
+          check_size(limits, kHeadSize, "neck_limits");
+          check_neck_limits(limits.data(), "neck_limits");
+        },
+        py::arg("limits"), "The core's check of (pitch, yaw, roll) neck half-ranges; ValueError.");
   m.def("philox4x32_10",
         [](uint32_t c0, uint32_t c1, uint32_t c2, uint32_t c3, uint32_t k0, uint32_t k1) {
           const Philox4x32 r = philox4x32_10(c0, c1, c2, c3, k0, k1);

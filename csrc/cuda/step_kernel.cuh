@@ -1,4 +1,6 @@
-// Device helpers of the fused step kernel (kernels and launch code: cuda_generator.cu).
+// Device helpers of the fused step kernel and its params struct. The kernels: kernels.cuh;
+// their launch code: launch.cu; the host class: cuda_generator.cu. The per-agent math is
+// the core's (gazehead/step_contract.h), shared with the CPU path.
 //
 // Work split: one thread block owns a tile of `tile_agents` agents for the whole step, so the
 // layers chain through shared memory and a block needs no other block's data (no grid sync).
@@ -19,7 +21,7 @@
 
 #include "gazehead/model.h"
 #include "gazehead/philox.h"
-#include "gazehead/step_math.h"
+#include "gazehead/step_contract.h"
 
 namespace gazehead {
 namespace cuda {
@@ -38,13 +40,15 @@ struct LayerDesc {
   int out_pad;  // row stride of W^T
 };
 
-// Per-frame scalars, uploaded with the gaze in one copy (they can change between frames
+// Per-frame settings, uploaded with the gaze in one copy (they can change between frames
 // without re-capturing the graph).
 struct StepScalars {
-  uint32_t seed;      // Philox key word 0
-  float temperature;  // scale of the prior's sigma
-  uint32_t pad[2];    // keeps the gaze that follows 16-byte aligned
+  uint32_t seed;                   // Philox key word 0
+  float temperature;               // scale of the prior's sigma
+  float neck_limits[kHeadSize];    // (pitch, yaw, roll) half-ranges, rad
+  uint32_t pad[3];                 // keeps the gaze that follows 16-byte aligned
 };
+static_assert(sizeof(StepScalars) % 16 == 0, "the gaze after the scalars stays 16-byte aligned");
 
 // Everything the step kernel reads or writes. Filled on the host by CudaGenerator.
 // Aliasing: the state arrays are read and then overwritten in place by the block that owns
@@ -52,7 +56,7 @@ struct StepScalars {
 struct StepParams {
   const void* weights;  // packed W^T of every layer, dtype per the kernel's template
   const float* bias;    // packed biases, fp32
-  LayerDesc enc[kMaxLayers];    // activation after every layer
+  LayerDesc enc[kMaxLayers];    // activation after every layer; input [x_norm, z_{t-1}]
   LayerDesc prior[kMaxLayers];  // activation between layers; last -> 2Z
   LayerDesc dec[kMaxLayers];    // activation between layers; input [s, z]; last -> 3
   LayerDesc gru_ih;             // (E, 3H) gates r, z, n
@@ -61,10 +65,7 @@ struct StepParams {
   int hidden;                   // H
   int latent;                   // Z
   int activation;               // gazehead::Activation
-  int residual;                 // 1: head_t = head_{t-1} + y/fps, 0: head_t = y
-  float fps;                    // model rate, Hz
-  float x_mean[kInputSize], x_std[kInputSize];  // condition normalization
-  float y_mean[kHeadSize], y_std[kHeadSize];    // decoder output de-normalization
+  StepConstants c;              // fps, normalization, neck_soft, eye_limit
 
   int64_t num_agents;  // N
   int tile_agents;     // agents per block (multiple of kRowsPerThread)
@@ -74,15 +75,8 @@ struct StepParams {
   const float* gaze;           // (N, 2) this frame's gaze
   const float* observed_head;  // (N, 3) priming: observed head replaces the generated one; else null
   float* head_out;             // (N, 3) may be null when priming
-  float* eye_out;              // (N, 2) may be null when priming
-
-  float* s;           // (N, H) GRU state, in/out
-  float* head;        // (N, 3) head_{t-1}, in/out
-  float* eye;         // (N, 2) eye_{t-1}, in/out
-  float* gaze_prev;   // (N, 2) last valid gaze, in/out
-  uint8_t* has_prev;  // (N,) in/out
-  uint32_t* frame;    // (N,) frames since the episode began, in/out
-  const uint32_t* episode;  // (N,) read only here (reset bumps it)
+  float* eye_out;              // (N, 2) may be null
+  StateView st;                // device state, in/out
 };
 
 __device__ __forceinline__ float load_weight(const float* p) { return __ldg(p); }

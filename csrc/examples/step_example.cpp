@@ -23,7 +23,7 @@ int main() {
   };
   store.reserve(32);
   ModelSpec spec;
-  spec.enc = {linear(kInputSize, E)};
+  spec.enc = {linear(kInputSize + Z, E)};  // [x_norm, z_{t-1}]
   spec.gru_ih = linear(E, 3 * H);
   spec.gru_hh = linear(H, 3 * H);
   spec.prior = {linear(H, 2 * Z)};

@@ -1,5 +1,6 @@
 #include "gazehead/model.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 
@@ -61,6 +62,22 @@ std::vector<PackedLinear> pack_mlp(const std::vector<LinearSpec>& layers, const 
 
 }  // namespace
 
+void check_neck_limits(const float* limits, const char* what) {
+  static const char* const kAxis[kHeadSize] = {"pitch", "yaw", "roll"};
+  for (int k = 0; k < kHeadSize; ++k) {
+    const float hi = k == 1 ? kPi : 0.5f * kPi;
+    const bool ok = std::isfinite(limits[k]) && limits[k] > 0.0f &&
+                    (k == 1 ? limits[k] < hi : limits[k] <= hi);
+    if (!ok) {
+      char msg[200];
+      std::snprintf(msg, sizeof msg, "%s: %s limit %g rad is outside %s (pitch, yaw, roll "
+                    "half-ranges, radians)", what, kAxis[k], limits[k],
+                    k == 1 ? "(0, pi)" : "(0, pi/2]");
+      throw std::invalid_argument(msg);
+    }
+  }
+}
+
 std::shared_ptr<const Model> Model::create(const ModelSpec& spec) {
   expect(spec.hidden > 0 && spec.latent > 0, "hidden and latent sizes must be positive");
   expect(std::isfinite(spec.fps) && spec.fps > 0.0f, "fps must be positive");
@@ -68,9 +85,7 @@ std::shared_ptr<const Model> Model::create(const ModelSpec& spec) {
   m->hidden_ = spec.hidden;
   m->latent_ = spec.latent;
   m->activation_ = spec.activation;
-  m->residual_ = spec.residual;
-  m->fps_ = spec.fps;
-  m->enc_ = pack_mlp(spec.enc, "enc", kInputSize, 0);
+  m->enc_ = pack_mlp(spec.enc, "enc", kInputSize + spec.latent, 0);
   const int H = spec.hidden;
   expect(spec.gru_ih.in == m->embed() && spec.gru_ih.out == 3 * H,
          "gru.weight_ih: expected shape (3*hidden, embed)");
@@ -80,17 +95,34 @@ std::shared_ptr<const Model> Model::create(const ModelSpec& spec) {
   m->gru_hh_ = pack(spec.gru_hh, "gru.hh");
   m->prior_ = pack_mlp(spec.prior, "prior", H, 2 * spec.latent);
   m->dec_ = pack_mlp(spec.dec, "dec", H + spec.latent, kHeadSize);
+  StepConstants& c = m->constants_;
+  c.fps = spec.fps;
   for (int i = 0; i < kInputSize; ++i) {
-    expect(spec.x_std[i] > 0.0f, "normalization x_std must be positive");
-    m->x_mean_[i] = spec.x_mean[i];
-    m->x_std_[i] = spec.x_std[i];
+    expect(std::isfinite(spec.x_mean[i]) && std::isfinite(spec.x_std[i]) && spec.x_std[i] > 0.0f,
+           "normalization x_mean/x_std must be finite, x_std positive");
+    c.x_mean[i] = spec.x_mean[i];
+    c.x_std[i] = spec.x_std[i];
   }
   for (int i = 0; i < kHeadSize; ++i) {
-    expect(spec.y_std[i] > 0.0f, "normalization y_std must be positive");
-    m->y_mean_[i] = spec.y_mean[i];
-    m->y_std_[i] = spec.y_std[i];
+    expect(std::isfinite(spec.y_mean[i]) && std::isfinite(spec.y_std[i]) && spec.y_std[i] > 0.0f,
+           "normalization y_mean/y_std must be finite, y_std positive");
+    c.y_mean[i] = spec.y_mean[i];
+    c.y_std[i] = spec.y_std[i];
   }
-  int w = round_up(kInputSize, kPad);
+  check_neck_limits(spec.neck_limits, "model neck_limits");
+  std::copy_n(spec.neck_limits, kHeadSize, m->neck_limits_);
+  expect(spec.neck_soft >= 0.0f && spec.neck_soft < 1.0f, "neck_soft must be in [0, 1)");
+  c.neck_soft = spec.neck_soft;
+  expect(spec.eye_limit > 0.0f && spec.eye_limit <= 0.5f * kPi, "eye_limit must be in (0, pi/2]");
+  c.eye_limit = spec.eye_limit;
+  for (int i = 0; i < kStyleSize; ++i) {
+    expect(std::isfinite(spec.style_mean[i]) && std::isfinite(spec.style_std[i]) &&
+               spec.style_std[i] >= 0.0f,
+           "style_mean must be finite and style_std finite and >= 0");
+    m->style_mean_[i] = spec.style_mean[i];
+    m->style_std_[i] = spec.style_std[i];
+  }
+  int w = round_up(kInputSize + spec.latent, kPad);
   w = std::max(w, round_up(H + spec.latent, kPad));
   for (const auto* mlp : {&m->enc_, &m->prior_, &m->dec_}) {
     for (const auto& l : *mlp) w = std::max(w, l.out_pad);

@@ -8,14 +8,11 @@
 #include <string>
 #include <vector>
 
+#include "gazehead/model_constants.h"
+#include "gazehead/step_contract.h"  // StepConstants
+
 namespace gazehead {
 
-constexpr int kInputSize = 9;  // [gaze(2), gaze velocity(2), head_{t-1}(3), eye_{t-1}(2)]
-constexpr int kHeadSize = 3;
-constexpr int kEyeSize = 2;
-constexpr int kGazeSize = 2;
-constexpr float kLogvarMin = -12.0f;  // must match gazehead_rt/model_file.py
-constexpr float kLogvarMax = 4.0f;
 constexpr int kPad = 16;  // output widths are padded to this many floats (two AVX vectors)
 
 enum class Activation { kSiLU = 0, kReLU = 1, kTanh = 2 };
@@ -30,7 +27,7 @@ struct LinearSpec {
 
 // Everything needed to build a Model; pointers are only read during Model::create.
 struct ModelSpec {
-  std::vector<LinearSpec> enc;    // activation after every layer
+  std::vector<LinearSpec> enc;    // activation after every layer; input [x_norm (9), z_{t-1} (Z)]
   std::vector<LinearSpec> prior;  // activation between layers; last -> 2 * latent
   std::vector<LinearSpec> dec;    // activation between layers; input [s, z]; last -> 3
   LinearSpec gru_ih;              // (3H, E): gates r, z, n (PyTorch order)
@@ -38,10 +35,16 @@ struct ModelSpec {
   int hidden = 0;                 // H
   int latent = 0;                 // Z
   Activation activation = Activation::kSiLU;
-  bool residual = true;  // head_t = head_{t-1} + y_t / fps, else head_t = y_t
   float fps = 30.0f;
   float x_mean[kInputSize], x_std[kInputSize];
-  float y_mean[kHeadSize], y_std[kHeadSize];
+  float y_mean[kHeadSize], y_std[kHeadSize];  // the decoder drives head velocity, rad/s
+  // Default head-on-torso half-ranges (pitch, yaw, roll), rad; a generator may override them.
+  float neck_limits[kHeadSize] = {0.6981317f, 1.2217305f, 0.5235988f};  // 40, 70, 30 deg
+  float neck_soft = 0.75f;   // soft zone starts at neck_soft * limit; in [0, 1)
+  float eye_limit = 0.9599311f;  // 55 deg: reported eye clamped per component; in (0, pi/2]
+  // Population of styles (propensity, idle) a generator draws its agents' defaults from.
+  float style_mean[kStyleSize] = {0.5f, 0.5f};
+  float style_std[kStyleSize] = {0.2f, 0.3f};
 };
 
 // A Linear layer repacked as Wt (in, out_pad): the kernels stream one input row at a time and
@@ -68,12 +71,12 @@ class Model {
   int latent() const { return latent_; }
   int embed() const { return enc_.back().out; }
   Activation activation() const { return activation_; }
-  bool residual() const { return residual_; }
-  float fps() const { return fps_; }
-  const float* x_mean() const { return x_mean_; }
-  const float* x_std() const { return x_std_; }
-  const float* y_mean() const { return y_mean_; }
-  const float* y_std() const { return y_std_; }
+  float fps() const { return constants_.fps; }
+  // fps, normalization, neck_soft and eye_limit as the per-agent step reads them.
+  const StepConstants& constants() const { return constants_; }
+  const float* neck_limits() const { return neck_limits_; }  // the default (pitch, yaw, roll)
+  const float* style_mean() const { return style_mean_; }
+  const float* style_std() const { return style_std_; }
   // Widest padded activation any layer reads or writes (sizes the scratch buffers).
   int max_width() const { return max_width_; }
   int64_t num_parameters() const;
@@ -84,9 +87,12 @@ class Model {
   PackedLinear gru_ih_, gru_hh_;
   int hidden_ = 0, latent_ = 0, max_width_ = 0;
   Activation activation_ = Activation::kSiLU;
-  bool residual_ = true;
-  float fps_ = 30.0f;
-  float x_mean_[kInputSize], x_std_[kInputSize], y_mean_[kHeadSize], y_std_[kHeadSize];
+  StepConstants constants_{};
+  float neck_limits_[kHeadSize] = {}, style_mean_[kStyleSize] = {}, style_std_[kStyleSize] = {};
 };
+
+// Throws std::invalid_argument unless limits (pitch, yaw, roll) are finite half-ranges in
+// (0, pi/2] for pitch and roll and (0, pi) for yaw, rad. `what` starts the message.
+void check_neck_limits(const float* limits, const char* what);
 
 }  // namespace gazehead

@@ -1,5 +1,5 @@
-// Per-agent scalar math of the step (docs/design.md §2, §4), shared by the CPU path and the CUDA
-// kernel so the two cannot drift apart. Mirrors training/model.py operation by operation.
+// Per-agent geometry of the step (docs/design.md §2), shared by the CPU path and the CUDA kernel.
+// Mirrors training/model.py (wrap_angle, eye_from_gaze_head) operation by operation.
 #pragma once
 
 #include <math.h>
@@ -14,20 +14,6 @@ constexpr float kPi = 3.14159265358979323846f;
 GH_HD float wrap_pi(float a) {
   const float t = a + kPi;
   return t - 2.0f * kPi * floorf(t / (2.0f * kPi)) - kPi;
-}
-
-// Un-normalized condition x_t = [gaze, d(gaze) * fps, head_{t-1}, eye_{t-1}].
-GH_HD void condition_features(const float* gaze, const float* gaze_prev, const float* head_prev,
-                              const float* eye_prev, bool has_prev, float fps, float* x) {
-  x[0] = gaze[0];
-  x[1] = gaze[1];
-  x[2] = has_prev ? (gaze[0] - gaze_prev[0]) * fps : 0.0f;
-  x[3] = has_prev ? wrap_pi(gaze[1] - gaze_prev[1]) * fps : 0.0f;
-  x[4] = head_prev[0];
-  x[5] = head_prev[1];
-  x[6] = head_prev[2];
-  x[7] = eye_prev[0];
-  x[8] = eye_prev[1];
 }
 
 // Eye-in-head (pitch, yaw) = R(head)^T d(gaze), R = Rz(yaw) Ry(-pitch) Rx(roll).

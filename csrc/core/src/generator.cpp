@@ -1,0 +1,236 @@
+#include "gazehead/generator.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+#include "gazehead/philox.h"
+
+namespace gazehead {
+namespace {
+
+// Accept a hair over the bounds so values computed as exactly +-pi/2 or +-pi in float64 and
+// rounded to float32 are not refused.
+constexpr float kRangeSlack = 1e-6f;
+
+// Messages are built with snprintf, not iostreams: the wheel links libstdc++ statically, and
+// a second copy of its iostream/locale state beside the process's own one fails silently.
+std::string fmt_pair(float a, float b) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "(%g, %g)", a, b);
+  return buf;
+}
+
+std::string where(int64_t agent, int64_t frame) {
+  char buf[64];
+  if (frame >= 0) {
+    std::snprintf(buf, sizeof buf, "frame %lld, agent %lld", static_cast<long long>(frame),
+                  static_cast<long long>(agent));
+  } else {
+    std::snprintf(buf, sizeof buf, "agent %lld", static_cast<long long>(agent));
+  }
+  return buf;
+}
+
+}  // namespace
+
+void validate_gaze(const float* gaze, int64_t n, int64_t frame_index, bool allow_nonfinite) {
+  for (int64_t a = 0; a < n; ++a) {
+    const float p = gaze[2 * a], y = gaze[2 * a + 1];
+    if (!std::isfinite(p) || !std::isfinite(y)) {
+      if (allow_nonfinite) continue;
+      throw InvalidInput("gaze of " + where(a, frame_index) + " is not finite " + fmt_pair(p, y) +
+                             "; pass nan_policy=\"hold\" to keep the last valid gaze",
+                         a, frame_index);
+    }
+    if (std::fabs(p) > 0.5f * kPi + kRangeSlack) {
+      throw InvalidInput("gaze pitch of " + where(a, frame_index) + " is " + std::to_string(p) +
+                             " rad, outside [-pi/2, pi/2] (angles are radians; convert degrees "
+                             "with numpy.deg2rad)",
+                         a, frame_index);
+    }
+    if (std::fabs(y) > kPi + kRangeSlack) {
+      throw InvalidInput("gaze yaw of " + where(a, frame_index) + " is " + std::to_string(y) +
+                             " rad, outside [-pi, pi] (angles are radians; wrap yaw or convert "
+                             "degrees with numpy.deg2rad)",
+                         a, frame_index);
+    }
+  }
+}
+
+void validate_head(const float* head, int64_t n, int64_t frame_index) {
+  for (int64_t a = 0; a < n; ++a) {
+    for (int k = 0; k < kHeadSize; ++k) {
+      if (!std::isfinite(head[kHeadSize * a + k])) {
+        throw InvalidInput("head of " + where(a, frame_index) + " is not finite", a, frame_index);
+      }
+    }
+  }
+}
+
+void AgentState::resize(int64_t n, int hidden, int latent) {
+  const size_t N = static_cast<size_t>(n);
+  s.assign(N * hidden, 0.0f);
+  head.assign(N * kHeadSize, 0.0f);
+  head_vel.assign(N * kHeadSize, 0.0f);
+  z.assign(N * latent, 0.0f);
+  gaze.assign(N * kGazeSize, 0.0f);
+  style.assign(N * kStyleSize, 0.0f);
+  has_prev.assign(N, 0);
+  frame.assign(N, 0);
+  episode.assign(N, 0);
+}
+
+StateView AgentState::view() {
+  return StateView{s.data(),     head.data(),     head_vel.data(),
+                   z.data(),     gaze.data(),     style.data(),
+                   has_prev.data(), frame.data(), episode.data()};
+}
+
+void population_style(const Model& model, uint32_t seed, uint32_t agent, float* style) {
+  // Lanes 0 and 1 are the same whatever the latent size, so drawing two lanes equals
+  // philox_normal(seed, agent, ~0, ~0, latent=Z)[:2].
+  float n[kStyleSize];
+  agent_normals(seed, agent, 0xFFFFFFFFu, 0xFFFFFFFFu, kStyleSize, n);
+  for (int i = 0; i < kStyleSize; ++i) style[i] = model.style_mean()[i] + model.style_std()[i] * n[i];
+}
+
+Generator::Generator(std::shared_ptr<const Model> model, int64_t num_agents, uint32_t seed,
+                     float temperature, NanPolicy nan_policy)
+    : model_(std::move(model)), n_(num_agents), seed_(seed), nan_policy_(nan_policy) {
+  if (!model_) throw std::invalid_argument("model is null");
+  if (num_agents <= 0) throw std::invalid_argument("num_agents must be positive");
+  set_temperature(temperature);
+  std::copy_n(model_->neck_limits(), kHeadSize, neck_limits_);
+}
+
+Generator::~Generator() = default;
+
+AgentState Generator::initial_state() const {
+  AgentState st;
+  st.resize(n_, model_->hidden(), model_->latent());
+  for (int64_t a = 0; a < n_; ++a) {
+    population_style(*model_, seed_, static_cast<uint32_t>(a), &st.style[kStyleSize * a]);
+  }
+  return st;
+}
+
+void Generator::refuse_if_pending(const char* what) const {
+  if (pending_) {
+    throw std::logic_error(std::string(what) + ": a step_async() is in flight; call result() first");
+  }
+}
+
+void Generator::set_temperature(float t) {
+  if (!std::isfinite(t) || t < 0.0f) {
+    throw std::invalid_argument("temperature must be a finite number >= 0");
+  }
+  temperature_ = t;
+}
+
+void Generator::set_neck_limits(const float* limits) {
+  check_neck_limits(limits, "neck_limits");
+  std::copy_n(limits, kHeadSize, neck_limits_);
+}
+
+void Generator::step(const float* gaze, float* head_out, float* eye_out) {
+  refuse_if_pending("step");
+  validate_gaze(gaze, n_, -1, nan_policy_ == NanPolicy::kHold);
+  run_now(gaze, head_out, eye_out);
+}
+
+void Generator::step_async(const float* gaze) {
+  refuse_if_pending("step_async");
+  validate_gaze(gaze, n_, -1, nan_policy_ == NanPolicy::kHold);
+  launch(gaze);
+  pending_ = true;
+}
+
+void Generator::result(float* head_out, float* eye_out) {
+  if (!pending_) throw std::logic_error("result: no step_async() is in flight");
+  pending_ = false;  // a failed frame is not retried: the error is the result
+  collect(head_out, eye_out);
+}
+
+void Generator::rollout(const float* gaze_seq, int64_t T, float* head_seq, float* eye_seq) {
+  refuse_if_pending("rollout");
+  for (int64_t t = 0; t < T; ++t) {
+    validate_gaze(gaze_seq + kGazeSize * n_ * t, n_, t, nan_policy_ == NanPolicy::kHold);
+  }
+  if (T > 0) run_sequence(gaze_seq, nullptr, T, head_seq, eye_seq);
+}
+
+void Generator::prime(const float* gaze_hist, const float* head_hist, int64_t T) {
+  refuse_if_pending("prime");
+  // Context must be real observations: non-finite values are refused whatever the policy.
+  for (int64_t t = 0; t < T; ++t) {
+    validate_gaze(gaze_hist + kGazeSize * n_ * t, n_, t, /*allow_nonfinite=*/false);
+    validate_head(head_hist + kHeadSize * n_ * t, n_, t);
+  }
+  if (T > 0) run_sequence(gaze_hist, head_hist, T, nullptr, nullptr);
+}
+
+void Generator::reset(const int64_t* agents, int64_t count) {
+  refuse_if_pending("reset");
+  if (agents == nullptr) {
+    reset_agents(nullptr, n_);
+    return;
+  }
+  for (int64_t i = 0; i < count; ++i) {
+    if (agents[i] < 0 || agents[i] >= n_) {
+      throw InvalidInput("agent id " + std::to_string(agents[i]) + " is out of range for " +
+                             std::to_string(n_) + " agents",
+                         agents[i]);
+    }
+  }
+  // Deduplicated here so no backend counts an agent twice or races on its episode counter.
+  reset_ids_.assign(agents, agents + count);
+  std::sort(reset_ids_.begin(), reset_ids_.end());
+  reset_ids_.erase(std::unique(reset_ids_.begin(), reset_ids_.end()), reset_ids_.end());
+  if (!reset_ids_.empty()) reset_agents(reset_ids_.data(), static_cast<int64_t>(reset_ids_.size()));
+}
+
+void Generator::get_state(AgentState& out) const {
+  refuse_if_pending("get_state");
+  read_state(out);
+}
+
+void Generator::set_state(const AgentState& st) {
+  refuse_if_pending("set_state");
+  const size_t n = static_cast<size_t>(n_);
+  const size_t H = static_cast<size_t>(model_->hidden()), Z = static_cast<size_t>(model_->latent());
+  if (st.s.size() != n * H || st.head.size() != n * kHeadSize ||
+      st.head_vel.size() != n * kHeadSize || st.z.size() != n * Z ||
+      st.gaze.size() != n * kGazeSize || st.style.size() != n * kStyleSize ||
+      st.has_prev.size() != n || st.frame.size() != n || st.episode.size() != n) {
+    throw std::invalid_argument("state sizes do not match this generator's agents and model");
+  }
+  for (float v : st.style) {
+    if (!std::isfinite(v)) throw std::invalid_argument("state 'style' holds non-finite values");
+  }
+  for (uint8_t v : st.has_prev) {
+    if (v > 1) throw std::invalid_argument("state 'has_prev' must hold 0 or 1");
+  }
+  write_state(st);
+}
+
+void Generator::get_style(float* out) const {
+  AgentState st;
+  get_state(st);
+  std::copy(st.style.begin(), st.style.end(), out);
+}
+
+void Generator::set_style(const float* style) {
+  for (int64_t i = 0; i < kStyleSize * n_; ++i) {
+    if (!std::isfinite(style[i])) {
+      throw InvalidInput("style of agent " + std::to_string(i / kStyleSize) + " is not finite",
+                         i / kStyleSize);
+    }
+  }
+  AgentState st;
+  get_state(st);
+  std::copy(style, style + kStyleSize * n_, st.style.begin());
+  write_state(st);
+}
+
+}  // namespace gazehead
