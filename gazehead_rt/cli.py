@@ -161,6 +161,25 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_export_onnx(args: argparse.Namespace) -> int:
+    import gazehead_rt as gh
+
+    try:
+        try:
+            from gazehead_rt.training.export_onnx import export_step_onnx
+        except ModuleNotFoundError as e:
+            if e.name not in ("gazehead_rt.training", "gazehead_rt.training.export_onnx"):
+                raise
+            from training.export_onnx import export_step_onnx
+    except ModuleNotFoundError as e:
+        print(f"gazehead-rt export-onnx: needs {e.name!r}, which is not installed; install the "
+              f'extra: pip install "gazehead_rt[bench]"', file=sys.stderr)
+        return 2
+    out = export_step_onnx(args.model or gh.default_model_path(), args.out, opset=args.opset)
+    print(f"wrote {out}: one step for N agents, opset {args.opset}, {os.path.getsize(out)} bytes")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="gazehead-rt", description=__doc__)
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
@@ -181,6 +200,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--agents", type=int, nargs="+", default=[1, 16, 256, 4096])
     s.add_argument("--seconds", type=float, default=4.0, help="total measuring time")
     s.set_defaults(func=_cmd_bench)
+    s = sub.add_parser("export-onnx", help="write the model's step as ONNX (state and noise explicit)")
+    s.add_argument("model", nargs="?", help="model file (default: the bundled model)")
+    s.add_argument("-o", "--out", required=True, help="output .onnx file")
+    s.add_argument("--opset", type=int, default=17, help="ONNX opset (default 17)")
+    s.set_defaults(func=_cmd_export_onnx)
     for name, (_, _, help_text) in _DELEGATED.items():
         s = sub.add_parser(name, help=help_text, add_help=False)
         s.set_defaults(delegate=name)
