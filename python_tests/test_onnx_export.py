@@ -77,6 +77,15 @@ def _gaze(T: int, n: int) -> np.ndarray:
     return g
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _one_torch_thread():
+    """Tiny per-frame matmuls: threads only add contention (10x slower on a busy machine)."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory):
     d = tmp_path_factory.mktemp("onnx")
@@ -188,6 +197,34 @@ def test_rollout_parity_1000_steps(exported):
     assert np.abs(heads).max(axis=(0, 1))[1] >= c.neck_limits[1] * 0.9  # the yaw limit engaged
 
 
+def test_prime_through_the_graph(exported):
+    """Priming (context) needs no second graph: temperature 0 gives z = mu, and the host
+    overwrites head/head_vel with the observed head, as docs/onnx.md describes."""
+    model, _, _, sess = exported
+    c = model.config
+    T = 60
+    gaze = _gaze(T, N)
+    head_obs = (0.5 * np.sin(np.arange(T)[:, None, None] / 9.0 + np.arange(N * 3).reshape(1, N, 3))
+                ).astype(np.float32)
+    style = _styles(N)
+    ref = model.prime(torch.from_numpy(gaze), torch.from_numpy(head_obs), _state(model, N, style))
+    f = {"gaze_prev": np.zeros((N, 2), np.float32), "has_prev": np.zeros(N, np.float32),
+         "head_prev": np.zeros((N, 3), np.float32), "head_vel_prev": np.zeros((N, 3), np.float32),
+         "z_prev": np.zeros((N, c.latent_size), np.float32),
+         "s_prev": np.zeros((N, c.hidden_size), np.float32), "style": style,
+         "eps": np.zeros((N, c.latent_size), np.float32), "temperature": np.zeros(1, np.float32),
+         "neck_limits": np.asarray(c.neck_limits, np.float32)}
+    for t in range(T):
+        f["gaze"] = gaze[t]
+        _, _, _, z, s = sess.run(None, f)
+        vel = (head_obs[t] - f["head_prev"]) * np.float32(c.fps) * f["has_prev"][:, None]
+        f.update(gaze_prev=gaze[t], has_prev=np.ones(N, np.float32), head_prev=head_obs[t],
+                 head_vel_prev=vel, z_prev=z, s_prev=s)
+    for name, a, b in (("s", f["s_prev"], ref.s), ("z", f["z_prev"], ref.z),
+                       ("head_vel", f["head_vel_prev"], ref.head_vel)):
+        assert np.abs(a - b.numpy()).max() <= STEP_ATOL, name
+
+
 def test_graph_contract(exported):
     """Dynamic agent axis, documented inputs/outputs, no recurrent op, metadata of the model."""
     _, path, out, sess = exported
@@ -295,3 +332,51 @@ def test_cli_without_onnx_names_the_extra(exported, tmp_path):
     assert len(lines) == 1, r.stderr
     assert "'onnx'" in lines[0] and 'pip install "gazehead_rt[bench]"' in lines[0]
     assert not out.exists() and not os.path.exists(str(out) + ".tmp")
+
+
+def _doc_c_snippet() -> str:
+    """The C noise function printed in docs/onnx.md (the block after <!-- philox-c -->)."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    with open(os.path.join(root, "docs", "onnx.md")) as f:
+        text = f.read()
+    block = text.split("<!-- philox-c -->", 1)[1].split("```c", 1)[1].split("```", 1)[0]
+    return block
+
+
+def test_documented_c_noise_matches_runtime(tmp_path):
+    """The C function a host copies from docs/onnx.md draws the runtime's eps."""
+    import shutil
+
+    cc = shutil.which("cc") or shutil.which("gcc")
+    if cc is None:
+        pytest.skip("no C compiler on PATH")
+    src = tmp_path / "eps.c"
+    src.write_text(_doc_c_snippet() + """
+#include <stdio.h>
+#include <stdlib.h>
+int main(int argc, char **argv) {
+  if (argc != 6) return 2;
+  float eps[64];
+  int latent = atoi(argv[5]);
+  gazehead_eps((uint32_t)strtoul(argv[1], 0, 10), (uint32_t)strtoul(argv[2], 0, 10),
+               (uint32_t)strtoul(argv[3], 0, 10), (uint32_t)strtoul(argv[4], 0, 10), latent, eps);
+  for (int j = 0; j < latent; ++j) printf("%.9g\\n", eps[j]);
+  return 0;
+}
+""")
+    exe = tmp_path / "eps"
+    r = subprocess.run([cc, "-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", str(src), "-o",
+                        str(exe), "-lm"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    worst = 0.0
+    cases = [(0, 0, 0, 0, 8), (21, 5, 0, 999, 5), (7, 123456, 3, 2**31 + 5, 13),
+             (2**32 - 1, 2**32 - 1, 2**32 - 1, 2**32 - 1, 2)]  # the last: the style draw's counter
+    for seed, agent, episode, frame, latent in cases:
+        out = subprocess.run([str(exe), *map(str, (seed, agent, episode, frame, latent))],
+                             check=True, capture_output=True, text=True).stdout.split()
+        got = np.array([float(x) for x in out], np.float32)
+        want = gh.philox_normal(seed, [agent], [episode], [frame], latent)[0]
+        worst = max(worst, float(np.abs(got - want).max()))
+    # same float formulas; only libm's logf/cosf/sinf rounding may differ between hosts
+    print(f"documented C noise vs runtime: max abs {worst:.3g}")
+    assert worst <= 2e-6, worst
