@@ -15,6 +15,7 @@ Command line: ``gazehead-rt export-onnx MODEL -o step.onnx [--opset 17]``.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 
@@ -116,17 +117,16 @@ def export_step_onnx(model_path: str | os.PathLike, out_path: str | os.PathLike,
     model = GazeHeadModel.from_loaded(loaded).eval()
     graph = StepGraph(model)
     c = loaded.config
-    out_path = os.fspath(out_path)
-    tmp = out_path + ".tmp"
     # The TorchScript exporter (dynamo=False): it needs no onnxscript, which the package's
-    # extras do not bring, and for this small static graph it emits plain opset-17 ops.
+    # extras do not bring, and this small static graph needs nothing from the dynamo one.
+    buf = io.BytesIO()
     with torch.no_grad():
         torch.onnx.export(
-            graph, _example_inputs(c.hidden_size, c.latent_size), tmp,
+            graph, _example_inputs(c.hidden_size, c.latent_size), buf,
             input_names=list(INPUT_NAMES), output_names=list(OUTPUT_NAMES),
             dynamic_axes={k: {0: "N"} for k in _BATCHED},
             opset_version=int(opset), do_constant_folding=True, dynamo=False)
-    proto = onnx.load(tmp)
+    proto = onnx.load_from_string(buf.getvalue())
     for k, v in _metadata(loaded).items():
         entry = proto.metadata_props.add()
         entry.key, entry.value = k, v
@@ -136,6 +136,8 @@ def export_step_onnx(model_path: str | os.PathLike, out_path: str | os.PathLike,
     if ops & {"GRU", "RNN", "LSTM", "Loop", "Scan", "If"}:
         raise RuntimeError(f"exported step holds control-flow or recurrent ops {sorted(ops)}")
     onnx.checker.check_model(proto, full_check=True)
+    out_path = os.fspath(out_path)
+    tmp = out_path + ".tmp"
     onnx.save(proto, tmp)
-    os.replace(tmp, out_path)
+    os.replace(tmp, out_path)  # never leave a half-written file behind
     return out_path
