@@ -198,6 +198,19 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_export_onnx(args: argparse.Namespace) -> int:
+    import gazehead_rt as gh
+
+    try:
+        from .training.export_onnx import export_step_onnx  # noqa: PLC0415
+    except ModuleNotFoundError as e:
+        print(missing_extra("export-onnx", "bench", e.name or "onnx"), file=sys.stderr)
+        return 2
+    out = export_step_onnx(args.model or gh.default_model_path(), args.out, opset=args.opset)
+    print(f"wrote {out}: one step for N agents, opset {args.opset}, {os.path.getsize(out)} bytes")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="gazehead-rt", description=__doc__)
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
@@ -218,6 +231,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--agents", type=int, nargs="+", default=[1, 16, 256, 4096])
     s.add_argument("--seconds", type=float, default=4.0, help="total measuring time")
     s.set_defaults(func=_cmd_bench)
+    s = sub.add_parser("export-onnx", help="write the model's step as ONNX (state and noise explicit)")
+    s.add_argument("model", nargs="?", help="model file (default: the bundled model)")
+    s.add_argument("-o", "--out", required=True, help="output .onnx file")
+    s.add_argument("--opset", type=int, default=17, help="ONNX opset (default 17)")
+    s.set_defaults(func=_cmd_export_onnx)
     for name, (_, _, _, help_text) in _DELEGATED.items():
         s = sub.add_parser(name, help=help_text, add_help=False)
         s.set_defaults(delegate=name)
