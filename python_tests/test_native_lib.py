@@ -191,3 +191,26 @@ def test_bad_model_files_give_the_python_message(lib, tmp_path, case):
     with pytest.raises(gh.ModelError) as c_err:
         _load(lib, path)
     assert str(c_err.value) == str(py_err.value)
+
+
+def test_unreadable_files_give_the_python_message(lib, tmp_path):
+    with open(gh.default_model_path(), "rb") as f:
+        raw = f.read()
+    cases = {"empty.safetensors": b"", "trunc.safetensors": raw[: len(raw) // 2],
+             "garbage.safetensors": b"\x07" * 64}
+    for name, data in cases.items():
+        path = str(tmp_path / name)
+        with open(path, "wb") as f:
+            f.write(data)
+        with pytest.raises(gh.ModelError) as py_err:
+            load_model(path)
+        with pytest.raises(gh.ModelError) as c_err:
+            _load(lib, path)
+        # The parenthesized detail of an unreadable container is each reader's own wording.
+        assert str(c_err.value).split(" (")[0] == str(py_err.value).split(" (")[0]
+    missing = str(tmp_path / "nope.safetensors")
+    with pytest.raises(gh.ModelError) as py_err:
+        load_model(missing)
+    with pytest.raises(gh.ModelError) as c_err:
+        _load(lib, missing)
+    assert str(c_err.value) == str(py_err.value) == f"{missing}: no such model file"

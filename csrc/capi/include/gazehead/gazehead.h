@@ -112,7 +112,8 @@ GAZEHEAD_API gazehead_status gazehead_model_load_file(const char* path_utf8,
 GAZEHEAD_API gazehead_status gazehead_model_load_memory(const void* data, size_t size,
                                                         const char* name,
                                                         gazehead_model** out_model);
-/* info->struct_size must be set by the caller; fields past it are not written. */
+/* The caller sets info->struct_size = sizeof(gazehead_model_info); a smaller value is refused
+ * (GAZEHEAD_ERR_ABI_MISMATCH). The library writes the fields it knows and nothing past them. */
 GAZEHEAD_API gazehead_status gazehead_model_get_info(const gazehead_model* model,
                                                      gazehead_model_info* info);
 /* NULL is allowed. */
