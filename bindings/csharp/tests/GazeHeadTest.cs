@@ -233,6 +233,7 @@ public static class GazeHeadTest
             GeneratorOptions bad = Generator.DefaultOptions();
             bad.AbiVersion = 99;
             Throws<AbiMismatchException>(() => new Generator(model, bad), "compiled against gazehead ABI version 99", "wrong ABI version");
+            Throws<AbiMismatchException>(() => new Generator(model, new GeneratorOptions()), "options are not initialized", "zeroed options");
             bad = Generator.DefaultOptions();
             bad.NumAgents = 0;
             Throws<GazeHeadArgumentException>(() => new Generator(model, bad), "num_agents must be positive", "num_agents 0");

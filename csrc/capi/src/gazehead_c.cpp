@@ -227,6 +227,11 @@ void all_flags(const std::vector<uint8_t>& v, const char* what) {
 constexpr uint32_t kOptionsSizeV1 = sizeof(gazehead_generator_options);  // ABI 1 layout
 
 void check_abi(uint32_t struct_size, uint32_t abi_version) {
+  if (struct_size == 0 && abi_version == 0) {
+    fail(GAZEHEAD_ERR_ABI_MISMATCH,
+         "options are not initialized (struct_size and abi_version are 0); fill them with "
+         "GAZEHEAD_GENERATOR_OPTIONS_INIT (C) or Generator.DefaultOptions() (C#) first");
+  }
   if (abi_version != GAZEHEAD_ABI_VERSION) {
     fail(GAZEHEAD_ERR_ABI_MISMATCH,
          fmt("the caller was compiled against gazehead ABI version %lld, this library implements "

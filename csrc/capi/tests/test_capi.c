@@ -386,6 +386,7 @@ static void test_options(const gazehead_model* model) {
     CHECK_ERR(gazehead_generator_create(model, &o, &g), status, text);            \
     CHECK(g == NULL);                                                             \
   } while (0)
+  REFUSED(memset(&o, 0, sizeof o), GAZEHEAD_ERR_ABI_MISMATCH, "options are not initialized");
   REFUSED(o.abi_version = 99, GAZEHEAD_ERR_ABI_MISMATCH, "compiled against gazehead ABI version 99");
   REFUSED(o.struct_size = 16, GAZEHEAD_ERR_ABI_MISMATCH, "options.struct_size is 16 bytes");
   REFUSED(o.num_agents = 0, GAZEHEAD_ERR_INVALID_ARGUMENT, "num_agents must be positive");
