@@ -84,6 +84,12 @@ def _cmd_info(args: argparse.Namespace) -> int:
     print(f"  CUDA            : option {info['cuda_option']}, built {info['cuda_built']} - {info['cuda_note']}")
     print(f"  TensorRT        : option {info['tensorrt_option']}, built {info['tensorrt_built']} - {info['tensorrt_note']}")
     print(f"  backends        : {', '.join(info['backends'])}")
+    from .native_lib import native_include_dir, native_library_path
+
+    lib = native_library_path()
+    print(f"  C library       : {lib or 'not in this install (built with GAZEHEAD_BUILD_CAPI=OFF)'}")
+    if lib:
+        print(f"  C header        : {os.path.join(native_include_dir() or '?', 'gazehead', 'gazehead.h')}")
     path = args.model or gh.default_model_path()
     try:
         m = gh.load_model(path)

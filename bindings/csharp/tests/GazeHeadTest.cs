@@ -1,0 +1,259 @@
+// Test of the C# binding under Mono: the numbers of the Python API for the same model, gaze
+// and seed, and the exceptions of the error paths.
+//
+//   mcs -out:GazeHeadTest.exe bindings/csharp/GazeHead.cs bindings/csharp/tests/GazeHeadTest.cs
+//   LD_LIBRARY_PATH=<dir of libgazehead.so> mono GazeHeadTest.exe MODEL.safetensors EXPECTED.json
+//
+// EXPECTED.json is csrc/capi/tests/expected_default_model.json, written from the Python API by
+// csrc/capi/tests/make_expected.py (the C test reads the same file).
+
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.IO;
+using GazeHead;
+
+public static class GazeHeadTest
+{
+    // float32 results of the same core; another CPU's kernels may round the last bits differently
+    const double Tol = 1e-5;
+    static int checks, failures;
+
+    static void Check(bool ok, string what)
+    {
+        ++checks;
+        if (!ok) { ++failures; Console.Error.WriteLine("FAILED: " + what); }
+    }
+
+    static void Throws<T>(Action action, string messagePart, string what) where T : Exception
+    {
+        ++checks;
+        try
+        {
+            action();
+            ++failures;
+            Console.Error.WriteLine("FAILED: " + what + ": no exception");
+        }
+        catch (T e)
+        {
+            if (messagePart != null && e.Message.IndexOf(messagePart, StringComparison.Ordinal) < 0)
+            {
+                ++failures;
+                Console.Error.WriteLine("FAILED: " + what + ": message \"" + e.Message + "\" lacks \"" + messagePart + "\"");
+            }
+        }
+        catch (Exception e)
+        {
+            ++failures;
+            Console.Error.WriteLine("FAILED: " + what + ": " + e.GetType().Name + " instead of " + typeof(T).Name + ": " + e.Message);
+        }
+    }
+
+    // The numbers of "key": [ ... ] in the expected-values file.
+    static double[] Numbers(string json, string key)
+    {
+        string pattern = "\"" + key + "\":";
+        int i = json.IndexOf(pattern, StringComparison.Ordinal);
+        if (i < 0) throw new InvalidDataException("expected values: no key " + key);
+        i += pattern.Length;
+        int open = json.IndexOf('[', i), close = json.IndexOf(']', i);
+        var list = new List<double>();
+        foreach (string part in json.Substring(open + 1, close - open - 1).Split(','))
+        {
+            string s = part.Trim();
+            if (s.Length > 0) list.Add(double.Parse(s, NumberStyles.Float, CultureInfo.InvariantCulture));
+        }
+        return list.ToArray();
+    }
+
+    static float[] Floats(string json, string key)
+    {
+        double[] d = Numbers(json, key);
+        var f = new float[d.Length];
+        for (int k = 0; k < d.Length; ++k) f[k] = (float)d[k];
+        return f;
+    }
+
+    static float[] Slice(float[] a, int start, int count)
+    {
+        var s = new float[count];
+        Array.Copy(a, start, s, 0, count);
+        return s;
+    }
+
+    static double MaxDiff(float[] a, float[] expected, int offset)
+    {
+        double worst = 0;
+        for (int k = 0; k < a.Length; ++k)
+        {
+            double d = Math.Abs((double)a[k] - expected[offset + k]);
+            if (!(d <= worst)) worst = d;
+        }
+        return worst;
+    }
+
+    static string Fmt(float[] a, int offset)
+    {
+        return string.Format(CultureInfo.InvariantCulture, "({0:F7}, {1:F7}, {2:F7})", a[offset], a[offset + 1], a[offset + 2]);
+    }
+
+    static Generator Make(Model model, int n)
+    {
+        GeneratorOptions o = Generator.DefaultOptions();
+        o.NumAgents = n;
+        o.Seed = 7;
+        o.Temperature = 0.8f;
+        return new Generator(model, o);
+    }
+
+    public static int Main(string[] args)
+    {
+        if (args.Length != 2)
+        {
+            Console.Error.WriteLine("usage: mono GazeHeadTest.exe MODEL.safetensors EXPECTED.json");
+            return 2;
+        }
+        string json = File.ReadAllText(args[1]);
+        const int N = 2;
+        Library.CheckAbi();
+        Check(Library.AbiVersion == Library.BindingAbiVersion, "ABI version");
+        Console.WriteLine(Library.BuildInfo);
+
+        using (Model model = Model.Load(args[0]))
+        using (Model fromBytes = Model.FromBytes(File.ReadAllBytes(args[0]), "default"))
+        {
+            ModelInfo info = model.Info;
+            Check(info.Fps == 30f && info.FormatVersion == 1 && info.HiddenSize > 0, "model info");
+            Check(info.Fingerprint == fromBytes.Info.Fingerprint, "file and bytes give the same model");
+
+            // step x10, reset(agent 1), step x4
+            float[] gaze = Floats(json, "step_gaze"), headExp = Floats(json, "step_head"), eyeExp = Floats(json, "step_eye");
+            float[] head = new float[3 * N], eye = new float[2 * N];
+            double worstHead = 0, worstEye = 0;
+            using (Generator gen = Make(model, N))
+            {
+                Check(gen.NumAgents == N && gen.Fps == 30f, "generator properties");
+                int T = gaze.Length / (2 * N);
+                for (int t = 0; t < T; ++t)
+                {
+                    gen.Step(Slice(gaze, 2 * N * t, 2 * N), head, eye);
+                    worstHead = Math.Max(worstHead, MaxDiff(head, headExp, 3 * N * t));
+                    worstEye = Math.Max(worstEye, MaxDiff(eye, eyeExp, 2 * N * t));
+                }
+                Console.WriteLine("step x{0}   agent 0 head C# {1}  Python {2}  max |diff| head {3:G2} eye {4:G2}",
+                                  T, Fmt(head, 0), Fmt(headExp, 3 * N * (T - 1)), worstHead, worstEye);
+                Console.WriteLine("           agent 1 head C# {0}  Python {1}", Fmt(head, 3), Fmt(headExp, 3 * N * (T - 1) + 3));
+                Check(worstHead <= Tol && worstEye <= Tol, "step numbers equal Python's");
+
+                byte[] before = gen.SaveState();
+                // .NET's float.NaN has the sign bit set (C prints it "-nan"); numpy's nan does not
+                float nan = BitConverter.ToSingle(BitConverter.GetBytes(0x7FC00000), 0);
+                Throws<GazeHeadArgumentException>(() => gen.Step(new float[] { 0.1f, 0.2f, nan, 0.1f }, head, eye),
+                    "gaze of agent 1 is not finite (nan, 0.1); pass nan_policy=\"hold\" to keep the last valid gaze", "NaN gaze");
+                Throws<ArgumentException>(() => gen.Step(new float[] { 0.1f, 0.2f, 1.7f, 0.1f }, head, eye),
+                    "gaze pitch of agent 1 is 1.700000 rad, outside [-pi/2, pi/2]", "pitch out of range");
+                Throws<ArgumentException>(() => gen.Step(new float[3], head, eye), "gaze: expected 4 floats (2 agents x 2), got 3", "short gaze");
+                Throws<ArgumentException>(() => gen.Step(null, head, eye), "gaze is NULL", "null gaze");
+                Throws<ArgumentException>(() => gen.Reset(new long[] { 5 }), "agent id 5 is out of range for 2 agents", "bad agent id");
+                Throws<ArgumentException>(() => gen.SetTemperature(-1f), "temperature must be a finite number >= 0", "temperature");
+                Throws<GazeHeadNotSupportedException>(() => gen.SetStyle(new float[] { 0.8f, 0.5f, 0.3f, 0.5f }), "no per-agent style", "style");
+                Throws<GazeHeadNotSupportedException>(() => gen.SetNeckLimits(new float[] { 0.7f, 1.2f, 0.5f }), "no neck limits", "neck limits");
+                Check(Convert.ToBase64String(gen.SaveState()) == Convert.ToBase64String(before), "refused calls change nothing");
+
+                gen.Reset(new long[] { (long)Numbers(json, "reset_agents")[0] });
+                gaze = Floats(json, "reset_gaze");
+                headExp = Floats(json, "reset_head");
+                worstHead = 0;
+                for (int t = 0; t < gaze.Length / (2 * N); ++t)
+                {
+                    gen.Step(Slice(gaze, 2 * N * t, 2 * N), head);
+                    worstHead = Math.Max(worstHead, MaxDiff(head, headExp, 3 * N * t));
+                }
+                Console.WriteLine("reset(1) then step x{0}: max |diff| head {1:G2}", gaze.Length / (2 * N), worstHead);
+                Check(worstHead <= Tol, "reset numbers equal Python's");
+            }
+
+            // update(dt) with jitter, a hitch and yaw across pi
+            double[] dts = Numbers(json, "update_dt");
+            gaze = Floats(json, "update_gaze");
+            headExp = Floats(json, "update_head");
+            eyeExp = Floats(json, "update_eye");
+            worstHead = worstEye = 0;
+            using (Generator gen = Make(model, N))
+            {
+                for (int k = 0; k < dts.Length; ++k)
+                {
+                    gen.Update(Slice(gaze, 2 * N * k, 2 * N), dts[k], head, eye);
+                    worstHead = Math.Max(worstHead, MaxDiff(head, headExp, 3 * N * k));
+                    worstEye = Math.Max(worstEye, MaxDiff(eye, eyeExp, 2 * N * k));
+                }
+                int K = dts.Length;
+                Console.WriteLine("update x{0} agent 1 head C# {1}  Python {2}  max |diff| head {3:G2} eye {4:G2}",
+                                  K, Fmt(head, 3), Fmt(headExp, 3 * N * (K - 1) + 3), worstHead, worstEye);
+                Check(worstHead <= Tol && worstEye <= Tol, "update numbers equal Python's");
+                Throws<ArgumentException>(() => gen.Update(Slice(gaze, 0, 2 * N), -1.0, head, eye),
+                    "dt_s must be finite and >= 0 seconds, got -1.0", "negative dt");
+
+                // save, continue, restore, continue: identical
+                byte[] blob = gen.SaveState();
+                var a = new float[3 * N];
+                var b = new float[3 * N];
+                for (int t = 0; t < 3; ++t) gen.Step(Slice(gaze, 0, 2 * N), a);
+                gen.Update(Slice(gaze, 2 * N, 2 * N), 0.05, a);
+                gen.LoadState(blob);
+                for (int t = 0; t < 3; ++t) gen.Step(Slice(gaze, 0, 2 * N), b);
+                gen.Update(Slice(gaze, 2 * N, 2 * N), 0.05, b);
+                Check(MaxDiff(a, b, 0) == 0, "state round trip");
+                byte[] corrupt = (byte[])blob.Clone();
+                corrupt[corrupt.Length / 2] ^= 0x40;
+                Throws<StateException>(() => gen.LoadState(corrupt), "state: checksum mismatch", "corrupted state");
+                using (Generator three = Make(model, 3))
+                    Throws<StateException>(() => three.LoadState(blob), "state: it holds 2 agents, this generator has 3", "agent count");
+                Throws<StateException>(() => gen.SaveState(new byte[4]), "the state needs", "small buffer");
+            }
+
+            // prime on observed frames, then step
+            using (Generator gen = Make(model, N))
+            {
+                gen.Prime(Floats(json, "prime_gaze_hist"), Floats(json, "prime_head_hist"));
+                gaze = Floats(json, "prime_gaze");
+                headExp = Floats(json, "prime_head");
+                worstHead = 0;
+                for (int t = 0; t < gaze.Length / (2 * N); ++t)
+                {
+                    gen.Step(Slice(gaze, 2 * N * t, 2 * N), head);
+                    worstHead = Math.Max(worstHead, MaxDiff(head, headExp, 3 * N * t));
+                }
+                Console.WriteLine("prime then step x{0}: max |diff| head {1:G2}", gaze.Length / (2 * N), worstHead);
+                Check(worstHead <= Tol, "prime numbers equal Python's");
+                Throws<ArgumentException>(() => gen.Prime(new float[0], new float[0]), "gaze_hist: the sequence is empty (T = 0)", "empty prime");
+            }
+
+            // options and ABI
+            GeneratorOptions bad = Generator.DefaultOptions();
+            bad.AbiVersion = 99;
+            Throws<AbiMismatchException>(() => new Generator(model, bad), "compiled against gazehead ABI version 99", "wrong ABI version");
+            Throws<AbiMismatchException>(() => new Generator(model, new GeneratorOptions()), "options are not initialized", "zeroed options");
+            bad = Generator.DefaultOptions();
+            bad.NumAgents = 0;
+            Throws<GazeHeadArgumentException>(() => new Generator(model, bad), "num_agents must be positive", "num_agents 0");
+            bad = Generator.DefaultOptions();
+            bad.Backend = (Backend)1;
+            Throws<GazeHeadNotSupportedException>(() => new Generator(model, bad), "options.backend 1 is not available", "backend");
+
+            // a disposed generator is refused by the marshaller, not used after free
+            Generator disposed = Make(model, N);
+            disposed.Dispose();
+            Throws<ObjectDisposedException>(() => disposed.Step(new float[2 * N], head), null, "disposed generator");
+        }
+
+        // bad model bytes
+        Throws<ModelException>(() => Model.FromBytes(new byte[0], "empty"), "empty: file is empty", "empty model");
+        Throws<ModelException>(() => Model.FromBytes(new byte[] { 1, 2, 3 }, "junk"),
+            "junk: not a readable safetensors file (file is shorter than the 8-byte header length)", "junk model");
+        Throws<ModelException>(() => Model.Load("no/such.safetensors"), "no/such.safetensors: no such model file", "missing file");
+
+        Console.WriteLine("{0} checks, {1} failed", checks, failures);
+        return failures == 0 ? 0 : 1;
+    }
+}

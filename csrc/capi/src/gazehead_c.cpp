@@ -1,0 +1,688 @@
+// The C ABI (include/gazehead/gazehead.h) over the C++ core. Every entry point runs inside
+// guard(): no exception crosses the boundary, and a failure sets the thread's last error and
+// returns its status. Every core call is made in one place, the `core` namespace below, so a
+// change of the core's interface is an edit there only.
+#include "gazehead/gazehead.h"
+
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <new>
+#include <string>
+#include <vector>
+
+#include "../../core/src/kernels.h"  // the CPU kernel set in use, for gazehead_build_info
+#include "build_config.h"
+#include "gazehead/cpu_generator.h"
+#include "gazehead/model.h"
+#include "model_reader.h"
+#include "rate_clock.h"
+
+using gazehead_capi::ModelFileError;
+using gazehead_capi::RateClock;
+using gazehead_capi::ReadModel;
+
+struct gazehead_model {
+  ReadModel m;
+};
+
+struct gazehead_generator {
+  std::shared_ptr<const gazehead::Model> model;  // keeps the weights alive past model_free
+  uint64_t fingerprint = 0;
+  double fps = 30.0;
+  int64_t n = 0;
+  int hidden = 0;
+  std::unique_ptr<gazehead::CpuGenerator> core;
+  std::unique_ptr<RateClock> rate;
+  RateClock::StepFn rate_step;  // built once: update() allocates nothing
+};
+
+namespace {
+
+// ---- errors -------------------------------------------------------------------------------
+
+thread_local std::string t_last_error;
+
+struct Failure {  // thrown inside this file only, with the status to return
+  gazehead_status status;
+  std::string message;
+};
+
+[[noreturn]] void fail(gazehead_status status, std::string message) {
+  throw Failure{status, std::move(message)};
+}
+
+template <typename F>
+gazehead_status guard(F&& body) noexcept {
+  try {
+    body();
+    return GAZEHEAD_OK;
+  } catch (const Failure& f) {
+    t_last_error = f.message;
+    return f.status;
+  } catch (const ModelFileError& e) {
+    t_last_error = e.what();
+    return GAZEHEAD_ERR_MODEL;
+  } catch (const std::invalid_argument& e) {  // the core's input errors (InvalidInput too)
+    t_last_error = e.what();
+    return GAZEHEAD_ERR_INVALID_ARGUMENT;
+  } catch (const std::bad_alloc&) {
+    t_last_error = "out of memory";
+    return GAZEHEAD_ERR_INTERNAL;
+  } catch (const std::exception& e) {
+    t_last_error = std::string("internal error: ") + e.what();
+    return GAZEHEAD_ERR_INTERNAL;
+  } catch (...) {
+    t_last_error = "internal error: unknown exception";
+    return GAZEHEAD_ERR_INTERNAL;
+  }
+}
+
+template <typename T>
+void need(const T* p, const char* name) {
+  if (p == nullptr) fail(GAZEHEAD_ERR_INVALID_ARGUMENT, std::string(name) + " is NULL");
+}
+
+std::string fmt(const char* format, long long a, long long b = 0, long long c = 0) {
+  char buf[256];
+  std::snprintf(buf, sizeof buf, format, a, b, c);
+  return buf;
+}
+
+// Python's repr of a float: the shortest text that reads back to the same double.
+std::string py_float(double x) {
+  if (std::isnan(x)) return "nan";
+  if (std::isinf(x)) return x > 0 ? "inf" : "-inf";
+  char buf[40];
+  for (int prec = 1; prec <= 17; ++prec) {
+    std::snprintf(buf, sizeof buf, "%.*g", prec, x);
+    if (std::strtod(buf, nullptr) == x) break;
+  }
+  std::string s = buf;
+  if (s.find_first_of(".en") == std::string::npos) s += ".0";
+  return s;
+}
+
+void check_count(int64_t count, int64_t expected, const char* name, int64_t n, int width) {
+  if (count != expected) {
+    char buf[200];
+    std::snprintf(buf, sizeof buf, "%s: expected %lld floats (%lld agents x %d), got %lld", name,
+                  static_cast<long long>(expected), static_cast<long long>(n), width,
+                  static_cast<long long>(count));
+    fail(GAZEHEAD_ERR_INVALID_ARGUMENT, buf);
+  }
+}
+
+// ---- the core, one call each -----------------------------------------------------------------
+
+namespace core {
+
+std::unique_ptr<gazehead::CpuGenerator> make(const std::shared_ptr<const gazehead::Model>& model,
+                                             int64_t n, uint32_t seed, float temperature,
+                                             int32_t nan_policy, int32_t threads) {
+  return std::make_unique<gazehead::CpuGenerator>(
+      model, n, seed, temperature, static_cast<gazehead::NanPolicy>(nan_policy), threads);
+}
+void step(gazehead::CpuGenerator& g, const float* gaze, float* head, float* eye) {
+  g.step(gaze, head, eye);
+}
+void validate_gaze(const gazehead::CpuGenerator& g, const float* gaze) {
+  gazehead::validate_gaze(gaze, g.num_agents(), -1, g.nan_policy() == gazehead::NanPolicy::kHold);
+}
+void prime(gazehead::CpuGenerator& g, const float* gaze, const float* head, int64_t T) {
+  g.prime(gaze, head, T);
+}
+void reset(gazehead::CpuGenerator& g, const int64_t* agents, int64_t count) {
+  g.reset(agents, count);
+}
+void set_temperature(gazehead::CpuGenerator& g, float t) { g.set_temperature(t); }
+void set_seed(gazehead::CpuGenerator& g, uint32_t seed) { g.set_seed(seed); }
+uint32_t seed(const gazehead::CpuGenerator& g) { return g.seed(); }
+float temperature(const gazehead::CpuGenerator& g) { return g.temperature(); }
+const gazehead::AgentState& state(const gazehead::CpuGenerator& g) { return g.state(); }
+void set_state(gazehead::CpuGenerator& g, const gazehead::AgentState& st) { g.set_state(st); }
+const char* isa() { return gazehead::kernels::table().isa; }
+
+}  // namespace core
+
+// ---- saved state ---------------------------------------------------------------------------
+// Private layout, little-endian host order, no padding:
+//   "GZHS" | u32 blob version | u64 total size | u64 model fingerprint | i64 N | i32 H |
+//   u32 seed | f32 temperature | core state: s (N*H f32), head (N*3 f32), eye (N*2 f32),
+//   gaze (N*2 f32), has_prev (N u8), frame (N u32), episode (N u32) | update clock:
+//   i32 started, i64 frames, f64 phase, f64 dropped, prev (N*3 f64), curr (N*3 f64),
+//   gaze_last (N*2 f64), snap (N u8) | u64 FNV-1a 64 of everything before it.
+
+constexpr char kStateMagic[4] = {'G', 'Z', 'H', 'S'};
+constexpr uint32_t kStateVersion = 1;
+
+size_t state_size(int64_t n64, int hidden) {
+  const size_t n = static_cast<size_t>(n64), H = static_cast<size_t>(hidden);
+  return 4 + 4 + 8 + 8 + 8 + 4 + 4 + 4 + n * H * 4 + n * 3 * 4 + n * 2 * 4 + n * 2 * 4 + n +
+         n * 4 + n * 4 + 4 + 8 + 8 + 8 + n * 3 * 8 + n * 3 * 8 + n * 2 * 8 + n + 8;
+}
+
+class Writer {
+ public:
+  explicit Writer(unsigned char* p) : p_(p) {}
+  template <typename T>
+  void put(const T& v) {
+    std::memcpy(p_ + at_, &v, sizeof v);
+    at_ += sizeof v;
+  }
+  template <typename T>
+  void put(const std::vector<T>& v) {
+    if (!v.empty()) std::memcpy(p_ + at_, v.data(), v.size() * sizeof(T));
+    at_ += v.size() * sizeof(T);
+  }
+  size_t size() const { return at_; }
+
+ private:
+  unsigned char* p_;
+  size_t at_ = 0;
+};
+
+class Reader {
+ public:
+  explicit Reader(const unsigned char* p) : p_(p) {}
+  template <typename T>
+  T get() {
+    T v;
+    std::memcpy(&v, p_ + at_, sizeof v);
+    at_ += sizeof v;
+    return v;
+  }
+  template <typename T>
+  void get(std::vector<T>& v, size_t count) {
+    v.resize(count);
+    if (count) std::memcpy(v.data(), p_ + at_, count * sizeof(T));
+    at_ += count * sizeof(T);
+  }
+
+ private:
+  const unsigned char* p_;
+  size_t at_ = 0;
+};
+
+template <typename T>
+void all_finite(const std::vector<T>& v, const char* what) {
+  for (const T& x : v) {
+    if (!std::isfinite(x)) fail(GAZEHEAD_ERR_STATE, std::string("state: ") + what + " holds non-finite values");
+  }
+}
+
+void all_flags(const std::vector<uint8_t>& v, const char* what) {
+  for (uint8_t x : v) {
+    if (x > 1) fail(GAZEHEAD_ERR_STATE, std::string("state: ") + what + " holds values other than 0 and 1");
+  }
+}
+
+// ---- options -------------------------------------------------------------------------------
+
+constexpr uint32_t kOptionsSizeV1 = sizeof(gazehead_generator_options);  // ABI 1 layout
+
+void check_abi(uint32_t struct_size, uint32_t abi_version) {
+  if (struct_size == 0 && abi_version == 0) {
+    fail(GAZEHEAD_ERR_ABI_MISMATCH,
+         "options are not initialized (struct_size and abi_version are 0); fill them with "
+         "GAZEHEAD_GENERATOR_OPTIONS_INIT (C) or Generator.DefaultOptions() (C#) first");
+  }
+  if (abi_version != GAZEHEAD_ABI_VERSION) {
+    fail(GAZEHEAD_ERR_ABI_MISMATCH,
+         fmt("the caller was compiled against gazehead ABI version %lld, this library implements "
+             "version %lld; rebuild against this library's gazehead.h",
+             abi_version, GAZEHEAD_ABI_VERSION));
+  }
+  if (struct_size < kOptionsSizeV1) {
+    fail(GAZEHEAD_ERR_ABI_MISMATCH,
+         fmt("options.struct_size is %lld bytes, smaller than any gazehead_generator_options "
+             "layout (%lld bytes in ABI version 1); fill it with GAZEHEAD_GENERATOR_OPTIONS_INIT",
+             struct_size, kOptionsSizeV1));
+  }
+}
+
+void set_defaults(gazehead_generator_options& o) {
+  std::memset(&o, 0, sizeof o);
+  o.struct_size = kOptionsSizeV1;
+  o.abi_version = GAZEHEAD_ABI_VERSION;
+  o.num_agents = 1;
+  o.seed = 0;
+  o.temperature = 1.0f;
+  o.nan_policy = GAZEHEAD_NAN_RAISE;
+  o.num_threads = 1;
+  o.backend = GAZEHEAD_BACKEND_CPU;
+}
+
+bool is_regular_file(const char* path) {
+  struct stat st;
+  return ::stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG;
+}
+
+}  // namespace
+
+// =============================================================================================
+
+extern "C" {
+
+int32_t gazehead_abi_version(void) { return GAZEHEAD_ABI_VERSION; }
+
+const char* gazehead_version(void) { return GAZEHEAD_VERSION; }
+
+const char* gazehead_build_info(void) {
+  static const std::string info = [] {
+    char buf[256];
+    std::snprintf(buf, sizeof buf, "gazehead_rt %s (C ABI %d; %s, %s; CPU kernels %s)",
+                  GAZEHEAD_VERSION, GAZEHEAD_ABI_VERSION, GAZEHEAD_COMPILER, GAZEHEAD_BUILD_TYPE,
+                  core::isa());
+    return std::string(buf);
+  }();
+  return info.c_str();
+}
+
+const char* gazehead_last_error(void) { return t_last_error.c_str(); }
+
+const char* gazehead_status_name(int32_t status) {
+  switch (status) {
+    case GAZEHEAD_OK: return "GAZEHEAD_OK";
+    case GAZEHEAD_ERR_INVALID_ARGUMENT: return "GAZEHEAD_ERR_INVALID_ARGUMENT";
+    case GAZEHEAD_ERR_MODEL: return "GAZEHEAD_ERR_MODEL";
+    case GAZEHEAD_ERR_ABI_MISMATCH: return "GAZEHEAD_ERR_ABI_MISMATCH";
+    case GAZEHEAD_ERR_UNSUPPORTED: return "GAZEHEAD_ERR_UNSUPPORTED";
+    case GAZEHEAD_ERR_BUFFER_TOO_SMALL: return "GAZEHEAD_ERR_BUFFER_TOO_SMALL";
+    case GAZEHEAD_ERR_STATE: return "GAZEHEAD_ERR_STATE";
+    case GAZEHEAD_ERR_IO: return "GAZEHEAD_ERR_IO";
+    case GAZEHEAD_ERR_INTERNAL: return "GAZEHEAD_ERR_INTERNAL";
+    default: return "unknown status";
+  }
+}
+
+// ---- model ------------------------------------------------------------------------------------
+
+gazehead_status gazehead_model_load_memory(const void* data, size_t size, const char* name,
+                                           gazehead_model** out_model) {
+  return guard([&] {
+    need(out_model, "out_model");
+    *out_model = nullptr;
+    const std::string label = name ? name : "<memory>";
+    if (data == nullptr && size > 0) need(data, "data");
+    auto m = std::make_unique<gazehead_model>();
+    m->m = gazehead_capi::read_model(static_cast<const unsigned char*>(data), size, label);
+    *out_model = m.release();
+  });
+}
+
+gazehead_status gazehead_model_load_file(const char* path, gazehead_model** out_model) {
+  return guard([&] {
+    need(out_model, "out_model");
+    *out_model = nullptr;
+    need(path, "path");
+    if (!is_regular_file(path)) fail(GAZEHEAD_ERR_MODEL, std::string(path) + ": no such model file");
+    std::FILE* f = std::fopen(path, "rb");
+    if (!f) fail(GAZEHEAD_ERR_IO, std::string(path) + ": cannot open: " + std::strerror(errno));
+    std::vector<unsigned char> bytes;
+    unsigned char chunk[1 << 16];
+    size_t got;
+    while ((got = std::fread(chunk, 1, sizeof chunk, f)) > 0) bytes.insert(bytes.end(), chunk, chunk + got);
+    const bool read_error = std::ferror(f) != 0;
+    std::fclose(f);
+    if (read_error) fail(GAZEHEAD_ERR_IO, std::string(path) + ": read error");
+    auto m = std::make_unique<gazehead_model>();
+    m->m = gazehead_capi::read_model(bytes.data(), bytes.size(), path);
+    *out_model = m.release();
+  });
+}
+
+gazehead_status gazehead_model_get_info(const gazehead_model* model, gazehead_model_info* info) {
+  return guard([&] {
+    need(model, "model");
+    need(info, "info");
+    if (info->struct_size < sizeof(gazehead_model_info)) {
+      fail(GAZEHEAD_ERR_ABI_MISMATCH,
+           fmt("info.struct_size is %lld bytes, smaller than gazehead_model_info (%lld bytes); "
+               "set it to sizeof(gazehead_model_info)",
+               info->struct_size, sizeof(gazehead_model_info)));
+    }
+    gazehead_model_info out;
+    std::memset(&out, 0, sizeof out);
+    out.struct_size = sizeof out;
+    out.format_version = gazehead_capi::kModelFormatVersion;
+    out.fps = static_cast<float>(model->m.fps);
+    out.hidden_size = model->m.hidden;
+    out.latent_size = model->m.latent;
+    out.residual = model->m.residual ? 1 : 0;
+    out.num_parameters = model->m.core->num_parameters();
+    out.fingerprint = model->m.fingerprint;
+    std::memcpy(info, &out, sizeof out);
+  });
+}
+
+void gazehead_model_free(gazehead_model* model) { delete model; }
+
+// ---- generator ----------------------------------------------------------------------------------
+
+gazehead_status gazehead_generator_options_init(gazehead_generator_options* options,
+                                                uint32_t struct_size, uint32_t abi_version) {
+  return guard([&] {
+    need(options, "options");
+    check_abi(struct_size, abi_version);
+    gazehead_generator_options o;
+    set_defaults(o);
+    std::memcpy(options, &o, sizeof o);
+  });
+}
+
+gazehead_status gazehead_generator_create(const gazehead_model* model,
+                                          const gazehead_generator_options* options,
+                                          gazehead_generator** out_generator) {
+  return guard([&] {
+    need(out_generator, "out_generator");
+    *out_generator = nullptr;
+    need(model, "model");
+    gazehead_generator_options o;
+    set_defaults(o);
+    if (options) {
+      check_abi(options->struct_size, options->abi_version);
+      std::memcpy(&o, options, sizeof o);
+    }
+    for (int k = 0; k < 7; ++k) {
+      if (o.reserved_i[k] != 0) fail(GAZEHEAD_ERR_INVALID_ARGUMENT, fmt("options.reserved_i[%lld] must be 0 (reserved for later versions)", k));
+    }
+    for (int k = 0; k < 8; ++k) {
+      if (o.reserved_f[k] != 0.0f) fail(GAZEHEAD_ERR_INVALID_ARGUMENT, fmt("options.reserved_f[%lld] must be 0 (reserved for later versions)", k));
+    }
+    if (o.backend != GAZEHEAD_BACKEND_CPU) {
+      fail(GAZEHEAD_ERR_UNSUPPORTED,
+           fmt("options.backend %lld is not available in this library (it runs GAZEHEAD_BACKEND_CPU, 0)", o.backend));
+    }
+    if (o.nan_policy != GAZEHEAD_NAN_RAISE && o.nan_policy != GAZEHEAD_NAN_HOLD) {
+      fail(GAZEHEAD_ERR_INVALID_ARGUMENT,
+           fmt("nan_policy: expected GAZEHEAD_NAN_RAISE (0) or GAZEHEAD_NAN_HOLD (1), got %lld", o.nan_policy));
+    }
+    if (o.num_threads < 1 || o.num_threads > 256) {
+      fail(GAZEHEAD_ERR_INVALID_ARGUMENT, fmt("num_threads: expected an integer in [1, 256], got %lld", o.num_threads));
+    }
+    auto g = std::make_unique<gazehead_generator>();
+    g->core = core::make(model->m.core, o.num_agents, o.seed, o.temperature, o.nan_policy, o.num_threads);
+    g->model = model->m.core;
+    g->fingerprint = model->m.fingerprint;
+    g->fps = model->m.fps;
+    g->n = o.num_agents;
+    g->hidden = model->m.hidden;
+    g->rate = std::make_unique<RateClock>(g->n, g->fps);
+    gazehead_generator* self = g.get();
+    g->rate_step = [self](const float* gaze, float* head) { core::step(*self->core, gaze, head, nullptr); };
+    *out_generator = g.release();
+  });
+}
+
+void gazehead_generator_free(gazehead_generator* generator) { delete generator; }
+
+gazehead_status gazehead_generator_num_agents(const gazehead_generator* generator,
+                                              int64_t* out_num_agents) {
+  return guard([&] {
+    need(generator, "generator");
+    need(out_num_agents, "out_num_agents");
+    *out_num_agents = generator->n;
+  });
+}
+
+gazehead_status gazehead_generator_fps(const gazehead_generator* generator, float* out_fps) {
+  return guard([&] {
+    need(generator, "generator");
+    need(out_fps, "out_fps");
+    *out_fps = static_cast<float>(generator->fps);
+  });
+}
+
+gazehead_status gazehead_generator_step(gazehead_generator* generator, const float* gaze,
+                                        int64_t gaze_count, float* head_out, int64_t head_count,
+                                        float* eye_out, int64_t eye_count) {
+  return guard([&] {
+    need(generator, "generator");
+    need(gaze, "gaze");
+    need(head_out, "head_out");
+    const int64_t n = generator->n;
+    check_count(gaze_count, 2 * n, "gaze", n, 2);
+    check_count(head_count, 3 * n, "head_out", n, 3);
+    if (eye_out) check_count(eye_count, 2 * n, "eye_out", n, 2);
+    core::step(*generator->core, gaze, head_out, eye_out);
+  });
+}
+
+gazehead_status gazehead_generator_update(gazehead_generator* generator, const float* gaze,
+                                          int64_t gaze_count, double dt_s, float* head_out,
+                                          int64_t head_count, float* eye_out, int64_t eye_count) {
+  return guard([&] {
+    need(generator, "generator");
+    need(gaze, "gaze");
+    need(head_out, "head_out");
+    const int64_t n = generator->n;
+    check_count(gaze_count, 2 * n, "gaze", n, 2);
+    check_count(head_count, 3 * n, "head_out", n, 3);
+    if (eye_out) check_count(eye_count, 2 * n, "eye_out", n, 2);
+    if (!std::isfinite(dt_s) || dt_s < 0) {
+      fail(GAZEHEAD_ERR_INVALID_ARGUMENT, "dt_s must be finite and >= 0 seconds, got " + py_float(dt_s));
+    }
+    core::validate_gaze(*generator->core, gaze);  // every frame this call runs is then valid
+    generator->rate->update(gaze, dt_s, generator->rate_step, head_out, eye_out);
+  });
+}
+
+gazehead_status gazehead_generator_reset(gazehead_generator* generator, const int64_t* agents,
+                                         int64_t count) {
+  return guard([&] {
+    need(generator, "generator");
+    if (agents == nullptr) {
+      core::reset(*generator->core, nullptr, 0);
+      generator->rate->reset_all();
+      return;
+    }
+    if (count < 0) fail(GAZEHEAD_ERR_INVALID_ARGUMENT, fmt("count must be >= 0, got %lld", count));
+    core::reset(*generator->core, agents, count);  // checks every id before changing anything
+    generator->rate->reset_agents(agents, count);
+  });
+}
+
+gazehead_status gazehead_generator_prime(gazehead_generator* generator, const float* gaze_hist,
+                                         int64_t gaze_count, const float* head_hist,
+                                         int64_t head_count) {
+  return guard([&] {
+    need(generator, "generator");
+    need(gaze_hist, "gaze_hist");
+    need(head_hist, "head_hist");
+    const int64_t n = generator->n;
+    if (gaze_count < 0 || gaze_count % (2 * n) != 0) {
+      fail(GAZEHEAD_ERR_INVALID_ARGUMENT,
+           fmt("gaze_hist: expected T x %lld agents x 2 floats, got %lld", n, gaze_count));
+    }
+    if (head_count < 0 || head_count % (3 * n) != 0) {
+      fail(GAZEHEAD_ERR_INVALID_ARGUMENT,
+           fmt("head_hist: expected T x %lld agents x 3 floats, got %lld", n, head_count));
+    }
+    const int64_t T = gaze_count / (2 * n);
+    if (T == 0) fail(GAZEHEAD_ERR_INVALID_ARGUMENT, "gaze_hist: the sequence is empty (T = 0)");
+    if (head_count / (3 * n) != T) {
+      fail(GAZEHEAD_ERR_INVALID_ARGUMENT,
+           fmt("head_hist: has %lld frames but gaze_hist has %lld", head_count / (3 * n), T));
+    }
+    core::prime(*generator->core, gaze_hist, head_hist, T);
+    generator->rate->reset_all();  // the variable-rate clock restarts from the primed pose
+  });
+}
+
+gazehead_status gazehead_generator_set_temperature(gazehead_generator* generator,
+                                                   float temperature) {
+  return guard([&] {
+    need(generator, "generator");
+    core::set_temperature(*generator->core, temperature);
+  });
+}
+
+gazehead_status gazehead_generator_set_seed(gazehead_generator* generator, uint32_t seed) {
+  return guard([&] {
+    need(generator, "generator");
+    core::set_seed(*generator->core, seed);
+  });
+}
+
+gazehead_status gazehead_generator_set_style(gazehead_generator* generator, const float* style,
+                                             int64_t n_agents) {
+  return guard([&] {
+    need(generator, "generator");
+    need(style, "style");
+    (void)n_agents;
+    fail(GAZEHEAD_ERR_UNSUPPORTED,
+         "style: this model format (version 1) has no per-agent style; it comes with format version 2");
+  });
+}
+
+gazehead_status gazehead_generator_set_neck_limits(gazehead_generator* generator,
+                                                   const float limits[3]) {
+  return guard([&] {
+    need(generator, "generator");
+    need(limits, "limits");
+    fail(GAZEHEAD_ERR_UNSUPPORTED,
+         "neck_limits: this model format (version 1) has no neck limits; they come with format version 2");
+  });
+}
+
+gazehead_status gazehead_generator_state_size(const gazehead_generator* generator,
+                                              size_t* out_size) {
+  return guard([&] {
+    need(generator, "generator");
+    need(out_size, "out_size");
+    *out_size = state_size(generator->n, generator->hidden);
+  });
+}
+
+gazehead_status gazehead_generator_save_state(const gazehead_generator* generator, void* buffer,
+                                              size_t size) {
+  return guard([&] {
+    need(generator, "generator");
+    need(buffer, "buffer");
+    const size_t need_bytes = state_size(generator->n, generator->hidden);
+    if (size < need_bytes) {
+      fail(GAZEHEAD_ERR_BUFFER_TOO_SMALL,
+           fmt("buffer: %lld bytes, the state needs %lld (gazehead_generator_state_size)",
+               static_cast<long long>(size), static_cast<long long>(need_bytes)));
+    }
+    const gazehead::AgentState& st = core::state(*generator->core);
+    const RateClock::State& rs = generator->rate->state();
+    unsigned char* p = static_cast<unsigned char*>(buffer);
+    Writer w(p);
+    w.put(kStateMagic);
+    w.put(kStateVersion);
+    w.put(static_cast<uint64_t>(need_bytes));
+    w.put(generator->fingerprint);
+    w.put(generator->n);
+    w.put(static_cast<int32_t>(generator->hidden));
+    w.put(core::seed(*generator->core));
+    w.put(core::temperature(*generator->core));
+    w.put(st.s);
+    w.put(st.head);
+    w.put(st.eye);
+    w.put(st.gaze);
+    w.put(st.has_prev);
+    w.put(st.frame);
+    w.put(st.episode);
+    w.put(rs.started);
+    w.put(rs.frames);
+    w.put(rs.phase);
+    w.put(rs.dropped_time_s);
+    w.put(rs.prev);
+    w.put(rs.curr);
+    w.put(rs.gaze_last);
+    w.put(rs.snap);
+    w.put(gazehead_capi::fnv1a64(p, w.size()));
+  });
+}
+
+gazehead_status gazehead_generator_load_state(gazehead_generator* generator, const void* buffer,
+                                              size_t size) {
+  return guard([&] {
+    need(generator, "generator");
+    need(buffer, "buffer");
+    const unsigned char* p = static_cast<const unsigned char*>(buffer);
+    constexpr size_t kHeader = 4 + 4 + 8;
+    if (size < kHeader || std::memcmp(p, kStateMagic, 4) != 0) {
+      fail(GAZEHEAD_ERR_STATE, "state: not a gazehead generator state (bad magic or too short)");
+    }
+    Reader r(p + 4);
+    const uint32_t version = r.get<uint32_t>();
+    if (version != kStateVersion) {
+      fail(GAZEHEAD_ERR_STATE, fmt("state: version %lld is not supported (this library reads version %lld)",
+                                   version, kStateVersion));
+    }
+    const uint64_t total = r.get<uint64_t>();
+    if (total != size) {
+      fail(GAZEHEAD_ERR_STATE, fmt("state: the blob says it has %lld bytes, %lld were passed",
+                                   static_cast<long long>(total), static_cast<long long>(size)));
+    }
+    if (gazehead_capi::fnv1a64(p, size - 8) != [&] { uint64_t c; std::memcpy(&c, p + size - 8, 8); return c; }()) {
+      fail(GAZEHEAD_ERR_STATE, "state: checksum mismatch (the blob is corrupted)");
+    }
+    const uint64_t fingerprint = r.get<uint64_t>();
+    if (fingerprint != generator->fingerprint) {
+      char buf[160];
+      std::snprintf(buf, sizeof buf, "state: it was taken with a different model file (fingerprint %016llx, "
+                    "this generator has %016llx)", static_cast<unsigned long long>(fingerprint),
+                    static_cast<unsigned long long>(generator->fingerprint));
+      fail(GAZEHEAD_ERR_STATE, buf);
+    }
+    const int64_t n = r.get<int64_t>();
+    if (n != generator->n) {
+      fail(GAZEHEAD_ERR_STATE, fmt("state: it holds %lld agents, this generator has %lld", n, generator->n));
+    }
+    const int32_t hidden = r.get<int32_t>();
+    if (hidden != generator->hidden || size != state_size(n, hidden)) {
+      fail(GAZEHEAD_ERR_STATE, "state: sizes do not match this generator's model");
+    }
+    const uint32_t seed = r.get<uint32_t>();
+    const float temperature = r.get<float>();
+    if (!std::isfinite(temperature) || temperature < 0.0f) {
+      fail(GAZEHEAD_ERR_STATE, "state: temperature must be a finite number >= 0");
+    }
+    const size_t N = static_cast<size_t>(n), H = static_cast<size_t>(hidden);
+    gazehead::AgentState st;
+    r.get(st.s, N * H);
+    r.get(st.head, N * 3);
+    r.get(st.eye, N * 2);
+    r.get(st.gaze, N * 2);
+    r.get(st.has_prev, N);
+    r.get(st.frame, N);
+    r.get(st.episode, N);
+    all_finite(st.s, "s");
+    all_finite(st.head, "head");
+    all_finite(st.eye, "eye");
+    all_finite(st.gaze, "gaze");
+    all_flags(st.has_prev, "has_prev");
+    RateClock::State rs;
+    rs.started = r.get<int32_t>();
+    rs.frames = r.get<int64_t>();
+    rs.phase = r.get<double>();
+    rs.dropped_time_s = r.get<double>();
+    r.get(rs.prev, N * 3);
+    r.get(rs.curr, N * 3);
+    r.get(rs.gaze_last, N * 2);
+    r.get(rs.snap, N);
+    if ((rs.started != 0 && rs.started != 1) || rs.frames < 0 || !std::isfinite(rs.phase) ||
+        rs.phase < -1.0 || rs.phase >= 1.0 || !std::isfinite(rs.dropped_time_s) || rs.dropped_time_s < 0) {
+      fail(GAZEHEAD_ERR_STATE, "state: the update() clock holds invalid values");
+    }
+    all_finite(rs.prev, "clock pose");
+    all_finite(rs.curr, "clock pose");
+    all_flags(rs.snap, "clock snap flags");
+    // Everything is checked; nothing below can fail.
+    core::set_state(*generator->core, st);
+    core::set_seed(*generator->core, seed);
+    core::set_temperature(*generator->core, temperature);
+    generator->rate->set_state(rs);
+  });
+}
+
+}  // extern "C"

@@ -1,0 +1,216 @@
+"""The C library shipped in the wheel (libgazehead): found by ``native_library_path()``,
+printed by ``gazehead-rt info``, and equal to the Python API in numbers and messages.
+
+The C ABI's own tests (every call and error path) are csrc/capi/tests/test_capi.c (ctest) and
+the Mono test of the C# binding; here it is driven through ctypes from the installed package,
+next to the Python API, so the two layers are compared on the same machine and build.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import os
+import re
+
+import numpy as np
+import pytest
+from safetensors.numpy import save_file
+
+import gazehead_rt as gh
+from gazehead_rt import cli
+from gazehead_rt.model_file import load_model
+from gazehead_rt.native_lib import NATIVE_LIBRARY_NAME, native_include_dir, native_library_path
+
+f32p = ctypes.POINTER(ctypes.c_float)
+
+
+class Options(ctypes.Structure):  # gazehead_generator_options, ABI 1
+    _fields_ = [("struct_size", ctypes.c_uint32), ("abi_version", ctypes.c_uint32),
+                ("num_agents", ctypes.c_int64), ("seed", ctypes.c_uint32),
+                ("temperature", ctypes.c_float), ("nan_policy", ctypes.c_int32),
+                ("num_threads", ctypes.c_int32), ("backend", ctypes.c_int32),
+                ("reserved_i", ctypes.c_int32 * 7), ("reserved_f", ctypes.c_float * 8)]
+
+
+@pytest.fixture(scope="module")
+def lib():
+    path = native_library_path()
+    assert path is not None, "the installed package has no libgazehead (built with GAZEHEAD_BUILD_CAPI=OFF?)"
+    L = ctypes.CDLL(path)
+    L.gazehead_last_error.restype = ctypes.c_char_p
+    L.gazehead_version.restype = ctypes.c_char_p
+    L.gazehead_build_info.restype = ctypes.c_char_p
+    L.gazehead_model_load_file.argtypes = [ctypes.c_char_p, ctypes.POINTER(ctypes.c_void_p)]
+    L.gazehead_model_free.argtypes = [ctypes.c_void_p]
+    L.gazehead_generator_options_init.argtypes = [ctypes.POINTER(Options), ctypes.c_uint32, ctypes.c_uint32]
+    L.gazehead_generator_create.argtypes = [ctypes.c_void_p, ctypes.POINTER(Options), ctypes.POINTER(ctypes.c_void_p)]
+    L.gazehead_generator_free.argtypes = [ctypes.c_void_p]
+    L.gazehead_generator_step.argtypes = [ctypes.c_void_p, f32p, ctypes.c_int64, f32p, ctypes.c_int64,
+                                          f32p, ctypes.c_int64]
+    L.gazehead_generator_update.argtypes = [ctypes.c_void_p, f32p, ctypes.c_int64, ctypes.c_double, f32p,
+                                            ctypes.c_int64, f32p, ctypes.c_int64]
+    return L
+
+
+def _ptr(a: np.ndarray):
+    return a.ctypes.data_as(f32p)
+
+
+def _load(lib, path) -> ctypes.c_void_p:
+    m = ctypes.c_void_p()
+    status = lib.gazehead_model_load_file(os.fsencode(path), ctypes.byref(m))
+    if status != 0:
+        raise gh.ModelError(lib.gazehead_last_error().decode())
+    return m
+
+
+def _generator(lib, model, n, seed, temperature):
+    o = Options()
+    assert lib.gazehead_generator_options_init(ctypes.byref(o), ctypes.sizeof(o), 1) == 0
+    o.num_agents, o.seed, o.temperature = n, seed, temperature
+    g = ctypes.c_void_p()
+    assert lib.gazehead_generator_create(model, ctypes.byref(o), ctypes.byref(g)) == 0, \
+        lib.gazehead_last_error()
+    return g
+
+
+def test_library_and_header_are_in_the_package():
+    path = native_library_path()
+    pkg = os.path.dirname(os.path.abspath(gh.__file__))
+    assert path == os.path.join(pkg, "native", "lib", NATIVE_LIBRARY_NAME)
+    header = os.path.join(native_include_dir(), "gazehead", "gazehead.h")
+    assert os.path.isfile(header)
+    with open(header) as f:
+        assert re.search(r"^#define GAZEHEAD_ABI_VERSION 1$", f.read(), re.M)
+
+
+def test_versions(lib):
+    assert lib.gazehead_abi_version() == 1
+    assert lib.gazehead_version().decode() == gh.__version__
+    assert lib.gazehead_build_info().decode().startswith(f"gazehead_rt {gh.__version__} (C ABI 1;")
+
+
+def test_info_prints_the_library_path(capsys):
+    assert cli.main(["info"]) == 0
+    out = capsys.readouterr().out
+    assert f"  C library       : {native_library_path()}\n" in out
+    assert os.path.join(native_include_dir(), "gazehead", "gazehead.h") in out
+
+
+def test_step_and_update_equal_the_python_api(lib):
+    n, seed, temperature = 3, 11, 0.9
+    model = _load(lib, gh.default_model_path())
+    g = _generator(lib, model, n, seed, temperature)
+    gen = gh.Generator(num_agents=n, backend="cpu", seed=seed, temperature=temperature)
+    rng = np.random.default_rng(0)
+    head = np.empty((n, 3), np.float32)
+    eye = np.empty((n, 2), np.float32)
+    try:
+        for t in range(40):
+            gaze = rng.uniform(-0.6, 0.6, (n, 2)).astype(np.float32)
+            assert lib.gazehead_generator_step(g, _ptr(gaze), 2 * n, _ptr(head), 3 * n, _ptr(eye), 2 * n) == 0
+            np.testing.assert_array_equal(head, gen.step(gaze))  # same core, same machine: bit-equal
+            np.testing.assert_array_equal(eye, gen.eye)
+        for dt in (0.0, 1 / 60, 1 / 144, 0.3, 0.011):  # update() continues from the stepped state
+            gaze = rng.uniform(-0.6, 0.6, (n, 2)).astype(np.float32)
+            assert lib.gazehead_generator_update(g, _ptr(gaze), 2 * n, dt, _ptr(head), 3 * n, _ptr(eye), 2 * n) == 0
+            np.testing.assert_allclose(head, gen.update(gaze, dt), rtol=0, atol=1e-6)
+            np.testing.assert_allclose(eye, gen.eye, rtol=0, atol=1e-6)
+    finally:
+        lib.gazehead_generator_free(g)
+        lib.gazehead_model_free(model)
+
+
+def test_bad_gaze_gives_the_python_message(lib):
+    model = _load(lib, gh.default_model_path())
+    g = _generator(lib, model, 2, 0, 1.0)
+    gen = gh.Generator(num_agents=2, backend="cpu")
+    head = np.empty((2, 3), np.float32)
+    try:
+        for bad in ([[0.1, 0.2], [np.nan, 0.1]], [[2.0, 0.0], [0.0, 0.0]], [[0.0, 0.0], [0.0, -3.5]]):
+            gaze = np.asarray(bad, np.float32)
+            assert lib.gazehead_generator_step(g, _ptr(gaze), 4, _ptr(head), 6, None, 0) == 1
+            with pytest.raises(ValueError) as e:
+                gen.step(gaze)
+            assert lib.gazehead_last_error().decode() == str(e.value)
+    finally:
+        lib.gazehead_generator_free(g)
+        lib.gazehead_model_free(model)
+
+
+def _rewrite(src, dst, *, meta=None, tensors=None):
+    """A copy of the model file `src` with metadata entries and tensors replaced (None drops)."""
+    m = load_model(src)
+    with open(src, "rb") as f:
+        n = int.from_bytes(f.read(8), "little")
+        metadata = json.loads(f.read(n))["__metadata__"]
+    arrays = dict(m.tensors)
+    for k, v in (meta or {}).items():
+        if v is None:
+            metadata.pop(k)
+        else:
+            metadata[k] = v
+    for k, v in (tensors or {}).items():
+        if v is None:
+            arrays.pop(k)
+        else:
+            arrays[k] = v
+    save_file(arrays, dst, metadata=metadata)
+    return dst
+
+
+def _config_with(src, **changes):
+    cfg = load_model(src).config.to_json()
+    d = json.loads(cfg)
+    d.update(changes)
+    return json.dumps(d)
+
+
+@pytest.mark.parametrize("case", ["version", "no_config", "bad_json", "unknown_key", "activation",
+                                  "norm_count", "missing", "unexpected", "dtype", "shape", "nan"])
+def test_bad_model_files_give_the_python_message(lib, tmp_path, case):
+    src = gh.default_model_path()
+    w = load_model(src).tensors["dec.0.weight"]
+    edits = {
+        "version": dict(meta={"format_version": "7"}),
+        "no_config": dict(meta={"config": None}),
+        "bad_json": dict(meta={"config": '{"hidden_size": }'}),
+        "unknown_key": dict(meta={"config": _config_with(src, zeta=1, alpha=2)}),
+        "activation": dict(meta={"config": _config_with(src, activation="gelu")}),
+        "norm_count": dict(meta={"normalization": json.dumps({"x_std": [1.0, 2.0]})}),
+        "missing": dict(tensors={"gru.bias_hh": None}),
+        "unexpected": dict(tensors={"post.0.weight": np.zeros((2, 2), np.float32)}),
+        "dtype": dict(tensors={"dec.0.weight": w.astype(np.float64)}),
+        "shape": dict(tensors={"dec.0.weight": np.ascontiguousarray(w.T)}),
+        "nan": dict(tensors={"dec.0.weight": np.where(np.arange(w.size).reshape(w.shape) == 5, np.nan, w).astype(np.float32)}),
+    }[case]
+    path = _rewrite(src, str(tmp_path / "bad.safetensors"), **edits)
+    with pytest.raises(gh.ModelError) as py_err:
+        load_model(path)
+    with pytest.raises(gh.ModelError) as c_err:
+        _load(lib, path)
+    assert str(c_err.value) == str(py_err.value)
+
+
+def test_unreadable_files_give_the_python_message(lib, tmp_path):
+    with open(gh.default_model_path(), "rb") as f:
+        raw = f.read()
+    cases = {"empty.safetensors": b"", "trunc.safetensors": raw[: len(raw) // 2],
+             "garbage.safetensors": b"\x07" * 64}
+    for name, data in cases.items():
+        path = str(tmp_path / name)
+        with open(path, "wb") as f:
+            f.write(data)
+        with pytest.raises(gh.ModelError) as py_err:
+            load_model(path)
+        with pytest.raises(gh.ModelError) as c_err:
+            _load(lib, path)
+        # The parenthesized detail of an unreadable container is each reader's own wording.
+        assert str(c_err.value).split(" (")[0] == str(py_err.value).split(" (")[0]
+    missing = str(tmp_path / "nope.safetensors")
+    with pytest.raises(gh.ModelError) as py_err:
+        load_model(missing)
+    with pytest.raises(gh.ModelError) as c_err:
+        _load(lib, missing)
+    assert str(c_err.value) == str(py_err.value) == f"{missing}: no such model file"
