@@ -192,8 +192,8 @@ GAZEHEAD_API gazehead_status gazehead_generator_update(gazehead_generator* gener
                                                        int64_t head_count, float* eye_out,
                                                        int64_t eye_count);
 
-/* New episode (zero state, fresh noise) for agents[0..count) (every id in [0, N)), or for
- * all agents when agents is NULL (count ignored). */
+/* New episode (zero state, fresh noise; the style is kept) for agents[0..count) (every id in
+ * [0, N)), or for all agents when agents is NULL (count ignored). */
 GAZEHEAD_API gazehead_status gazehead_generator_reset(gazehead_generator* generator,
                                                       const int64_t* agents, int64_t count);
 
