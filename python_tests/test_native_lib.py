@@ -25,12 +25,25 @@ from gazehead_rt.native_lib import NATIVE_LIBRARY_NAME, native_include_dir, nati
 f32p = ctypes.POINTER(ctypes.c_float)
 
 
-class Options(ctypes.Structure):  # gazehead_generator_options, ABI 1
+ABI_VERSION = 2
+
+
+class Options(ctypes.Structure):  # gazehead_generator_options (layout unchanged since ABI 1)
     _fields_ = [("struct_size", ctypes.c_uint32), ("abi_version", ctypes.c_uint32),
                 ("num_agents", ctypes.c_int64), ("seed", ctypes.c_uint32),
                 ("temperature", ctypes.c_float), ("nan_policy", ctypes.c_int32),
                 ("num_threads", ctypes.c_int32), ("backend", ctypes.c_int32),
                 ("reserved_i", ctypes.c_int32 * 7), ("reserved_f", ctypes.c_float * 8)]
+
+
+class ModelInfo(ctypes.Structure):  # gazehead_model_info, ABI 2
+    _fields_ = [("struct_size", ctypes.c_uint32), ("format_version", ctypes.c_int32),
+                ("fps", ctypes.c_float), ("hidden_size", ctypes.c_int32),
+                ("latent_size", ctypes.c_int32), ("style_size", ctypes.c_int32),
+                ("num_parameters", ctypes.c_int64), ("fingerprint", ctypes.c_uint64),
+                ("neck_limits", ctypes.c_float * 3), ("neck_soft", ctypes.c_float),
+                ("eye_limit", ctypes.c_float), ("style_mean", ctypes.c_float * 2),
+                ("style_std", ctypes.c_float * 2)]
 
 
 @pytest.fixture(scope="module")
@@ -50,6 +63,11 @@ def lib():
                                           f32p, ctypes.c_int64]
     L.gazehead_generator_update.argtypes = [ctypes.c_void_p, f32p, ctypes.c_int64, ctypes.c_double, f32p,
                                             ctypes.c_int64, f32p, ctypes.c_int64]
+    L.gazehead_model_get_info.argtypes = [ctypes.c_void_p, ctypes.POINTER(ModelInfo)]
+    for name in ("set_style", "get_style"):
+        getattr(L, f"gazehead_generator_{name}").argtypes = [ctypes.c_void_p, f32p, ctypes.c_int64]
+    for name in ("set_neck_limits", "get_neck_limits"):
+        getattr(L, f"gazehead_generator_{name}").argtypes = [ctypes.c_void_p, f32p]
     return L
 
 
@@ -67,7 +85,7 @@ def _load(lib, path) -> ctypes.c_void_p:
 
 def _generator(lib, model, n, seed, temperature):
     o = Options()
-    assert lib.gazehead_generator_options_init(ctypes.byref(o), ctypes.sizeof(o), 1) == 0
+    assert lib.gazehead_generator_options_init(ctypes.byref(o), ctypes.sizeof(o), ABI_VERSION) == 0
     o.num_agents, o.seed, o.temperature = n, seed, temperature
     g = ctypes.c_void_p()
     assert lib.gazehead_generator_create(model, ctypes.byref(o), ctypes.byref(g)) == 0, \
@@ -82,13 +100,13 @@ def test_library_and_header_are_in_the_package():
     header = os.path.join(native_include_dir(), "gazehead", "gazehead.h")
     assert os.path.isfile(header)
     with open(header) as f:
-        assert re.search(r"^#define GAZEHEAD_ABI_VERSION 1$", f.read(), re.M)
+        assert re.search(r"^#define GAZEHEAD_ABI_VERSION 2$", f.read(), re.M)
 
 
 def test_versions(lib):
-    assert lib.gazehead_abi_version() == 1
+    assert lib.gazehead_abi_version() == ABI_VERSION
     assert lib.gazehead_version().decode() == gh.__version__
-    assert lib.gazehead_build_info().decode().startswith(f"gazehead_rt {gh.__version__} (C ABI 1;")
+    assert lib.gazehead_build_info().decode().startswith(f"gazehead_rt {gh.__version__} (C ABI 2;")
 
 
 def test_info_prints_the_library_path(capsys):
@@ -117,6 +135,102 @@ def test_step_and_update_equal_the_python_api(lib):
             assert lib.gazehead_generator_update(g, _ptr(gaze), 2 * n, dt, _ptr(head), 3 * n, _ptr(eye), 2 * n) == 0
             np.testing.assert_allclose(head, gen.update(gaze, dt), rtol=0, atol=1e-6)
             np.testing.assert_allclose(eye, gen.eye, rtol=0, atol=1e-6)
+    finally:
+        lib.gazehead_generator_free(g)
+        lib.gazehead_model_free(model)
+
+
+def _style(lib, g, n):
+    out = np.empty((n, 2), np.float32)
+    assert lib.gazehead_generator_get_style(g, _ptr(out), 2 * n) == 0
+    return out
+
+
+def _neck_limits(lib, g):
+    out = np.empty(3, np.float32)
+    assert lib.gazehead_generator_get_neck_limits(g, _ptr(out)) == 0
+    return out
+
+
+def test_model_info_is_the_config(lib):
+    m = load_model(gh.default_model_path())
+    c = m.config
+    model = _load(lib, m.path)
+    info = ModelInfo(struct_size=ctypes.sizeof(ModelInfo))
+    try:
+        assert lib.gazehead_model_get_info(model, ctypes.byref(info)) == 0
+    finally:
+        lib.gazehead_model_free(model)
+    assert (info.format_version, info.hidden_size, info.latent_size, info.style_size) == \
+        (2, c.hidden_size, c.latent_size, 2)
+    np.testing.assert_array_equal(np.asarray(info.neck_limits), np.asarray(c.neck_limits, np.float32))
+    np.testing.assert_array_equal(np.asarray(info.style_mean), np.asarray(c.style_mean, np.float32))
+    np.testing.assert_array_equal(np.asarray(info.style_std), np.asarray(c.style_std, np.float32))
+    assert info.neck_soft == np.float32(c.neck_soft) and info.eye_limit == np.float32(c.eye_limit)
+
+
+@pytest.mark.parametrize("n, seed", [(1, 0), (5, 3), (70, 123456789)])
+def test_default_styles_and_neck_limits_equal_the_python_api(lib, n, seed):
+    model = _load(lib, gh.default_model_path())
+    g = _generator(lib, model, n, seed, 1.0)
+    gen = gh.Generator(num_agents=n, backend="cpu", seed=seed)
+    try:
+        np.testing.assert_array_equal(_style(lib, g, n), gen.style)  # the population draws
+        np.testing.assert_array_equal(_neck_limits(lib, g), np.asarray(gen.neck_limits, np.float32))
+    finally:
+        lib.gazehead_generator_free(g)
+        lib.gazehead_model_free(model)
+
+
+def test_set_style_and_neck_limits_step_equal_the_python_api(lib):
+    n, seed, temperature = 3, 5, 0.7
+    model = _load(lib, gh.default_model_path())
+    g = _generator(lib, model, n, seed, temperature)
+    gen = gh.Generator(num_agents=n, backend="cpu", seed=seed, temperature=temperature)
+    style = np.array([[1.2, 0.1], [0.2, 1.0], [0.5, -0.4]], np.float32)
+    limits = np.array([0.25, 0.4, 0.15], np.float32)  # narrow: the gaze below runs into them
+    rng = np.random.default_rng(1)
+    head = np.empty((n, 3), np.float32)
+    eye = np.empty((n, 2), np.float32)
+    try:
+        assert lib.gazehead_generator_set_style(g, _ptr(style), 2 * n) == 0
+        assert lib.gazehead_generator_set_neck_limits(g, _ptr(limits)) == 0
+        gen.set_style(style)
+        gen.neck_limits = limits
+        np.testing.assert_array_equal(_style(lib, g, n), gen.style)
+        np.testing.assert_array_equal(_neck_limits(lib, g), np.asarray(gen.neck_limits, np.float32))
+        for t in range(30):
+            gaze = rng.uniform(-1.0, 1.0, (n, 2)).astype(np.float32)
+            assert lib.gazehead_generator_step(g, _ptr(gaze), 2 * n, _ptr(head), 3 * n, _ptr(eye), 2 * n) == 0
+            np.testing.assert_array_equal(head, gen.step(gaze))
+            np.testing.assert_array_equal(eye, gen.eye)
+        assert np.all(np.abs(head) <= limits)
+    finally:
+        lib.gazehead_generator_free(g)
+        lib.gazehead_model_free(model)
+
+
+def test_bad_style_and_neck_limits_give_the_python_message(lib):
+    n = 2
+    model = _load(lib, gh.default_model_path())
+    g = _generator(lib, model, n, 0, 1.0)
+    gen = gh.Generator(num_agents=n, backend="cpu")
+    try:
+        before = _style(lib, g, n)
+        bad_style = np.array([[0.5, 0.5], [np.inf, 0.1]], np.float32)
+        assert lib.gazehead_generator_set_style(g, _ptr(bad_style), 2 * n) == 1
+        with pytest.raises(ValueError) as e:
+            gen.set_style(bad_style)
+        assert lib.gazehead_last_error().decode() == str(e.value)
+        np.testing.assert_array_equal(_style(lib, g, n), before)  # nothing changed
+        for bad in ([0.0, 1.0, 0.5], [0.5, 3.5, 0.5], [0.5, 1.0, 1.7], [0.5, 1.0, np.nan],
+                    [-0.1, 1.0, 0.5]):
+            limits = np.asarray(bad, np.float32)
+            assert lib.gazehead_generator_set_neck_limits(g, _ptr(limits)) == 1
+            with pytest.raises(ValueError) as e:
+                gen.neck_limits = limits
+            assert lib.gazehead_last_error().decode() == str(e.value)
+        np.testing.assert_array_equal(_neck_limits(lib, g), np.asarray(gen.neck_limits, np.float32))
     finally:
         lib.gazehead_generator_free(g)
         lib.gazehead_model_free(model)
@@ -167,13 +281,26 @@ def _config_with(src, **changes):
     return json.dumps(d)
 
 
-@pytest.mark.parametrize("case", ["version", "no_config", "bad_json", "unknown_key", "activation",
-                                  "norm_count", "missing", "unexpected", "dtype", "shape", "nan"])
+@pytest.mark.parametrize("case", ["version", "format1", "no_config", "bad_json", "unknown_key",
+                                  "v2_residual", "activation", "norm_count", "neck_count",
+                                  "neck_range", "neck_soft", "eye_limit", "style_mean_nan",
+                                  "style_std", "missing", "unexpected", "dtype", "shape",
+                                  "enc_input", "nan"])
 def test_bad_model_files_give_the_python_message(lib, tmp_path, case):
     src = gh.default_model_path()
     w = load_model(src).tensors["dec.0.weight"]
     edits = {
         "version": dict(meta={"format_version": "7"}),
+        "format1": dict(meta={"format_version": "1"}),
+        "v2_residual": dict(meta={"config": _config_with(src, residual=True)}),
+        "neck_count": dict(meta={"config": _config_with(src, neck_limits=[0.5, 1.0])}),
+        "neck_range": dict(meta={"config": _config_with(src, neck_limits=[0.5, 3.2, 0.1])}),
+        "neck_soft": dict(meta={"config": _config_with(src, neck_soft=1)}),
+        "eye_limit": dict(meta={"config": _config_with(src, eye_limit=1.75)}),
+        "style_mean_nan": dict(meta={"config": _config_with(src, style_mean=[0.5, float("nan")])}),
+        "style_std": dict(meta={"config": _config_with(src, style_std=[0.2, -1e-05])}),
+        "enc_input": dict(tensors={"enc.0.weight": np.ascontiguousarray(
+            load_model(src).tensors["enc.0.weight"][:, :9])}),  # a v2 encoder: no z_{t-1} input
         "no_config": dict(meta={"config": None}),
         "bad_json": dict(meta={"config": '{"hidden_size": }'}),
         "unknown_key": dict(meta={"config": _config_with(src, zeta=1, alpha=2)}),

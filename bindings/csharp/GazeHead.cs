@@ -73,9 +73,16 @@ namespace GazeHead
         public float Fps;
         public int HiddenSize;
         public int LatentSize;
-        public int Residual; // 1: head integrates the decoder output, 0: absolute
+        public int StyleSize;      // per-agent style values (2: propensity, idle)
         public long NumParameters;
         public ulong Fingerprint;
+        // default head-on-torso half-ranges (pitch, yaw, roll), rad; fixed-size fields keep
+        // the struct blittable without unsafe code
+        public float NeckLimitPitch, NeckLimitYaw, NeckLimitRoll;
+        public float NeckSoft;     // the soft zone starts at NeckSoft * limit
+        public float EyeLimit;     // the reported eye-in-head is clamped to +-EyeLimit, rad
+        public float StyleMeanPropensity, StyleMeanIdle; // population of default styles
+        public float StyleStdPropensity, StyleStdIdle;
     }
 
     /// <summary>Base of the binding's exceptions that are not argument errors.</summary>
@@ -181,9 +188,13 @@ namespace GazeHead
         [DllImport(Lib, CallingConvention = Cc)]
         internal static extern Status gazehead_generator_set_seed(GeneratorHandle generator, uint seed);
         [DllImport(Lib, CallingConvention = Cc)]
-        internal static extern Status gazehead_generator_set_style(GeneratorHandle generator, [In] float[] style, long nAgents);
+        internal static extern Status gazehead_generator_set_style(GeneratorHandle generator, [In] float[] style, long styleCount);
+        [DllImport(Lib, CallingConvention = Cc)]
+        internal static extern Status gazehead_generator_get_style(GeneratorHandle generator, [Out] float[] styleOut, long styleCount);
         [DllImport(Lib, CallingConvention = Cc)]
         internal static extern Status gazehead_generator_set_neck_limits(GeneratorHandle generator, [In] float[] limits);
+        [DllImport(Lib, CallingConvention = Cc)]
+        internal static extern Status gazehead_generator_get_neck_limits(GeneratorHandle generator, [Out] float[] limitsOut);
         [DllImport(Lib, CallingConvention = Cc)]
         internal static extern Status gazehead_generator_state_size(GeneratorHandle generator, out UIntPtr size);
         [DllImport(Lib, CallingConvention = Cc)]
@@ -232,7 +243,7 @@ namespace GazeHead
     public static class Library
     {
         /// <summary>The ABI version this binding was written for (GAZEHEAD_ABI_VERSION).</summary>
-        public const int BindingAbiVersion = 1;
+        public const int BindingAbiVersion = 2;
 
         public static int AbiVersion { get { return Native.gazehead_abi_version(); } }
         public static string Version { get { return Native.Utf8(Native.gazehead_version()); } }
@@ -368,17 +379,44 @@ namespace GazeHead
 
         public void SetSeed(uint seed) { Native.Check(Native.gazehead_generator_set_seed(handle, seed)); }
 
-        /// <summary>Per-agent style [N*2]; not supported by format-1 models (throws).</summary>
+        /// <summary>Per-agent style [N*2] (propensity, idle) of every agent; each value must be
+        /// finite (checked before any agent changes). Takes effect from the next frame; Reset
+        /// keeps it. Agents start with their population draw (the Python API's, for the same
+        /// model and seed).</summary>
         public void SetStyle(float[] style)
         {
-            Native.Check(Native.gazehead_generator_set_style(handle, style, style == null ? 0 : style.Length / 2));
+            Native.Check(Native.gazehead_generator_set_style(handle, style, Len(style)));
         }
 
-        /// <summary>Neck half-ranges (pitch, yaw, roll) rad; not supported by format-1 models (throws).</summary>
+        /// <summary>The styles [N*2] into a caller's buffer (no allocation).</summary>
+        public void GetStyle(float[] styleOut)
+        {
+            Native.Check(Native.gazehead_generator_get_style(handle, styleOut, Len(styleOut)));
+        }
+
+        /// <summary>A copy of the styles [N*2].</summary>
+        public float[] GetStyle()
+        {
+            var style = new float[2 * numAgents];
+            GetStyle(style);
+            return style;
+        }
+
+        /// <summary>Head-on-torso half-ranges [3] (pitch, yaw, roll), radians: pitch and roll in
+        /// (0, pi/2], yaw in (0, pi). The next frame uses them.</summary>
         public void SetNeckLimits(float[] limits)
         {
-            if (limits != null && limits.Length != 3) throw new ArgumentException("limits: expected 3 floats");
+            if (limits != null && limits.Length != 3)
+                throw new GazeHeadArgumentException("limits: expected 3 floats (pitch, yaw, roll), got " + limits.Length);
             Native.Check(Native.gazehead_generator_set_neck_limits(handle, limits));
+        }
+
+        /// <summary>The neck half-ranges [3] (pitch, yaw, roll), radians; default the model's.</summary>
+        public float[] GetNeckLimits()
+        {
+            var limits = new float[3];
+            Native.Check(Native.gazehead_generator_get_neck_limits(handle, limits));
+            return limits;
         }
 
         /// <summary>Bytes of a saved state of this generator.</summary>

@@ -66,6 +66,16 @@ public static class GazeHeadTest
         return list.ToArray();
     }
 
+    // The string of "key": "..." in the expected-values file (no escapes), or "" if absent.
+    static string StringValue(string json, string key)
+    {
+        string pattern = "\"" + key + "\": \"";
+        int i = json.IndexOf(pattern, StringComparison.Ordinal);
+        if (i < 0) return "";
+        i += pattern.Length;
+        return json.Substring(i, json.IndexOf('"', i) - i);
+    }
+
     static float[] Floats(string json, string key)
     {
         double[] d = Numbers(json, key);
@@ -123,7 +133,15 @@ public static class GazeHeadTest
         using (Model fromBytes = Model.FromBytes(File.ReadAllBytes(args[0]), "default"))
         {
             ModelInfo info = model.Info;
-            Check(info.Fps == 30f && info.FormatVersion == 1 && info.HiddenSize > 0, "model info");
+            string madeFrom = StringValue(json, "model_fnv1a64"), have = info.Fingerprint.ToString("x16");
+            if (madeFrom != have)
+            {
+                // the expected numbers belong to one model file: say so instead of listing differences
+                Console.Error.WriteLine("{0} was made from another model file (fingerprint {1}; {2} has {3}): " +
+                    "regenerate it with: python csrc/capi/tests/make_expected.py", args[1], madeFrom, args[0], have);
+                return 1;
+            }
+            Check(info.Fps == 30f && info.FormatVersion == 2 && info.HiddenSize > 0 && info.StyleSize == 2, "model info");
             Check(info.Fingerprint == fromBytes.Info.Fingerprint, "file and bytes give the same model");
 
             // step x10, reset(agent 1), step x4
@@ -156,8 +174,16 @@ public static class GazeHeadTest
                 Throws<ArgumentException>(() => gen.Step(null, head, eye), "gaze is NULL", "null gaze");
                 Throws<ArgumentException>(() => gen.Reset(new long[] { 5 }), "agent id 5 is out of range for 2 agents", "bad agent id");
                 Throws<ArgumentException>(() => gen.SetTemperature(-1f), "temperature must be a finite number >= 0", "temperature");
-                Throws<GazeHeadNotSupportedException>(() => gen.SetStyle(new float[] { 0.8f, 0.5f, 0.3f, 0.5f }), "no per-agent style", "style");
-                Throws<GazeHeadNotSupportedException>(() => gen.SetNeckLimits(new float[] { 0.7f, 1.2f, 0.5f }), "no neck limits", "neck limits");
+                Throws<GazeHeadArgumentException>(() => gen.SetStyle(new float[] { 0.8f, 0.5f, 0.3f, nan }),
+                    "style: the style of agent 1 is not finite", "non-finite style");
+                Throws<GazeHeadArgumentException>(() => gen.SetStyle(new float[] { 0.8f, 0.5f }),
+                    "style: expected 4 floats (2 agents x 2), got 2", "short style");
+                Throws<GazeHeadArgumentException>(() => gen.SetNeckLimits(new float[] { 0.7f, 3.5f, 0.5f }),
+                    "neck_limits: yaw limit 3.5 rad is outside (0, pi) (pitch, yaw, roll half-ranges, radians)", "neck yaw limit");
+                Throws<GazeHeadArgumentException>(() => gen.SetNeckLimits(new float[] { 0f, 1.2f, 0.5f }),
+                    "neck_limits: pitch limit 0 rad is outside (0, pi/2]", "neck pitch limit");
+                Throws<GazeHeadArgumentException>(() => gen.SetNeckLimits(new float[] { 0.7f, 1.2f }),
+                    "limits: expected 3 floats (pitch, yaw, roll), got 2", "two limits");
                 Check(Convert.ToBase64String(gen.SaveState()) == Convert.ToBase64String(before), "refused calls change nothing");
 
                 gen.Reset(new long[] { (long)Numbers(json, "reset_agents")[0] });
@@ -210,6 +236,44 @@ public static class GazeHeadTest
                 using (Generator three = Make(model, 3))
                     Throws<StateException>(() => three.LoadState(blob), "state: it holds 2 agents, this generator has 3", "agent count");
                 Throws<StateException>(() => gen.SaveState(new byte[4]), "the state needs", "small buffer");
+            }
+
+            // styles: the default population draws, then set style and neck limits
+            using (Generator gen = Make(model, N))
+            {
+                float[] style = gen.GetStyle(), styleExp = Floats(json, "default_style");
+                float[] limits = gen.GetNeckLimits(), limitsExp = Floats(json, "default_neck_limits");
+                Console.WriteLine(string.Format(CultureInfo.InvariantCulture,
+                    "default style C# ({0:F7}, {1:F7}) ({2:F7}, {3:F7})  Python ({4:F7}, {5:F7}) ({6:F7}, {7:F7})",
+                    style[0], style[1], style[2], style[3], styleExp[0], styleExp[1], styleExp[2], styleExp[3]));
+                Check(MaxDiff(style, styleExp, 0) == 0, "default styles equal Python's");
+                Check(MaxDiff(limits, limitsExp, 0) == 0 && info.NeckLimitYaw == limitsExp[1], "default neck limits are the model's");
+                float[] styleSet = Floats(json, "style_set"), limitsSet = Floats(json, "neck_limits_set");
+                gen.SetStyle(styleSet);
+                gen.SetNeckLimits(limitsSet);
+                Check(MaxDiff(gen.GetStyle(), styleSet, 0) == 0 && MaxDiff(gen.GetNeckLimits(), limitsSet, 0) == 0, "style and limits read back");
+                gaze = Floats(json, "style_gaze");
+                headExp = Floats(json, "style_head");
+                eyeExp = Floats(json, "style_eye");
+                worstHead = worstEye = 0;
+                int T = gaze.Length / (2 * N);
+                byte[] start = gen.SaveState();
+                for (int t = 0; t < T; ++t)
+                {
+                    gen.Step(Slice(gaze, 2 * N * t, 2 * N), head, eye);
+                    worstHead = Math.Max(worstHead, MaxDiff(head, headExp, 3 * N * t));
+                    worstEye = Math.Max(worstEye, MaxDiff(eye, eyeExp, 2 * N * t));
+                }
+                Console.WriteLine("style+neck step x{0} agent 0 head C# {1}  Python {2}  max |diff| head {3:G2} eye {4:G2}",
+                                  T, Fmt(head, 0), Fmt(headExp, 3 * N * (T - 1)), worstHead, worstEye);
+                Check(worstHead <= Tol && worstEye <= Tol, "style and neck-limit numbers equal Python's");
+                gen.Reset();
+                Check(MaxDiff(gen.GetStyle(), styleSet, 0) == 0, "reset keeps the style");
+                gen.SetStyle(styleExp);
+                gen.SetNeckLimits(limitsExp);
+                gen.LoadState(start);
+                Check(MaxDiff(gen.GetStyle(), styleSet, 0) == 0 && MaxDiff(gen.GetNeckLimits(), limitsSet, 0) == 0,
+                      "a saved state restores style and neck limits");
             }
 
             // prime on observed frames, then step

@@ -37,6 +37,7 @@ struct gazehead_generator {
   double fps = 30.0;
   int64_t n = 0;
   int hidden = 0;
+  int latent = 0;
   std::unique_ptr<gazehead::CpuGenerator> core;
   std::unique_ptr<RateClock> rate;
   RateClock::StepFn rate_step;  // built once: update() allocates nothing
@@ -146,25 +147,33 @@ uint32_t seed(const gazehead::CpuGenerator& g) { return g.seed(); }
 float temperature(const gazehead::CpuGenerator& g) { return g.temperature(); }
 const gazehead::AgentState& state(const gazehead::CpuGenerator& g) { return g.state(); }
 void set_state(gazehead::CpuGenerator& g, const gazehead::AgentState& st) { g.set_state(st); }
+void set_style(gazehead::CpuGenerator& g, const float* style) { g.set_style(style); }
+void get_style(const gazehead::CpuGenerator& g, float* out) { g.get_style(out); }
+void set_neck_limits(gazehead::CpuGenerator& g, const float* limits) { g.set_neck_limits(limits); }
+const float* neck_limits(const gazehead::CpuGenerator& g) { return g.neck_limits(); }
+void check_neck_limits(const float* limits) { gazehead::check_neck_limits(limits, "neck_limits"); }
 const char* isa() { return gazehead::kernels::table().isa; }
 
 }  // namespace core
 
 // ---- saved state ---------------------------------------------------------------------------
 // Private layout, little-endian host order, no padding:
-//   "GZHS" | u32 blob version | u64 total size | u64 model fingerprint | i64 N | i32 H |
-//   u32 seed | f32 temperature | core state: s (N*H f32), head (N*3 f32), eye (N*2 f32),
-//   gaze (N*2 f32), has_prev (N u8), frame (N u32), episode (N u32) | update clock:
+//   "GZHS" | u32 blob version | u64 total size | u64 model fingerprint | i64 N | i32 H | i32 Z |
+//   u32 seed | f32 temperature | f32 neck_limits[3] | core state (motion model v3):
+//   s (N*H f32), head (N*3 f32), head_vel (N*3 f32), z (N*Z f32), gaze (N*2 f32),
+//   style (N*2 f32), has_prev (N u8), frame (N u32), episode (N u32) | update clock:
 //   i32 started, i64 frames, f64 phase, f64 dropped, prev (N*3 f64), curr (N*3 f64),
 //   gaze_last (N*2 f64), snap (N u8) | u64 FNV-1a 64 of everything before it.
 
 constexpr char kStateMagic[4] = {'G', 'Z', 'H', 'S'};
-constexpr uint32_t kStateVersion = 1;
+constexpr uint32_t kStateVersion = 2;  // 1: motion model v2 (head, eye; no style)
+constexpr size_t kStateHeader = 4 + 4 + 8 + 8 + 8 + 4 + 4 + 4 + 4 + 3 * 4;
 
-size_t state_size(int64_t n64, int hidden) {
-  const size_t n = static_cast<size_t>(n64), H = static_cast<size_t>(hidden);
-  return 4 + 4 + 8 + 8 + 8 + 4 + 4 + 4 + n * H * 4 + n * 3 * 4 + n * 2 * 4 + n * 2 * 4 + n +
-         n * 4 + n * 4 + 4 + 8 + 8 + 8 + n * 3 * 8 + n * 3 * 8 + n * 2 * 8 + n + 8;
+size_t state_size(int64_t n64, int hidden, int latent) {
+  const size_t n = static_cast<size_t>(n64), H = static_cast<size_t>(hidden),
+               Z = static_cast<size_t>(latent);
+  return kStateHeader + n * H * 4 + n * 3 * 4 + n * 3 * 4 + n * Z * 4 + n * 2 * 4 + n * 2 * 4 +
+         n + n * 4 + n * 4 + 4 + 8 + 8 + 8 + n * 3 * 8 + n * 3 * 8 + n * 2 * 8 + n + 8;
 }
 
 class Writer {
@@ -224,7 +233,7 @@ void all_flags(const std::vector<uint8_t>& v, const char* what) {
 
 // ---- options -------------------------------------------------------------------------------
 
-constexpr uint32_t kOptionsSizeV1 = sizeof(gazehead_generator_options);  // ABI 1 layout
+constexpr uint32_t kOptionsSizeV1 = sizeof(gazehead_generator_options);  // unchanged since ABI 1
 
 void check_abi(uint32_t struct_size, uint32_t abi_version) {
   if (struct_size == 0 && abi_version == 0) {
@@ -241,7 +250,7 @@ void check_abi(uint32_t struct_size, uint32_t abi_version) {
   if (struct_size < kOptionsSizeV1) {
     fail(GAZEHEAD_ERR_ABI_MISMATCH,
          fmt("options.struct_size is %lld bytes, smaller than any gazehead_generator_options "
-             "layout (%lld bytes in ABI version 1); fill it with GAZEHEAD_GENERATOR_OPTIONS_INIT",
+             "layout (%lld bytes); fill it with GAZEHEAD_GENERATOR_OPTIONS_INIT",
              struct_size, kOptionsSizeV1));
   }
 }
@@ -354,9 +363,14 @@ gazehead_status gazehead_model_get_info(const gazehead_model* model, gazehead_mo
     out.fps = static_cast<float>(model->m.fps);
     out.hidden_size = model->m.hidden;
     out.latent_size = model->m.latent;
-    out.residual = model->m.residual ? 1 : 0;
+    out.style_size = 2;
     out.num_parameters = model->m.core->num_parameters();
     out.fingerprint = model->m.fingerprint;
+    std::memcpy(out.neck_limits, model->m.neck_limits, sizeof out.neck_limits);
+    out.neck_soft = model->m.neck_soft;
+    out.eye_limit = model->m.eye_limit;
+    std::memcpy(out.style_mean, model->m.style_mean, sizeof out.style_mean);
+    std::memcpy(out.style_std, model->m.style_std, sizeof out.style_std);
     std::memcpy(info, &out, sizeof out);
   });
 }
@@ -413,6 +427,7 @@ gazehead_status gazehead_generator_create(const gazehead_model* model,
     g->fps = model->m.fps;
     g->n = o.num_agents;
     g->hidden = model->m.hidden;
+    g->latent = model->m.latent;
     g->rate = std::make_unique<RateClock>(g->n, g->fps);
     gazehead_generator* self = g.get();
     g->rate_step = [self](const float* gaze, float* head) { core::step(*self->core, gaze, head, nullptr); };
@@ -531,13 +546,28 @@ gazehead_status gazehead_generator_set_seed(gazehead_generator* generator, uint3
 }
 
 gazehead_status gazehead_generator_set_style(gazehead_generator* generator, const float* style,
-                                             int64_t n_agents) {
+                                             int64_t style_count) {
   return guard([&] {
     need(generator, "generator");
     need(style, "style");
-    (void)n_agents;
-    fail(GAZEHEAD_ERR_UNSUPPORTED,
-         "style: this model format (version 1) has no per-agent style; it comes with format version 2");
+    const int64_t n = generator->n;
+    check_count(style_count, 2 * n, "style", n, 2);
+    for (int64_t a = 0; a < n; ++a) {  // Generator.set_style's check and message
+      if (!std::isfinite(style[2 * a]) || !std::isfinite(style[2 * a + 1])) {
+        fail(GAZEHEAD_ERR_INVALID_ARGUMENT, fmt("style: the style of agent %lld is not finite", a));
+      }
+    }
+    core::set_style(*generator->core, style);
+  });
+}
+
+gazehead_status gazehead_generator_get_style(const gazehead_generator* generator,
+                                             float* style_out, int64_t style_count) {
+  return guard([&] {
+    need(generator, "generator");
+    need(style_out, "style_out");
+    check_count(style_count, 2 * generator->n, "style_out", generator->n, 2);
+    core::get_style(*generator->core, style_out);
   });
 }
 
@@ -546,8 +576,16 @@ gazehead_status gazehead_generator_set_neck_limits(gazehead_generator* generator
   return guard([&] {
     need(generator, "generator");
     need(limits, "limits");
-    fail(GAZEHEAD_ERR_UNSUPPORTED,
-         "neck_limits: this model format (version 1) has no neck limits; they come with format version 2");
+    core::set_neck_limits(*generator->core, limits);  // checked first, as Generator.neck_limits
+  });
+}
+
+gazehead_status gazehead_generator_get_neck_limits(const gazehead_generator* generator,
+                                                   float limits_out[3]) {
+  return guard([&] {
+    need(generator, "generator");
+    need(limits_out, "limits_out");
+    std::memcpy(limits_out, core::neck_limits(*generator->core), 3 * sizeof(float));
   });
 }
 
@@ -556,7 +594,7 @@ gazehead_status gazehead_generator_state_size(const gazehead_generator* generato
   return guard([&] {
     need(generator, "generator");
     need(out_size, "out_size");
-    *out_size = state_size(generator->n, generator->hidden);
+    *out_size = state_size(generator->n, generator->hidden, generator->latent);
   });
 }
 
@@ -565,7 +603,7 @@ gazehead_status gazehead_generator_save_state(const gazehead_generator* generato
   return guard([&] {
     need(generator, "generator");
     need(buffer, "buffer");
-    const size_t need_bytes = state_size(generator->n, generator->hidden);
+    const size_t need_bytes = state_size(generator->n, generator->hidden, generator->latent);
     if (size < need_bytes) {
       fail(GAZEHEAD_ERR_BUFFER_TOO_SMALL,
            fmt("buffer: %lld bytes, the state needs %lld (gazehead_generator_state_size)",
@@ -581,12 +619,16 @@ gazehead_status gazehead_generator_save_state(const gazehead_generator* generato
     w.put(generator->fingerprint);
     w.put(generator->n);
     w.put(static_cast<int32_t>(generator->hidden));
+    w.put(static_cast<int32_t>(generator->latent));
     w.put(core::seed(*generator->core));
     w.put(core::temperature(*generator->core));
+    for (int k = 0; k < 3; ++k) w.put(core::neck_limits(*generator->core)[k]);
     w.put(st.s);
     w.put(st.head);
-    w.put(st.eye);
+    w.put(st.head_vel);
+    w.put(st.z);
     w.put(st.gaze);
+    w.put(st.style);
     w.put(st.has_prev);
     w.put(st.frame);
     w.put(st.episode);
@@ -623,6 +665,7 @@ gazehead_status gazehead_generator_load_state(gazehead_generator* generator, con
       fail(GAZEHEAD_ERR_STATE, fmt("state: the blob says it has %lld bytes, %lld were passed",
                                    static_cast<long long>(total), static_cast<long long>(size)));
     }
+    if (size < kStateHeader + 8) fail(GAZEHEAD_ERR_STATE, "state: the blob is shorter than its header");
     if (gazehead_capi::fnv1a64(p, size - 8) != [&] { uint64_t c; std::memcpy(&c, p + size - 8, 8); return c; }()) {
       fail(GAZEHEAD_ERR_STATE, "state: checksum mismatch (the blob is corrupted)");
     }
@@ -639,7 +682,9 @@ gazehead_status gazehead_generator_load_state(gazehead_generator* generator, con
       fail(GAZEHEAD_ERR_STATE, fmt("state: it holds %lld agents, this generator has %lld", n, generator->n));
     }
     const int32_t hidden = r.get<int32_t>();
-    if (hidden != generator->hidden || size != state_size(n, hidden)) {
+    const int32_t latent = r.get<int32_t>();
+    if (hidden != generator->hidden || latent != generator->latent ||
+        size != state_size(n, hidden, latent)) {
       fail(GAZEHEAD_ERR_STATE, "state: sizes do not match this generator's model");
     }
     const uint32_t seed = r.get<uint32_t>();
@@ -647,19 +692,31 @@ gazehead_status gazehead_generator_load_state(gazehead_generator* generator, con
     if (!std::isfinite(temperature) || temperature < 0.0f) {
       fail(GAZEHEAD_ERR_STATE, "state: temperature must be a finite number >= 0");
     }
-    const size_t N = static_cast<size_t>(n), H = static_cast<size_t>(hidden);
+    float neck_limits[3];
+    for (float& v : neck_limits) v = r.get<float>();
+    try {
+      core::check_neck_limits(neck_limits);
+    } catch (const std::invalid_argument& e) {
+      fail(GAZEHEAD_ERR_STATE, std::string("state: ") + e.what());
+    }
+    const size_t N = static_cast<size_t>(n), H = static_cast<size_t>(hidden),
+                 Z = static_cast<size_t>(latent);
     gazehead::AgentState st;
     r.get(st.s, N * H);
     r.get(st.head, N * 3);
-    r.get(st.eye, N * 2);
+    r.get(st.head_vel, N * 3);
+    r.get(st.z, N * Z);
     r.get(st.gaze, N * 2);
+    r.get(st.style, N * 2);
     r.get(st.has_prev, N);
     r.get(st.frame, N);
     r.get(st.episode, N);
     all_finite(st.s, "s");
     all_finite(st.head, "head");
-    all_finite(st.eye, "eye");
+    all_finite(st.head_vel, "head_vel");
+    all_finite(st.z, "z");
     all_finite(st.gaze, "gaze");
+    all_finite(st.style, "style");
     all_flags(st.has_prev, "has_prev");
     RateClock::State rs;
     rs.started = r.get<int32_t>();
@@ -681,6 +738,7 @@ gazehead_status gazehead_generator_load_state(gazehead_generator* generator, con
     core::set_state(*generator->core, st);
     core::set_seed(*generator->core, seed);
     core::set_temperature(*generator->core, temperature);
+    core::set_neck_limits(*generator->core, neck_limits);
     generator->rate->set_state(rs);
   });
 }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <map>
 #include <vector>
@@ -171,13 +172,43 @@ std::string py_value(const JsonValue& v) {  // repr of a parsed JSON value, roug
 
 // ---- config and normalization (model_file.ModelConfig / Normalization) ----------------------
 
+constexpr double kPiD = 3.14159265358979323846;
+constexpr double kDegD = kPiD / 180.0;
+
+// ModelConfig's defaults, in double as Python holds them.
 struct Config {
   std::vector<int64_t> enc_sizes{64, 64}, prior_sizes{64}, dec_sizes{128, 64}, post_sizes{64};
   int64_t hidden_size = 128, latent_size = 8;
   std::string activation = "silu";
-  bool residual = true;
   double fps = 30.0;
+  std::vector<double> neck_limits{40 * kDegD, 70 * kDegD, 30 * kDegD};
+  double neck_soft = 0.75;
+  double eye_limit = 55 * kDegD;
+  std::vector<double> style_mean{0.5, 0.5}, style_std{0.2, 0.3};
 };
+
+// Python's repr of a float: the fewest digits that read back to the same double, positional
+// for decimal exponents in [-4, 16), scientific otherwise.
+std::string py_float(double x) {
+  if (std::isnan(x)) return "nan";
+  if (std::isinf(x)) return x > 0 ? "inf" : "-inf";
+  char buf[64];
+  int digits = 1;
+  for (; digits <= 17; ++digits) {
+    std::snprintf(buf, sizeof buf, "%.*e", digits - 1, x);
+    if (std::strtod(buf, nullptr) == x) break;
+  }
+  const int exp10 = std::atoi(std::strchr(buf, 'e') + 1);
+  if (exp10 < -4 || exp10 >= 16) return buf;  // "1e-05", "1.5e+20", as Python writes them
+  std::snprintf(buf, sizeof buf, "%.*f", std::max(digits - 1 - exp10, 1), x);
+  return buf;
+}
+
+std::string py_float_list(const std::vector<double>& v) {
+  std::string s = "[";
+  for (size_t k = 0; k < v.size(); ++k) s += (k ? ", " : "") + py_float(v[k]);
+  return s + "]";
+}
 
 const JsonValue& json_field(const std::string& name, const Container& c, const char* key,
                             JsonValue& storage) {
@@ -214,8 +245,10 @@ int64_t int_field(const std::string& name, const char* field, const JsonValue& v
 
 Config read_config(const std::string& name, const JsonValue& d) {
   if (d.kind != Kind::kObject) refuse(name, "metadata 'config' must be a JSON object");
-  static const char* kKnown[] = {"enc_sizes", "hidden_size", "prior_sizes", "latent_size",
-                                 "dec_sizes", "post_sizes",  "activation",  "residual", "fps"};
+  static const char* kKnown[] = {"enc_sizes",  "hidden_size", "prior_sizes", "latent_size",
+                                 "dec_sizes",  "post_sizes",  "activation",  "fps",
+                                 "neck_limits", "neck_soft",  "eye_limit",   "style_mean",
+                                 "style_std"};
   std::vector<std::string> unknown;
   for (const auto& m : d.members) {
     if (std::none_of(std::begin(kKnown), std::end(kKnown), [&](const char* k) { return m.first == k; })) {
@@ -252,10 +285,61 @@ Config read_config(const std::string& name, const JsonValue& d) {
     }
     c.fps = v->number;
   }
-  if (const JsonValue* v = d.find("residual")) {
-    if (v->kind == Kind::kBool) c.residual = v->boolean;
-    else if (v->kind == Kind::kNumber) c.residual = v->number != 0.0;
-    else refuse(name, "config.residual must be true or false, got " + py_value(*v));
+  // neck_limits, style_mean, style_std: n finite numbers each
+  struct Vec {
+    const char* key;
+    std::vector<double>* dst;
+    size_t n;
+  } vecs[] = {{"neck_limits", &c.neck_limits, 3}, {"style_mean", &c.style_mean, 2},
+              {"style_std", &c.style_std, 2}};
+  for (const Vec& f : vecs) {
+    const JsonValue* v = d.find(f.key);
+    if (!v) continue;
+    std::vector<double> vals;
+    bool numbers = v->kind == Kind::kArray;
+    if (numbers) {
+      for (const JsonValue& x : v->items) {
+        if (x.kind == Kind::kNumber) vals.push_back(x.number);
+        else if (x.kind == Kind::kBool) vals.push_back(x.boolean ? 1.0 : 0.0);
+        else numbers = false;
+      }
+    }
+    if (!numbers) refuse(name, std::string("config.") + f.key + " must hold " + std::to_string(f.n) + " finite numbers");
+    bool ok = vals.size() == f.n;
+    for (double x : vals) ok = ok && std::isfinite(x);
+    if (!ok) {
+      refuse(name, std::string("config.") + f.key + " must hold " + std::to_string(f.n) +
+                       " finite numbers, got " + py_float_list(vals));
+    }
+    *f.dst = vals;
+  }
+  const std::vector<double>& lim = c.neck_limits;
+  if (!(0 < lim[0] && lim[0] <= kPiD / 2 && 0 < lim[1] && lim[1] < kPiD && 0 < lim[2] &&
+        lim[2] <= kPiD / 2)) {
+    refuse(name, "config.neck_limits must be in (0, pi/2] (pitch, roll) and (0, pi) (yaw) rad, got " +
+                     py_float_list(lim));
+  }
+  // neck_soft and eye_limit: messages show the value as written (repr of an int or a float)
+  auto scalar = [&](const char* key, double& dst, const char* range) {
+    const JsonValue* v = d.find(key);
+    if (!v) return;
+    if (v->kind != Kind::kNumber) refuse(name, std::string("config.") + key + " must be " + range + ", got " + py_value(*v));
+    dst = v->number;
+  };
+  auto shown = [&](const char* key, double x) {
+    const JsonValue* v = d.find(key);
+    return (v && v->integral) ? v->text : py_float(x);
+  };
+  scalar("neck_soft", c.neck_soft, "in [0, 1)");
+  if (!(0.0 <= c.neck_soft && c.neck_soft < 1.0)) {
+    refuse(name, "config.neck_soft must be in [0, 1), got " + shown("neck_soft", c.neck_soft));
+  }
+  scalar("eye_limit", c.eye_limit, "in (0, pi/2] rad");
+  if (!(0 < c.eye_limit && c.eye_limit <= kPiD / 2)) {
+    refuse(name, "config.eye_limit must be in (0, pi/2] rad, got " + shown("eye_limit", c.eye_limit));
+  }
+  for (double x : c.style_std) {
+    if (x < 0) refuse(name, "config.style_std must be >= 0, got " + py_float_list(c.style_std));
   }
   return c;
 }
@@ -327,7 +411,7 @@ std::vector<std::pair<std::string, std::vector<int64_t>>> expected_shapes(const 
     }
   };
   const int64_t H = c.hidden_size, Z = c.latent_size, E = c.enc_sizes.back();
-  mlp("enc", gazehead::kInputSize, c.enc_sizes);
+  mlp("enc", gazehead::kInputSize + Z, c.enc_sizes);  // [x_norm (9), z_{t-1} (Z)]
   out.push_back({"gru.weight_ih", {3 * H, E}});
   out.push_back({"gru.weight_hh", {3 * H, H}});
   out.push_back({"gru.bias_ih", {3 * H}});
@@ -358,6 +442,11 @@ ReadModel read_model(const unsigned char* data, size_t size, const std::string& 
   auto version = c.metadata.find("format_version");
   if (version == c.metadata.end()) {
     refuse(name, "metadata has no 'format_version'; not a gazehead_rt model file");
+  }
+  if (version->second == "1") {
+    refuse(name, "format_version 1 (motion model v2) is not supported; this runtime runs "
+                 "format_version " + std::to_string(kModelFormatVersion) +
+                     " (motion model v3): retrain or use gazehead_rt<0.2");
   }
   if (version->second != std::to_string(kModelFormatVersion)) {
     refuse(name, "format_version " + version->second + " is not supported (this runtime reads version " +
@@ -416,8 +505,14 @@ ReadModel read_model(const unsigned char* data, size_t size, const std::string& 
   spec.activation = cfg.activation == "relu"   ? gazehead::Activation::kReLU
                     : cfg.activation == "tanh" ? gazehead::Activation::kTanh
                                                : gazehead::Activation::kSiLU;
-  spec.residual = cfg.residual;
   spec.fps = static_cast<float>(cfg.fps);
+  for (int k = 0; k < gazehead::kHeadSize; ++k) spec.neck_limits[k] = static_cast<float>(cfg.neck_limits[k]);
+  spec.neck_soft = static_cast<float>(cfg.neck_soft);
+  spec.eye_limit = static_cast<float>(cfg.eye_limit);
+  for (int k = 0; k < gazehead::kStyleSize; ++k) {
+    spec.style_mean[k] = static_cast<float>(cfg.style_mean[k]);
+    spec.style_std[k] = static_cast<float>(cfg.style_std[k]);
+  }
   std::memcpy(spec.x_mean, norm.x_mean, sizeof spec.x_mean);
   std::memcpy(spec.x_std, norm.x_std, sizeof spec.x_std);
   std::memcpy(spec.y_mean, norm.y_mean, sizeof spec.y_mean);
@@ -432,7 +527,11 @@ ReadModel read_model(const unsigned char* data, size_t size, const std::string& 
   out.fps = cfg.fps;
   out.hidden = spec.hidden;
   out.latent = spec.latent;
-  out.residual = cfg.residual;
+  std::copy_n(spec.neck_limits, 3, out.neck_limits);
+  out.neck_soft = spec.neck_soft;
+  out.eye_limit = spec.eye_limit;
+  std::copy_n(spec.style_mean, 2, out.style_mean);
+  std::copy_n(spec.style_std, 2, out.style_std);
   out.fingerprint = fnv1a64(data, size);
   return out;
 }

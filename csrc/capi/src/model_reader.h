@@ -13,7 +13,7 @@
 
 namespace gazehead_capi {
 
-constexpr int kModelFormatVersion = 1;  // model_file.FORMAT_VERSION
+constexpr int kModelFormatVersion = 2;  // model_file.FORMAT_VERSION (motion model v3)
 
 // A bad model file or buffer; what() starts with the file's name.
 class ModelFileError : public std::runtime_error {
@@ -26,7 +26,10 @@ struct ReadModel {
   double fps = 30.0;  // the config value as written (the core keeps a float)
   int hidden = 0;
   int latent = 0;
-  bool residual = true;
+  // The config's head-on-torso limits, soft zone, eye clamp and style population, as float32
+  // (what the core holds).
+  float neck_limits[3] = {}, neck_soft = 0.0f, eye_limit = 0.0f;
+  float style_mean[2] = {}, style_std[2] = {};
   uint64_t fingerprint = 0;  // FNV-1a 64 of the file bytes
 };
 

@@ -1,17 +1,28 @@
 """Expected numbers for the C and C# tests of libgazehead, from the Python API.
 
-    python csrc/capi/tests/make_expected.py            # rewrite expected_default_model.json
+After the default model (gazehead_rt/models/default.safetensors) changes, this one command
+rewrites expected_default_model.json, to be committed with the model:
+
+    python csrc/capi/tests/make_expected.py
+
+(run with the Python environment where gazehead_rt is installed; the numbers come from that
+installed package, and the model is the repository's file, the one the C and C# tests load).
+
     python csrc/capi/tests/make_expected.py --check    # CI: the committed file still matches
 
 The C test (test_capi.c) and the C# test (bindings/csharp/tests/GazeHeadTest.cs) read the
 JSON written here and drive libgazehead with the same gaze, dt and seed; they must return
-these heads and eyes. The scenarios cover step, reset of one agent, update(dt) with jitter, a
-hitch longer than the catch-up budget and a yaw crossing +-pi, and prime.
+these heads and eyes. The file names the model it was made from (sha256 and the FNV-1a 64
+fingerprint the C library reports), so a test run against another model stops with the
+command above instead of a wall of number differences. The scenarios cover step, reset of one
+agent, update(dt) with jitter, a hitch longer than the catch-up budget and a yaw crossing
++-pi, prime, the default (population) styles, and set style and neck limits.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import math
 import os
@@ -23,6 +34,10 @@ import gazehead_rt as gh
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = os.path.join(HERE, "expected_default_model.json")
+# The repository's default model: what ctest, .ci/run and the C# test pass to libgazehead.
+MODEL = os.path.normpath(os.path.join(HERE, "..", "..", "..", "gazehead_rt", "models",
+                                      "default.safetensors"))
+REGENERATE = "python csrc/capi/tests/make_expected.py"
 SEED, TEMPERATURE, N = 7, 0.8, 2
 # The committed numbers are float32 results; recomputation on another CPU (AVX2 instead of
 # AVX-512 kernels) may differ in the last bits, well inside the tests' 1e-5 rad.
@@ -41,11 +56,27 @@ def step_gaze(t: int) -> np.ndarray:
     return g
 
 
+def fnv1a64(data: bytes) -> int:
+    """The model fingerprint libgazehead reports (gazehead_model_info.fingerprint)."""
+    h = 0xCBF29CE484222325
+    for b in data:
+        h = ((h ^ b) * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
+    return h
+
+
+def model_identity(path: str) -> dict:
+    with open(path, "rb") as f:
+        raw = f.read()
+    return {"model_sha256": hashlib.sha256(raw).hexdigest(),
+            "model_fnv1a64": f"{fnv1a64(raw):016x}"}
+
+
 def scenarios() -> dict:
-    model = gh.default_model_path()
+    model = MODEL
     out: dict = {
-        "generated_by": "csrc/capi/tests/make_expected.py",
+        "generated_by": REGENERATE,
         "gazehead_rt_version": gh.__version__,
+        **model_identity(model),
         "seed": SEED,
         "temperature": TEMPERATURE,
         "num_agents": N,
@@ -96,6 +127,23 @@ def scenarios() -> dict:
         head.append(gen.step(g))
     out.update(prime_gaze_hist=f32(gh_hist), prime_head_hist=f32(hh_hist), prime_gaze=f32(gaze),
                prime_head=f32(head))
+
+    # styles: the default (population) draw of each agent; then set style and narrow neck
+    # limits and step x8 (agent 0's 0.9 rad yaw shift runs into the 0.5 rad yaw limit)
+    gen = gh.Generator(model, num_agents=N, backend="cpu", seed=SEED, temperature=TEMPERATURE)
+    out.update(default_style=f32(gen.style), default_neck_limits=f32(gen.neck_limits))
+    style = np.array([[1.1, 0.2], [0.3, 0.9]], np.float32)
+    limits = np.array([0.3, 0.5, 0.2], np.float32)
+    gen.set_style(style)
+    gen.neck_limits = limits
+    gaze, head, eye = [], [], []
+    for t in range(8):
+        g = step_gaze(t)
+        gaze.append(g)
+        head.append(gen.step(g))
+        eye.append(gen.eye)
+    out.update(style_set=f32(style), neck_limits_set=f32(limits), style_gaze=f32(gaze),
+               style_head=f32(head), style_eye=f32(eye))
     return out
 
 
@@ -112,6 +160,12 @@ def main(argv=None) -> int:
         return 0
     with open(OUT) as f:
         committed = json.load(f)
+    for key in ("model_sha256", "model_fnv1a64"):
+        if committed.get(key) != fresh[key]:
+            print(f"{os.path.relpath(OUT)} was made from another model file ({key} "
+                  f"{committed.get(key)}, the model now is {fresh[key]}); regenerate it with: "
+                  f"{REGENERATE}", file=sys.stderr)
+            return 1
     worst = 0.0
     for key, val in fresh.items():
         if key in ("generated_by", "gazehead_rt_version"):
@@ -119,14 +173,20 @@ def main(argv=None) -> int:
         ref = committed.get(key)
         if isinstance(val, list):
             if ref is None or len(ref) != len(val):
-                print(f"{key}: length differs from the committed file", file=sys.stderr)
+                print(f"{key}: missing or of another length in the committed file; regenerate "
+                      f"it with: {REGENERATE}", file=sys.stderr)
                 return 1
             worst = max(worst, float(np.max(np.abs(np.asarray(val) - np.asarray(ref)))))
         elif ref != val:
-            print(f"{key}: {val!r} != committed {ref!r}", file=sys.stderr)
+            print(f"{key}: {val!r} != committed {ref!r}; regenerate with: {REGENERATE}",
+                  file=sys.stderr)
             return 1
     print(f"expected values match the Python API (max abs difference {worst:.3g}, tolerance {CHECK_TOL})")
-    return 0 if worst <= CHECK_TOL else 1
+    if worst > CHECK_TOL:
+        print(f"the committed numbers differ from the installed package's; if the runtime changed "
+              f"on purpose, regenerate them with: {REGENERATE}", file=sys.stderr)
+        return 1
+    return 0
 
 
 if __name__ == "__main__":

@@ -99,6 +99,20 @@ static int json_numbers(const char* json, const char* key, double* out, int max)
   return n;
 }
 
+/* The string value of `"key": "..."` into out (no escapes); 0 if the key is absent. */
+static int json_string(const char* json, const char* key, char* out, size_t max) {
+  char pattern[128];
+  const char* p;
+  size_t n = 0;
+  snprintf(pattern, sizeof pattern, "\"%s\": \"", key);
+  p = strstr(json, pattern);
+  if (!p) return 0;
+  p += strlen(pattern);
+  while (*p && *p != '"' && n + 1 < max) out[n++] = *p++;
+  out[n] = 0;
+  return 1;
+}
+
 static int json_floats(const char* json, const char* key, float* out, int max) {
   static double tmp[4096];
   int i, n = json_numbers(json, key, tmp, max < 4096 ? max : 4096);
@@ -119,7 +133,7 @@ static double max_abs_diff(const float* a, const float* b, int n) {
 static const double kTol = 1e-5;
 
 /* ---- a tiny synthetic model file, to exercise every check of the reader ------------------ */
-/* enc [4] -> GRU 3 -> prior [2] -> Z 2 -> dec [2] -> 3 */
+/* enc [4] (input 9 + Z) -> GRU 3 -> prior [2] -> Z 2 -> dec [2] -> 3 */
 
 enum { kMaxTensors = 16 };
 typedef struct {
@@ -128,7 +142,7 @@ typedef struct {
 } TinyTensor;
 
 static const TinyTensor kTiny[] = {
-    {"enc.0.weight", 4, 9},   {"enc.0.bias", 4, 0},     {"gru.weight_ih", 9, 4},
+    {"enc.0.weight", 4, 11},  {"enc.0.bias", 4, 0},     {"gru.weight_ih", 9, 4},
     {"gru.weight_hh", 9, 3},  {"gru.bias_ih", 9, 0},    {"gru.bias_hh", 9, 0},
     {"prior.0.weight", 2, 3}, {"prior.0.bias", 2, 0},   {"prior.2.weight", 4, 2},
     {"prior.2.bias", 4, 0},   {"dec.0.weight", 2, 5},   {"dec.0.bias", 2, 0},
@@ -137,8 +151,9 @@ static const int kTinyCount = (int)(sizeof kTiny / sizeof kTiny[0]);
 
 static const char* kTinyConfig =
     "{\"enc_sizes\": [4], \"hidden_size\": 3, \"prior_sizes\": [2], \"latent_size\": 2, "
-    "\"dec_sizes\": [2], \"post_sizes\": [2], \"activation\": \"tanh\", \"residual\": true, "
-    "\"fps\": 30.0}";
+    "\"dec_sizes\": [2], \"post_sizes\": [2], \"activation\": \"tanh\", \"fps\": 30.0, "
+    "\"neck_limits\": [0.5, 1.0, 0.25], \"neck_soft\": 0.5, \"eye_limit\": 1.0, "
+    "\"style_mean\": [0.25, -0.5], \"style_std\": [0.0, 2.0]}";
 static const char* kTinyNorm =
     "{\"x_mean\": [0, 0, 0, 0, 0, 0, 0, 0, 0], \"x_std\": [1, 1, 1, 1, 1, 1, 1, 1, 1], "
     "\"y_mean\": [0, 0, 0], \"y_std\": [1, 1, 1]}";
@@ -232,7 +247,7 @@ static size_t make_tiny(const TinyOptions* o, unsigned char** out) {
 static TinyOptions tiny_ok(void) {
   TinyOptions o;
   memset(&o, 0, sizeof o);
-  o.format_version = "1";
+  o.format_version = "2";
   o.config = kTinyConfig;
   o.norm = kTinyNorm;
   return o;
@@ -263,16 +278,40 @@ static void test_model_file_checks(void) {
   memset(&info, 0, sizeof info);
   info.struct_size = sizeof info;
   CHECK_OK(gazehead_model_get_info(m, &info));
-  CHECK(info.hidden_size == 3 && info.latent_size == 2 && info.fps == 30.0f && info.residual == 1);
-  CHECK(info.num_parameters == 4 * 9 + 4 + 9 * 4 + 9 * 3 + 9 + 9 + 2 * 3 + 2 + 4 * 2 + 4 + 2 * 5 + 2 + 3 * 2 + 3);
+  CHECK(info.hidden_size == 3 && info.latent_size == 2 && info.fps == 30.0f && info.style_size == 2 &&
+        info.format_version == 2);
+  CHECK(info.num_parameters == 4 * 11 + 4 + 9 * 4 + 9 * 3 + 9 + 9 + 2 * 3 + 2 + 4 * 2 + 4 + 2 * 5 + 2 + 3 * 2 + 3);
+  /* the config's v3 entries, as float32 */
+  CHECK(info.neck_limits[0] == 0.5f && info.neck_limits[1] == 1.0f && info.neck_limits[2] == 0.25f);
+  CHECK(info.neck_soft == 0.5f && info.eye_limit == 1.0f);
+  CHECK(info.style_mean[0] == 0.25f && info.style_mean[1] == -0.5f && info.style_std[0] == 0.0f &&
+        info.style_std[1] == 2.0f);
+  {
+    /* the default neck limits and styles of its generators: style_std 0 fixes propensity */
+    gazehead_generator* g = NULL;
+    gazehead_generator_options opt;
+    float limits[3], style[6];
+    CHECK_OK(GAZEHEAD_GENERATOR_OPTIONS_INIT(&opt));
+    opt.num_agents = 3;
+    CHECK_OK(gazehead_generator_create(m, &opt, &g));
+    CHECK_OK(gazehead_generator_get_neck_limits(g, limits));
+    CHECK(memcmp(limits, info.neck_limits, sizeof limits) == 0);
+    CHECK_OK(gazehead_generator_get_style(g, style, 6));
+    CHECK(style[0] == 0.25f && style[2] == 0.25f && style[4] == 0.25f);
+    CHECK(style[1] != style[3] && style[3] != style[5]); /* per-agent draws */
+    gazehead_generator_free(g);
+  }
   gazehead_model_free(m);
   free(bytes);
 
   /* the messages of gazehead_rt.model_file.load_model, in its order of checks */
   o = tiny_ok(); o.format_version = NULL;
   expect_tiny_refused(o, "tiny.safetensors: metadata has no 'format_version'; not a gazehead_rt model file", __LINE__);
-  o = tiny_ok(); o.format_version = "2";
-  expect_tiny_refused(o, "tiny.safetensors: format_version 2 is not supported (this runtime reads version 1)", __LINE__);
+  o = tiny_ok(); o.format_version = "1";
+  expect_tiny_refused(o, "tiny.safetensors: format_version 1 (motion model v2) is not supported; this runtime "
+                         "runs format_version 2 (motion model v3): retrain or use gazehead_rt<0.2", __LINE__);
+  o = tiny_ok(); o.format_version = "3";
+  expect_tiny_refused(o, "tiny.safetensors: format_version 3 is not supported (this runtime reads version 2)", __LINE__);
   o = tiny_ok(); o.config = NULL;
   expect_tiny_refused(o, "tiny.safetensors: metadata has no 'config' entry", __LINE__);
   o = tiny_ok(); o.config = "{\"hidden_size\": }";
@@ -287,6 +326,28 @@ static void test_model_file_checks(void) {
   expect_tiny_refused(o, "tiny.safetensors: config.activation must be one of ('silu', 'relu', 'tanh'), got 'gelu'", __LINE__);
   o = tiny_ok(); o.config = "{\"fps\": -1}";
   expect_tiny_refused(o, "tiny.safetensors: config.fps must be a positive number, got -1", __LINE__);
+  o = tiny_ok(); o.config = "{\"residual\": true}"; /* a motion model v2 key */
+  expect_tiny_refused(o, "tiny.safetensors: config has unknown keys ['residual']", __LINE__);
+  o = tiny_ok(); o.config = "{\"neck_limits\": [0.5, 1.0]}";
+  expect_tiny_refused(o, "tiny.safetensors: config.neck_limits must hold 3 finite numbers, got [0.5, 1.0]", __LINE__);
+  o = tiny_ok(); o.config = "{\"style_mean\": [0.5, NaN]}";
+  expect_tiny_refused(o, "tiny.safetensors: config.style_mean must hold 2 finite numbers, got [0.5, nan]", __LINE__);
+  o = tiny_ok(); o.config = "{\"style_std\": [1, 2, 3]}";
+  expect_tiny_refused(o, "tiny.safetensors: config.style_std must hold 2 finite numbers, got [1.0, 2.0, 3.0]", __LINE__);
+  o = tiny_ok(); o.config = "{\"neck_limits\": [0.5, 3.2, 0.25]}";
+  expect_tiny_refused(o, "tiny.safetensors: config.neck_limits must be in (0, pi/2] (pitch, roll) and (0, pi) "
+                         "(yaw) rad, got [0.5, 3.2, 0.25]", __LINE__);
+  o = tiny_ok(); o.config = "{\"neck_limits\": [0, 1, 0.25]}";
+  expect_tiny_refused(o, "tiny.safetensors: config.neck_limits must be in (0, pi/2] (pitch, roll) and (0, pi) "
+                         "(yaw) rad, got [0.0, 1.0, 0.25]", __LINE__);
+  o = tiny_ok(); o.config = "{\"neck_soft\": 1}";
+  expect_tiny_refused(o, "tiny.safetensors: config.neck_soft must be in [0, 1), got 1", __LINE__);
+  o = tiny_ok(); o.config = "{\"neck_soft\": -0.25}";
+  expect_tiny_refused(o, "tiny.safetensors: config.neck_soft must be in [0, 1), got -0.25", __LINE__);
+  o = tiny_ok(); o.config = "{\"eye_limit\": 1.6}";
+  expect_tiny_refused(o, "tiny.safetensors: config.eye_limit must be in (0, pi/2] rad, got 1.6", __LINE__);
+  o = tiny_ok(); o.config = "{\"style_std\": [0.2, -0.1]}";
+  expect_tiny_refused(o, "tiny.safetensors: config.style_std must be >= 0, got [0.2, -0.1]", __LINE__);
   o = tiny_ok(); o.norm = NULL;
   expect_tiny_refused(o, "tiny.safetensors: metadata has no 'normalization' entry", __LINE__);
   o = tiny_ok(); o.norm = "{\"x_std\": [1, 1]}";
@@ -366,7 +427,7 @@ static void test_options(const gazehead_model* model) {
         o.seed == 0 && o.temperature == 1.0f && o.nan_policy == GAZEHEAD_NAN_RAISE &&
         o.num_threads == 1 && o.backend == GAZEHEAD_BACKEND_CPU);
   CHECK_ERR(gazehead_generator_options_init(&o, sizeof o, GAZEHEAD_ABI_VERSION + 1),
-            GAZEHEAD_ERR_ABI_MISMATCH, "the caller was compiled against gazehead ABI version 2, this library implements version 1");
+            GAZEHEAD_ERR_ABI_MISMATCH, "the caller was compiled against gazehead ABI version 3, this library implements version 2");
   CHECK_ERR(gazehead_generator_options_init(&o, 8, GAZEHEAD_ABI_VERSION), GAZEHEAD_ERR_ABI_MISMATCH,
             "options.struct_size is 8 bytes");
   CHECK_ERR(gazehead_generator_options_init(NULL, sizeof o, GAZEHEAD_ABI_VERSION),
@@ -617,6 +678,77 @@ static void test_prime(const gazehead_model* model, const char* json) {
   gazehead_generator_free(g);
 }
 
+static void test_style(const gazehead_model* model, const char* json) {
+  static float def_exp[4], lim_exp[3], style[4], limits[3], gaze[64], head_exp[96], eye_exp[64];
+  const int N = 2;
+  float got_style[4], got_limits[3], head[6], eye[4], head_again[6];
+  double worst_head = 0.0, worst_eye = 0.0;
+  int T, t;
+  int64_t agent1 = 1;
+  gazehead_generator* g = make_gen(model, N, GAZEHEAD_NAN_RAISE, 1);
+  gazehead_generator* one = make_gen(model, 1, GAZEHEAD_NAN_RAISE, 1);
+
+  /* the default styles are the Python API's population draws, the same for any N */
+  json_floats(json, "default_style", def_exp, 4);
+  json_floats(json, "default_neck_limits", lim_exp, 3);
+  CHECK_OK(gazehead_generator_get_style(g, got_style, 4));
+  CHECK_OK(gazehead_generator_get_neck_limits(g, got_limits));
+  printf("default style (seed 7): agent 0 (%.7f, %.7f), agent 1 (%.7f, %.7f) (Python (%.7f, %.7f), (%.7f, %.7f))\n",
+         got_style[0], got_style[1], got_style[2], got_style[3], def_exp[0], def_exp[1], def_exp[2], def_exp[3]);
+  CHECK(memcmp(got_style, def_exp, sizeof got_style) == 0);
+  CHECK(memcmp(got_limits, lim_exp, sizeof got_limits) == 0);
+  CHECK_OK(gazehead_generator_get_style(one, got_style, 2));
+  CHECK(memcmp(got_style, def_exp, 2 * sizeof(float)) == 0);
+
+  /* set style and narrow neck limits, then the Python numbers */
+  json_floats(json, "style_set", style, 4);
+  json_floats(json, "neck_limits_set", limits, 3);
+  CHECK_OK(gazehead_generator_set_style(g, style, 4));
+  CHECK_OK(gazehead_generator_set_neck_limits(g, limits));
+  CHECK_OK(gazehead_generator_get_style(g, got_style, 4));
+  CHECK_OK(gazehead_generator_get_neck_limits(g, got_limits));
+  CHECK(memcmp(got_style, style, sizeof got_style) == 0);
+  CHECK(memcmp(got_limits, limits, sizeof got_limits) == 0);
+  T = json_floats(json, "style_gaze", gaze, 64) / (2 * N);
+  json_floats(json, "style_head", head_exp, 96);
+  json_floats(json, "style_eye", eye_exp, 64);
+  CHECK(T == 8);
+  for (t = 0; t < T; ++t) {
+    double dh, de;
+    CHECK_OK(gazehead_generator_step(g, gaze + 2 * N * t, 2 * N, head, 3 * N, eye, 2 * N));
+    dh = max_abs_diff(head, head_exp + 3 * N * t, 3 * N);
+    de = max_abs_diff(eye, eye_exp + 2 * N * t, 2 * N);
+    if (dh > worst_head) worst_head = dh;
+    if (de > worst_eye) worst_eye = de;
+    CHECK(fabsf(head[1]) <= limits[1] && fabsf(head[4]) <= limits[1]); /* the neck holds */
+  }
+  printf("set style + neck limits, step x%d: head %.7f %.7f %.7f (Python %.7f %.7f %.7f), max |diff| head %.2g eye %.2g\n",
+         T, head[0], head[1], head[2], head_exp[3 * N * (T - 1)], head_exp[3 * N * (T - 1) + 1],
+         head_exp[3 * N * (T - 1) + 2], worst_head, worst_eye);
+  CHECK(worst_head <= kTol);
+  CHECK(worst_eye <= kTol);
+
+  /* reset keeps the style (and the limits) */
+  CHECK_OK(gazehead_generator_reset(g, &agent1, 1));
+  CHECK_OK(gazehead_generator_reset(g, NULL, 0));
+  CHECK_OK(gazehead_generator_get_style(g, got_style, 4));
+  CHECK_OK(gazehead_generator_get_neck_limits(g, got_limits));
+  CHECK(memcmp(got_style, style, sizeof got_style) == 0);
+  CHECK(memcmp(got_limits, limits, sizeof got_limits) == 0);
+  /* the style is an input: another style, another motion from the same reset state */
+  CHECK_OK(gazehead_generator_step(g, gaze, 2 * N, head, 3 * N, NULL, 0));
+  CHECK_OK(gazehead_generator_reset(g, NULL, 0));
+  {
+    float swapped[4];
+    swapped[0] = style[2]; swapped[1] = style[3]; swapped[2] = style[0]; swapped[3] = style[1];
+    CHECK_OK(gazehead_generator_set_style(g, swapped, 4));
+  }
+  CHECK_OK(gazehead_generator_step(g, gaze, 2 * N, head_again, 3 * N, NULL, 0));
+  CHECK(memcmp(head, head_again, sizeof head) != 0);
+  gazehead_generator_free(g);
+  gazehead_generator_free(one);
+}
+
 static unsigned long long fnv1a64(const unsigned char* p, size_t n) {
   unsigned long long h = 0xcbf29ce484222325ULL;
   size_t i;
@@ -640,7 +772,17 @@ static void test_state(const gazehead_model* model, const gazehead_model* other_
   float gaze[4] = {0.1f, 0.4f, -0.1f, -0.3f}, a[6], b[6], e[4];
   unsigned char *blob, *bad, *before;
   size_t size, size3, before_size;
-  int t;
+  int t, hidden, latent;
+  gazehead_model_info info;
+  const float style_saved[4] = {0.9f, 0.1f, 0.2f, 1.3f}, limits_saved[3] = {0.4f, 0.9f, 0.3f};
+  float style_now[4], limits_now[3];
+  memset(&info, 0, sizeof info);
+  info.struct_size = sizeof info;
+  CHECK_OK(gazehead_model_get_info(model, &info));
+  hidden = info.hidden_size;
+  latent = info.latent_size;
+  CHECK_OK(gazehead_generator_set_style(g, style_saved, 4));
+  CHECK_OK(gazehead_generator_set_neck_limits(g, limits_saved));
   CHECK_OK(gazehead_generator_update(g, gaze, 4, 0.0, a, 6, e, 4));
   for (t = 0; t < 5; ++t) CHECK_OK(gazehead_generator_step(g, gaze, 4, a, 6, e, 4));
   CHECK_OK(gazehead_generator_update(g, gaze, 4, 0.05, a, 6, e, 4));
@@ -659,7 +801,16 @@ static void test_state(const gazehead_model* model, const gazehead_model* other_
   CHECK_OK(gazehead_generator_update(g, gaze, 4, 0.07, a, 6, NULL, 0));
   CHECK_OK(gazehead_generator_set_temperature(g, 0.1f));
   CHECK_OK(gazehead_generator_set_seed(g, 99));
+  {
+    const float other_style[4] = {0.0f, 0.0f, 0.0f, 0.0f}, other_limits[3] = {1.0f, 2.0f, 1.0f};
+    CHECK_OK(gazehead_generator_set_style(g, other_style, 4));
+    CHECK_OK(gazehead_generator_set_neck_limits(g, other_limits));
+  }
   CHECK_OK(gazehead_generator_load_state(g, blob, size));
+  CHECK_OK(gazehead_generator_get_style(g, style_now, 4));
+  CHECK_OK(gazehead_generator_get_neck_limits(g, limits_now));
+  CHECK(memcmp(style_now, style_saved, sizeof style_now) == 0); /* styles and limits restored */
+  CHECK(memcmp(limits_now, limits_saved, sizeof limits_now) == 0);
   for (t = 0; t < 3; ++t) CHECK_OK(gazehead_generator_step(g, gaze, 4, b, 6, NULL, 0));
   CHECK_OK(gazehead_generator_update(g, gaze, 4, 0.07, b, 6, NULL, 0));
   CHECK(memcmp(a, b, sizeof a) == 0);
@@ -672,9 +823,9 @@ static void test_state(const gazehead_model* model, const gazehead_model* other_
   CHECK_ERR(gazehead_generator_load_state(g, bad, size), GAZEHEAD_ERR_STATE, "state: not a gazehead generator state");
   CHECK_ERR(gazehead_generator_load_state(g, bad, 3), GAZEHEAD_ERR_STATE, "state: not a gazehead generator state");
   memcpy(bad, blob, size);
-  bad[4] = 2;
+  bad[4] = 1; /* a motion model v2 state */
   CHECK_ERR(gazehead_generator_load_state(g, bad, size), GAZEHEAD_ERR_STATE,
-            "state: version 2 is not supported (this library reads version 1)");
+            "state: version 1 is not supported (this library reads version 2)");
   memcpy(bad, blob, size);
   CHECK_ERR(gazehead_generator_load_state(g, bad, size - 1), GAZEHEAD_ERR_STATE, "state: the blob says it has");
   CHECK_ERR(gazehead_generator_load_state(g, bad, size + 8), GAZEHEAD_ERR_STATE, "state: the blob says it has");
@@ -682,19 +833,37 @@ static void test_state(const gazehead_model* model, const gazehead_model* other_
   CHECK_ERR(gazehead_generator_load_state(g, bad, size), GAZEHEAD_ERR_STATE, "state: checksum mismatch");
   memcpy(bad, blob, size);
   {
-    float nan_value = NAN; /* the first GRU state value, right after the 44-byte header */
-    memcpy(bad + 44, &nan_value, 4);
+    float nan_value = NAN; /* the first GRU state value, right after the 60-byte header */
+    memcpy(bad + 60, &nan_value, 4);
     reseal(bad, size);
     CHECK_ERR(gazehead_generator_load_state(g, bad, size), GAZEHEAD_ERR_STATE, "state: s holds non-finite values");
   }
   memcpy(bad, blob, size);
   {
-    float negative = -1.0f; /* temperature, at offset 40 */
-    memcpy(bad + 40, &negative, 4);
+    float negative = -1.0f; /* temperature, at offset 44 */
+    memcpy(bad + 44, &negative, 4);
     reseal(bad, size);
     CHECK_ERR(gazehead_generator_load_state(g, bad, size), GAZEHEAD_ERR_STATE,
               "state: temperature must be a finite number >= 0");
   }
+  memcpy(bad, blob, size);
+  {
+    float yaw = 3.5f; /* neck limits (pitch, yaw, roll) at offset 48 */
+    memcpy(bad + 52, &yaw, 4);
+    reseal(bad, size);
+    CHECK_ERR(gazehead_generator_load_state(g, bad, size), GAZEHEAD_ERR_STATE,
+              "state: neck_limits: yaw limit 3.5 rad is outside (0, pi)");
+  }
+  memcpy(bad, blob, size);
+  {
+    float inf_value = INFINITY; /* agent 1's idle style: after s, head, head_vel, z, gaze */
+    size_t at = 60 + 4 * (size_t)(N * (hidden + 3 + 3 + latent + 2) + 3);
+    memcpy(bad + at, &inf_value, 4);
+    reseal(bad, size);
+    CHECK_ERR(gazehead_generator_load_state(g, bad, size), GAZEHEAD_ERR_STATE,
+              "state: style holds non-finite values");
+  }
+  CHECK_ERR(gazehead_generator_load_state(g, blob, 40), GAZEHEAD_ERR_STATE, "state: the blob says it has");
   CHECK_ERR(gazehead_generator_load_state(g3, blob, size), GAZEHEAD_ERR_STATE,
             "state: it holds 2 agents, this generator has 3");
   {
@@ -717,11 +886,37 @@ static void test_state(const gazehead_model* model, const gazehead_model* other_
   CHECK_ERR(gazehead_generator_set_temperature(NULL, 0.5f), GAZEHEAD_ERR_INVALID_ARGUMENT, "generator is NULL");
   CHECK_ERR(gazehead_generator_set_seed(NULL, 1), GAZEHEAD_ERR_INVALID_ARGUMENT, "generator is NULL");
   {
-    const float style[4] = {0.8f, 0.5f, 0.3f, 0.5f}, limits[3] = {0.7f, 1.2f, 0.5f};
-    CHECK_ERR(gazehead_generator_set_style(g, style, 2), GAZEHEAD_ERR_UNSUPPORTED, "no per-agent style");
-    CHECK_ERR(gazehead_generator_set_neck_limits(g, limits), GAZEHEAD_ERR_UNSUPPORTED, "no neck limits");
-    CHECK_ERR(gazehead_generator_set_style(NULL, style, 2), GAZEHEAD_ERR_INVALID_ARGUMENT, "generator is NULL");
+    /* style and neck limits: the Python API's checks and messages, nothing changes on refusal */
+    float style[4] = {0.8f, 0.5f, 0.3f, 0.5f}, limits[3] = {0.7f, 1.2f, 0.5f};
+    CHECK_ERR(gazehead_generator_set_style(g, style, 2), GAZEHEAD_ERR_INVALID_ARGUMENT,
+              "style: expected 4 floats (2 agents x 2), got 2");
+    style[3] = NAN;
+    CHECK_ERR(gazehead_generator_set_style(g, style, 4), GAZEHEAD_ERR_INVALID_ARGUMENT,
+              "style: the style of agent 1 is not finite");
+    CHECK_ERR(gazehead_generator_set_style(g, NULL, 4), GAZEHEAD_ERR_INVALID_ARGUMENT, "style is NULL");
+    CHECK_ERR(gazehead_generator_set_style(NULL, style, 4), GAZEHEAD_ERR_INVALID_ARGUMENT, "generator is NULL");
+    CHECK_ERR(gazehead_generator_get_style(g, style_now, 6), GAZEHEAD_ERR_INVALID_ARGUMENT,
+              "style_out: expected 4 floats (2 agents x 2), got 6");
+    CHECK_ERR(gazehead_generator_get_style(g, NULL, 4), GAZEHEAD_ERR_INVALID_ARGUMENT, "style_out is NULL");
+    CHECK_ERR(gazehead_generator_get_style(NULL, style_now, 4), GAZEHEAD_ERR_INVALID_ARGUMENT, "generator is NULL");
+    limits[0] = 1.6f;
+    CHECK_ERR(gazehead_generator_set_neck_limits(g, limits), GAZEHEAD_ERR_INVALID_ARGUMENT,
+              "neck_limits: pitch limit 1.6 rad is outside (0, pi/2] (pitch, yaw, roll half-ranges, radians)");
+    limits[0] = 0.7f;
+    limits[1] = 3.1416f;
+    CHECK_ERR(gazehead_generator_set_neck_limits(g, limits), GAZEHEAD_ERR_INVALID_ARGUMENT,
+              "neck_limits: yaw limit 3.1416 rad is outside (0, pi)");
+    limits[1] = 1.2f;
+    limits[2] = -0.1f;
+    CHECK_ERR(gazehead_generator_set_neck_limits(g, limits), GAZEHEAD_ERR_INVALID_ARGUMENT,
+              "neck_limits: roll limit -0.1 rad is outside (0, pi/2]");
+    limits[2] = NAN;
+    CHECK_ERR(gazehead_generator_set_neck_limits(g, limits), GAZEHEAD_ERR_INVALID_ARGUMENT,
+              "neck_limits: roll limit nan rad");
+    CHECK_ERR(gazehead_generator_set_neck_limits(g, NULL), GAZEHEAD_ERR_INVALID_ARGUMENT, "limits is NULL");
     CHECK_ERR(gazehead_generator_set_neck_limits(NULL, limits), GAZEHEAD_ERR_INVALID_ARGUMENT, "generator is NULL");
+    CHECK_ERR(gazehead_generator_get_neck_limits(g, NULL), GAZEHEAD_ERR_INVALID_ARGUMENT, "limits_out is NULL");
+    CHECK_ERR(gazehead_generator_get_neck_limits(NULL, limits_now), GAZEHEAD_ERR_INVALID_ARGUMENT, "generator is NULL");
   }
   CHECK(blob_equal(g, before, before_size));
   free(before);
@@ -755,7 +950,7 @@ int main(int argc, char** argv) {
   /* library */
   CHECK(gazehead_abi_version() == GAZEHEAD_ABI_VERSION);
   CHECK(strlen(gazehead_version()) > 0);
-  CHECK(strstr(gazehead_build_info(), "C ABI 1") != NULL);
+  CHECK(strstr(gazehead_build_info(), "C ABI 2") != NULL);
   CHECK(strcmp(gazehead_last_error(), "") == 0);
   CHECK(strcmp(gazehead_status_name(GAZEHEAD_ERR_STATE), "GAZEHEAD_ERR_STATE") == 0);
   CHECK(strcmp(gazehead_status_name(GAZEHEAD_OK), "GAZEHEAD_OK") == 0);
@@ -770,8 +965,18 @@ int main(int argc, char** argv) {
   info.struct_size = info_mem.struct_size = sizeof info;
   CHECK_OK(gazehead_model_get_info(model, &info));
   CHECK_OK(gazehead_model_get_info(model_mem, &info_mem));
-  CHECK(info.fingerprint == info_mem.fingerprint && info.format_version == 1 && info.fps == 30.0f &&
+  CHECK(info.fingerprint == info_mem.fingerprint && info.format_version == 2 && info.fps == 30.0f &&
         info.hidden_size > 0 && info.latent_size > 0 && info.num_parameters > 1000);
+  {
+    /* the expected numbers belong to one model file: a stale file is reported as such */
+    char want[40] = "", have[40];
+    snprintf(have, sizeof have, "%016llx", (unsigned long long)info.fingerprint);
+    if (!json_string(json, "model_fnv1a64", want, sizeof want) || strcmp(want, have) != 0) {
+      fprintf(stderr, "%s was made from another model file (fingerprint %s; %s has %s): regenerate it "
+              "with: python csrc/capi/tests/make_expected.py\n", argv[2], want, argv[1], have);
+      return 1;
+    }
+  }
   info.struct_size = 4;
   CHECK_ERR(gazehead_model_get_info(model, &info), GAZEHEAD_ERR_ABI_MISMATCH, "info.struct_size is 4 bytes");
   CHECK_ERR(gazehead_model_get_info(NULL, &info), GAZEHEAD_ERR_INVALID_ARGUMENT, "model is NULL");
@@ -803,6 +1008,7 @@ int main(int argc, char** argv) {
   test_threads_and_hold(model);
   test_update(model, json);
   test_prime(model, json);
+  test_style(model, json);
   {
     TinyOptions o = tiny_ok();
     unsigned char* bytes;

@@ -47,8 +47,10 @@ extern "C" {
 #endif
 
 /* Bumped on any incompatible change of a signature or struct layout. Compare it with
- * gazehead_abi_version() when the library is loaded dynamically. */
-#define GAZEHEAD_ABI_VERSION 1
+ * gazehead_abi_version() when the library is loaded dynamically. Version 2: motion model v3
+ * (model format version 2): gazehead_model_info describes the neck limits, eye clamp and
+ * style population instead of a residual flag; per-agent style and neck limits are settable. */
+#define GAZEHEAD_ABI_VERSION 2
 
 typedef enum gazehead_status {
   GAZEHEAD_OK = 0,
@@ -94,17 +96,23 @@ GAZEHEAD_API const char* gazehead_status_name(int32_t status);
 
 typedef struct gazehead_model_info {
   uint32_t struct_size;    /* in: sizeof(gazehead_model_info) as the caller compiled it */
-  int32_t format_version;  /* model file format version */
+  int32_t format_version;  /* model file format version (2: motion model v3) */
   float fps;               /* the model's fixed rate; one step advances 1/fps seconds */
   int32_t hidden_size;     /* GRU state size */
   int32_t latent_size;     /* latent size */
-  int32_t residual;        /* 1: head integrates the decoder output, 0: absolute */
+  int32_t style_size;      /* per-agent style values (2: propensity, idle) */
   int64_t num_parameters;  /* weights and biases of the runtime layers */
   uint64_t fingerprint;    /* FNV-1a 64 of the model bytes; saved states carry it */
+  float neck_limits[3];    /* default head-on-torso half-ranges (pitch, yaw, roll), rad */
+  float neck_soft;         /* the neck's soft zone starts at neck_soft * limit */
+  float eye_limit;         /* the reported eye-in-head is clamped to +-eye_limit, rad */
+  float style_mean[2];     /* population of styles the agents' defaults are drawn from */
+  float style_std[2];
 } gazehead_model_info;
 
-/* Load a gazehead_rt model file (.safetensors with gazehead_rt metadata). Every check of
- * gazehead_rt.load_model applies, with the same messages (they start with the path). */
+/* Load a gazehead_rt model file (.safetensors with gazehead_rt metadata, format version 2).
+ * Every check of gazehead_rt.load_model applies, with the same messages (they start with the
+ * path); a format version 1 file (motion model v2) is refused. */
 GAZEHEAD_API gazehead_status gazehead_model_load_file(const char* path_utf8,
                                                       gazehead_model** out_model);
 /* The same from bytes in memory (e.g. an engine asset). `name` labels messages (NULL:
@@ -184,8 +192,8 @@ GAZEHEAD_API gazehead_status gazehead_generator_update(gazehead_generator* gener
                                                        int64_t head_count, float* eye_out,
                                                        int64_t eye_count);
 
-/* New episode (zero state, fresh noise) for agents[0..count) (every id in [0, N)), or for
- * all agents when agents is NULL (count ignored). */
+/* New episode (zero state, fresh noise; the style is kept) for agents[0..count) (every id in
+ * [0, N)), or for all agents when agents is NULL (count ignored). */
 GAZEHEAD_API gazehead_status gazehead_generator_reset(gazehead_generator* generator,
                                                       const int64_t* agents, int64_t count);
 
@@ -203,17 +211,28 @@ GAZEHEAD_API gazehead_status gazehead_generator_set_temperature(gazehead_generat
 GAZEHEAD_API gazehead_status gazehead_generator_set_seed(gazehead_generator* generator,
                                                          uint32_t seed);
 
-/* Per-agent style (n_agents x 2 floats) and per-generator neck half-ranges (pitch, yaw,
- * roll) in radians: part of the next model format. This library's models have neither, so
- * both return GAZEHEAD_ERR_UNSUPPORTED and change nothing. */
+/* Per-agent style (N, 2): (propensity, idle), see gazehead_rt.style. Each agent starts with
+ * its population draw (style_mean + style_std * Philox normals keyed by seed and agent: the
+ * same values as Python's Generator for the same model and seed, for any N); reset keeps the
+ * style; it takes effect from the next frame. Counts are in floats and must be 2N. set_style
+ * checks every value is finite before any agent changes. */
 GAZEHEAD_API gazehead_status gazehead_generator_set_style(gazehead_generator* generator,
-                                                          const float* style, int64_t n_agents);
+                                                          const float* style,
+                                                          int64_t style_count);
+GAZEHEAD_API gazehead_status gazehead_generator_get_style(const gazehead_generator* generator,
+                                                          float* style_out,
+                                                          int64_t style_count);
+/* Head-on-torso half-ranges (pitch, yaw, roll), radians, of all agents; the default is the
+ * model's (gazehead_model_info.neck_limits). Pitch and roll in (0, pi/2], yaw in (0, pi);
+ * anything else is refused naming the axis. The next frame uses them. */
 GAZEHEAD_API gazehead_status gazehead_generator_set_neck_limits(gazehead_generator* generator,
                                                                 const float limits[3]);
+GAZEHEAD_API gazehead_status gazehead_generator_get_neck_limits(
+    const gazehead_generator* generator, float limits_out[3]);
 
 /* Saved state: an opaque, versioned, size-prefixed byte blob holding everything a generator
- * needs to continue exactly (recurrent state, history, noise counters, seed, temperature,
- * the update() clock). It is tied to the model (fingerprint) and the agent count; its layout
+ * needs to continue exactly (recurrent state, head and head velocity, latent, styles, history,
+ * noise counters, seed, temperature, neck limits, the update() clock). It is tied to the model (fingerprint) and the agent count; its layout
  * is private and may change between versions (a blob of another version is refused). */
 GAZEHEAD_API gazehead_status gazehead_generator_state_size(const gazehead_generator* generator,
                                                            size_t* out_size);
