@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import math
 import os
 import sys
 import time
@@ -101,7 +102,12 @@ def _cmd_info(args: argparse.Namespace) -> int:
     print(f"    sha256        : {m.sha256[:16]}...")
     print(f"    architecture  : enc {list(c.enc_sizes)} -> GRU {c.hidden_size} -> prior "
           f"{list(c.prior_sizes)} (Z={c.latent_size}) -> dec {list(c.dec_sizes)}, {c.activation}, "
-          f"{'residual' if c.residual else 'absolute'}, {c.fps:g} fps")
+          f"head velocity out, {c.fps:g} fps")
+    lim = ", ".join(f"{math.degrees(v):g}" for v in c.neck_limits)
+    print(f"    neck limits   : ({lim}) deg (pitch, yaw, roll); eye limit "
+          f"{math.degrees(c.eye_limit):g} deg; style population mean "
+          f"({c.style_mean[0]:.2f}, {c.style_mean[1]:.2f}) std ({c.style_std[0]:.2f}, "
+          f"{c.style_std[1]:.2f})")
     for key in ("provenance", "metrics", "code_revision"):
         if key in m.metadata:
             val = m.metadata[key]
