@@ -139,9 +139,10 @@ class Motion:
     base_eye: np.ndarray  # (T, 2)
 
 
-def simulate(generator: Any, script: Script) -> Motion:
-    """Run ``generator`` (anything with ``step(gaze) -> (1, 3)``) and the baseline."""
-    base = ProportionalBaseline(script.fps)
+def simulate(generator: Any, script: Script, other: Any = None) -> Motion:
+    """Run ``generator`` (anything with ``step(gaze) -> (1, 3)``) and, on the right, ``other``
+    (default: the proportional baseline)."""
+    base = ProportionalBaseline(script.fps) if other is None else other
     mh, bh = [], []
     for g in script.gaze:
         mh.append(np.array(generator.step(g.astype(np.float32))[0], dtype=np.float64))
@@ -152,33 +153,47 @@ def simulate(generator: Any, script: Script) -> Motion:
                   eye_from_gaze_head(script.gaze, bh))
 
 
+def shift_onsets(script: Script) -> list[int]:
+    """Frames at which a new target appears (smooth pursuit excluded)."""
+    return [i for i in range(1, len(script.t_s))
+            if np.any(script.target_xyz[i] != script.target_xyz[i - 1])
+            and script.phase[i] != "smooth pursuit"]
+
+
 def summarize(script: Script, motion: Motion) -> list[dict[str, float]]:
-    """Per gaze shift of the script: its size and the head's share of it, 0.9 s after onset,
-    for the model and the baseline, and the frames with eyes beyond their range."""
+    """Per gaze shift of the script: its size, the head's share of it 0.9 s after onset, and
+    the largest eye-in-head angle until the next shift, for the model and the baseline."""
     rows = []
-    onsets = [i for i in range(1, len(script.t_s))
-              if np.any(script.target_xyz[i] != script.target_xyz[i - 1])
-              and script.phase[i] != "smooth pursuit"]
-    for i in onsets:
+    onsets = shift_onsets(script)
+    for n, i in enumerate(onsets):
         j = min(i + int(round(0.9 * script.fps)), len(script.t_s) - 1)
+        end = onsets[n + 1] if n + 1 < len(onsets) else len(script.t_s)
         shift = script.gaze[j] - script.gaze[i - 1]
         amp = float(np.hypot(*shift))
         row = {"t_s": float(script.t_s[i]), "shift_deg": math.degrees(amp)}
-        for name, head in (("model", motion.model_head), ("baseline", motion.base_head)):
+        for name, head, eye in (("model", motion.model_head, motion.model_eye),
+                                ("baseline", motion.base_head, motion.base_eye)):
             # head rotation along the gaze shift, as a fraction of it
             dh = head[j, :2] - head[i - 1, :2]
             row[f"{name}_head_share"] = float(dh @ shift) / max(amp * amp, 1e-12)
+            row[f"{name}_max_eye_deg"] = float(np.degrees(np.abs(eye[i:end]).max()))
+            row[f"{name}_end_eye_deg"] = float(np.degrees(np.hypot(*eye[end - 1])))
         rows.append(row)
     return rows
 
 
-def _summary_lines(script: Script, motion: Motion) -> list[str]:
-    lines = ["  gaze shift  at t   size   head share: model  baseline"]
+def _summary_lines(script: Script, motion: Motion,
+                   names: tuple[str, str] = ("model", "baseline")) -> list[str]:
+    a, b = names
+    lines = [f"  gaze shift  at t   size   head share: {a:>10} {b:>10}   "
+             f"max |eye| deg: {a:>10} {b:>10}"]
     for r in summarize(script, motion):
         lines.append(f"            {r['t_s']:5.2f} s {r['shift_deg']:5.0f} deg        "
-                     f"{r['model_head_share']:5.2f}     {r['baseline_head_share']:5.2f}")
-    for name, eye in (("model", motion.model_eye), ("baseline", motion.base_eye)):
+                     f"{r['model_head_share']:10.2f} {r['baseline_head_share']:10.2f}"
+                     f"                  {r['model_max_eye_deg']:10.0f} "
+                     f"{r['baseline_max_eye_deg']:10.0f}")
+    for name, eye in ((a, motion.model_eye), (b, motion.base_eye)):
         n = int(np.sum(np.any(np.abs(eye) > EYE_RANGE_RAD, axis=1)))
         lines.append(f"  {name}: eyes beyond +-{math.degrees(EYE_RANGE_RAD):.0f} deg in {n} of "
-                     f"{len(eye)} frames")
+                     f"{len(eye)} frames; eye range {np.degrees(np.abs(eye).max()):.0f} deg")
     return lines

@@ -22,7 +22,9 @@ from .scenario import (
     Script,
     _summary_lines,
     default_script,
+    shift_onsets,
     simulate,
+    summarize,
 )
 
 DEFAULT_OUT_DIR = "gazehead_demo"
@@ -94,8 +96,16 @@ def _timeline(script: Script, motion: Motion, width: int, height: int):
 class FrameComposer:
     """Builds the demo frames: model panel, baseline panel, timeline with a cursor."""
 
-    def __init__(self, script: Script, motion: Motion, scale: float = 1.0):
+    def __init__(self, script: Script, motion: Motion, scale: float = 1.0,
+                 titles: tuple[str, str] = ("gazehead_rt (learned model)",
+                                            "proportional baseline"),
+                 subtitles: tuple[str, str] = (
+                     "", f"head = {BASELINE_GAIN} x gaze, low-pass {BASELINE_TAU_S} s")):
         from PIL import Image, ImageDraw
+
+        self.titles, self.subtitles = titles, subtitles
+        self.onsets = shift_onsets(script)
+        self.shifts = summarize(script, motion)
 
         self._Image, self._Draw = Image, ImageDraw
         self.script, self.motion = script, motion
@@ -131,12 +141,21 @@ class FrameComposer:
         sc = self.scale
         pad = int(10 * sc) + 2
         halo = {"stroke_width": max(1, int(2 * sc)), "stroke_fill": (255, 255, 255)}
-        d.text((pad, pad), "gazehead_rt (learned model)", fill=(20, 50, 110), font=self.f_title,
-               **halo)
-        d.text((pw + pad, pad), "proportional baseline", fill=(130, 70, 10), font=self.f_title,
-               **halo)
-        sub = f"head = {BASELINE_GAIN} x gaze, low-pass {BASELINE_TAU_S} s"
-        d.text((pw + pad, pad + int(28 * sc)), sub, fill=(90, 90, 90), font=self.f_small, **halo)
+        d.text((pad, pad), self.titles[0], fill=(20, 50, 110), font=self.f_title, **halo)
+        d.text((pw + pad, pad), self.titles[1], fill=(130, 70, 10), font=self.f_title, **halo)
+        for k, sub in enumerate(self.subtitles):
+            if sub:
+                d.text((k * pw + pad, pad + int((56 if k == 0 else 28) * sc)), sub,
+                       fill=(90, 90, 90), font=self.f_small, **halo)
+        # the last gaze shift whose 0.9-s head share is known: share and eye range so far
+        done = [n for n, o in enumerate(self.onsets) if o + int(round(0.9 * s.fps)) <= i]
+        if done:
+            r = self.shifts[done[-1]]
+            for k, name in enumerate(("model", "baseline")):
+                txt = (f"last shift {r['shift_deg']:.0f} deg: head share "
+                       f"{r[name + '_head_share']:.2f}, max |eye| {r[name + '_max_eye_deg']:.0f}")
+                d.text((k * pw + pad, ph - pad - int(70 * sc)), txt, fill=(20, 90, 40),
+                       font=self.f_small, **halo)
         for k, (head, eye) in enumerate(((m.model_head[i], m.model_eye[i]),
                                          (m.base_head[i], m.base_eye[i]))):
             x = k * pw + pad
@@ -244,13 +263,31 @@ def _write_csv(path: str, script: Script, motion: Motion) -> None:
 def run_demo(out_dir: str = DEFAULT_OUT_DIR, *, generator: Any = None, model: str | None = None,
              seed: int = 0, temperature: float = 1.0, duration_s: float | None = None,
              scale: float = 1.0, fmt: str = "auto", video: bool = True,
-             log=print) -> dict[str, str]:
+             styles: tuple[float, float] | None = None, log=print) -> dict[str, str]:
     """Render the demo into ``out_dir``; returns {"video", "contact_sheet", "csv"} paths.
 
     generator: anything with ``step(gaze) -> (1, 3)`` and ``fps``; default
     ``gh.Generator(model, seed=seed, temperature=temperature)``.
     fmt: "mp4", "gif" or "auto" (mp4 when imageio-ffmpeg is installed).
+    styles: (propensity left, propensity right): the style demo -- two characters driven by
+    the same model and gaze, one an eye mover and one a head mover (idle at the population
+    mean), instead of the model next to the baseline.
     """
+    other = None
+    titles = ("gazehead_rt (learned model)", "proportional baseline")
+    subtitles = ("", f"head = {BASELINE_GAIN} x gaze, low-pass {BASELINE_TAU_S} s")
+    names = ("model", "baseline")
+    if styles is not None:
+        import gazehead_rt as gh  # late: the demo module must not import the native runtime
+
+        idle = gh.Generator(model).model.config.style_mean[1]
+        generator, other = (gh.Generator(model, seed=seed, temperature=temperature,
+                                         style={"propensity": p, "idle": idle})
+                            for p in styles)
+        kind = lambda p: "head mover" if p >= 0.6 else "eye mover"  # noqa: E731
+        titles = tuple(f"{kind(p)} (propensity {p:.2f})" for p in styles)
+        subtitles = ("same model, same gaze", "same model, same gaze")
+        names = tuple(f"p={p:.2f}" for p in styles)
     if generator is None:
         import gazehead_rt as gh  # late: the demo module must not import the native runtime
 
@@ -262,8 +299,8 @@ def run_demo(out_dir: str = DEFAULT_OUT_DIR, *, generator: Any = None, model: st
     os.makedirs(out_dir, exist_ok=True)
     t0 = time.perf_counter()
     script = default_script(float(generator.fps), duration_s)
-    motion = simulate(generator, script)
-    comp = FrameComposer(script, motion, scale)
+    motion = simulate(generator, script, other)
+    comp = FrameComposer(script, motion, scale, titles, subtitles)
     paths = {"csv": os.path.join(out_dir, "motion.csv"),
              "contact_sheet": os.path.join(out_dir, "contact_sheet.png")}
     _write_csv(paths["csv"], script, motion)
@@ -288,7 +325,7 @@ def run_demo(out_dir: str = DEFAULT_OUT_DIR, *, generator: Any = None, model: st
     _contact_sheet(sheet, paths["contact_sheet"])
     log(f"gazehead-rt demo: {len(script.t_s)} frames at {script.fps:g} fps in "
         f"{time.perf_counter() - t0:.1f} s")
-    for line in _summary_lines(script, motion):
+    for line in _summary_lines(script, motion, names):
         log(line)
     for k in ("video", "contact_sheet", "csv"):
         if k in paths:
