@@ -243,6 +243,8 @@ def main(argv=None) -> int:
         gen = gh.Generator(path, num_agents=n, seed=0)
         out = np.empty((n, 3), np.float32)
         res = {"agents": n, "gazehead_rt_cpu": timeit(lambda: gen.step(gaze, out=out), args.seconds)}
+        gen_bf16 = gh.Generator(path, num_agents=n, seed=0, weights_dtype="bfloat16")
+        res["gazehead_rt_cpu_bf16"] = timeit(lambda: gen_bf16.step(gaze, out=out), args.seconds)
         if args.threads > 1:
             gen_t = gh.Generator(path, num_agents=n, seed=0, num_threads=args.threads)
             res[f"gazehead_rt_cpu_{args.threads}threads"] = timeit(
@@ -326,6 +328,8 @@ def main(argv=None) -> int:
             for peer in ("onnxruntime_net_only", "onnxruntime_lean", "pytorch_net_only",
                          "pytorch_lean"):
                 entry[f"speedup_vs_{peer}"] = round(entry[peer]["p50_us"] / ours, 2)
+                entry[f"bf16_speedup_vs_{peer}"] = round(
+                    entry[peer]["p50_us"] / entry["gazehead_rt_cpu_bf16"]["p50_us"], 2)
             line += f"   {entry['speedup_vs_onnxruntime']:>8.2f}x {entry['speedup_vs_pytorch_eager']:>8.2f}x"
         print(line)
         summary.append(entry)

@@ -80,13 +80,16 @@ class FrameCall:
     def __init__(self, generator: Generator, head_last: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], eye_last: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], convert_gaze: collections.abc.Callable, check_out: collections.abc.Callable) -> None:
         ...
 class CpuGenerator(Generator):
-    def __init__(self, model: Model, num_agents: typing.SupportsInt | typing.SupportsIndex, seed: typing.SupportsInt | typing.SupportsIndex, temperature: typing.SupportsFloat | typing.SupportsIndex, nan_policy: typing.SupportsInt | typing.SupportsIndex, num_threads: typing.SupportsInt | typing.SupportsIndex = 1) -> None:
+    def __init__(self, model: Model, num_agents: typing.SupportsInt | typing.SupportsIndex, seed: typing.SupportsInt | typing.SupportsIndex, temperature: typing.SupportsFloat | typing.SupportsIndex, nan_policy: typing.SupportsInt | typing.SupportsIndex, num_threads: typing.SupportsInt | typing.SupportsIndex = 1, weights_dtype: typing.SupportsInt | typing.SupportsIndex = 0) -> None:
         ...
     @property
     def isa(self) -> str:
         ...
     @property
     def num_threads(self) -> int:
+        ...
+    @property
+    def weights_dtype(self) -> int:
         ...
 class CudaGenerator(Generator):
     def __init__(self, model: Model, num_agents: typing.SupportsInt | typing.SupportsIndex, seed: typing.SupportsInt | typing.SupportsIndex, temperature: typing.SupportsFloat | typing.SupportsIndex, nan_policy: typing.SupportsInt | typing.SupportsIndex, weights_dtype: typing.SupportsInt | typing.SupportsIndex = 0, device: typing.SupportsInt | typing.SupportsIndex = 0) -> None:
