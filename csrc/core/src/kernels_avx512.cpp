@@ -15,11 +15,6 @@ namespace avx512 {
 #define GAZEHEAD_TILE_VECS 2
 #define GAZEHEAD_ROW1_FLOATS 128  // outputs per tile for a single agent
 #include "kernels_impl.inc"
-#undef GAZEHEAD_TILE_VECS
-#undef GAZEHEAD_ROW1_FLOATS
-#undef GAZEHEAD_VEC_FLOATS
-#undef GAZEHEAD_TILE_ROWS
-#undef GAZEHEAD_ISA_NAME
 }  // namespace avx512
 }  // namespace kernels
 }  // namespace gazehead
