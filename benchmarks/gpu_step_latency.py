@@ -2,7 +2,7 @@
 (docs/design.md §7, issue 5).
 
 Every engine does the same round trip per frame: gaze (N, 2) from host memory up, the whole
-step (encoder, GRUCell, prior, sampling, decoder, residual, eye), head (N, 3) back into host
+step (encoder, GRUCell, prior, sampling, decoder, neck limit, eye), head (N, 3) back into host
 memory, synchronized. The PyTorch peers run the reference step (training/model.py) with eps
 given as an input; ours also draws the Philox noise in the kernel. Also measured: our cpu
 backend at small N, to give the cpu/cuda crossover that backend="auto" uses.
@@ -59,11 +59,12 @@ def peak_bandwidth_gbs(torch, name: str, override: float | None) -> tuple[float 
     return None, "unknown (pass --peak-gbs)"
 
 
-def bytes_per_step(n: int, hidden: int, weight_bytes: int) -> int:
+def bytes_per_step(n: int, hidden: int, weight_bytes: int, latent: int = 8) -> int:
     """Compulsory DRAM traffic of one frame: state read and written once, gaze in, head and
     eye out, and the weights once (they are L2-resident across blocks)."""
-    state = 4 * hidden + 4 * (3 + 2 + 2) + 1 + 4 + 4  # s, head, eye, gaze_prev, has_prev, frame, episode
-    per_agent = state + (state - 4) + 4 * 2 + 4 * (3 + 2)  # read, write (episode is read only), io
+    # s, head, head_vel, z, gaze_prev, style, has_prev, frame, episode
+    state = 4 * (hidden + 3 + 3 + latent + 2 + 2) + 1 + 4 + 4
+    per_agent = state + (state - 4 - 8) + 4 * 2 + 4 * (3 + 2)  # read, write (episode, style read only), io
     return n * per_agent + weight_bytes
 
 
@@ -138,14 +139,16 @@ def main(argv=None) -> int:
             h_host = torch.empty((n, 3)).pin_memory()
             eps = torch.from_numpy(gh.philox_normal(0, np.arange(n), np.zeros(n), np.zeros(n), Z)).to(dev)
             g_dev = g_host.to(dev)
+            style = torch.full((n, 2), 0.5, device=dev)
             state = [torch.zeros(n, H, device=dev), torch.zeros(n, 3, device=dev),
-                     torch.zeros(n, 2, device=dev), g_dev.clone(), torch.ones(n, device=dev)]
+                     torch.zeros(n, 3, device=dev), torch.zeros(n, Z, device=dev),
+                     g_dev.clone(), torch.ones(n, device=dev), style]
 
             def torch_eager():
                 with torch.no_grad():
                     g_dev.copy_(g_host, non_blocking=True)
-                    h, e, s = step_mod(g_dev, *state, eps)
-                    state[0], state[1], state[2] = s, h, e
+                    h, e, s, v, z = step_mod(g_dev, *state, eps)
+                    state[0], state[1], state[2], state[3] = s, h, v, z
                     h_host.copy_(h, non_blocking=True)
                 torch.cuda.synchronize()
 
@@ -161,10 +164,11 @@ def main(argv=None) -> int:
             graph = torch.cuda.CUDAGraph()
             with torch.cuda.graph(graph), torch.no_grad():
                 g_dev.copy_(g_host, non_blocking=True)
-                h, e, s = step_mod(g_dev, *static, eps)
+                h, e, s, v, z = step_mod(g_dev, *static, eps)
                 static[0].copy_(s)
                 static[1].copy_(h)
-                static[2].copy_(e)
+                static[2].copy_(v)
+                static[3].copy_(z)
                 h_host.copy_(h, non_blocking=True)
 
             def torch_graph():
@@ -204,7 +208,7 @@ def main(argv=None) -> int:
             entry[e] = {"p50_us": round(float(p50), 3), "p99_us": round(float(p99), 3),
                         "agent_steps_per_s": round(r["agents"] / (p50 * 1e-6)), "samples": len(r[e])}
         ours = entry["gazehead_rt_cuda"]["p50_us"]
-        gbs = bytes_per_step(r["agents"], H, wbytes) / (ours * 1e-6) / 1e9
+        gbs = bytes_per_step(r["agents"], H, wbytes, Z) / (ours * 1e-6) / 1e9
         entry["achieved_dram_gbs"] = round(gbs, 1)
         entry["fraction_of_peak_bandwidth"] = round(gbs / peak, 4) if peak else None
         line = (f"{r['agents']:>6} " + " ".join(f"{c:>36}" for c in cells)

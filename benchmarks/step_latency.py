@@ -95,6 +95,63 @@ class TorchStep:
         return _Step(model).eval()
 
 
+class TorchNet:
+    """The lean peer a user would export: the network only (encoder, GRUCell, prior, sampling,
+    decoder); condition features, neck limit and eye stay in numpy (LeanHost)."""
+
+    def __new__(cls, model):
+        import torch
+
+        class _Net(torch.nn.Module):
+            def __init__(self, m):
+                super().__init__()
+                self.m = m
+
+            def forward(self, enc_in, s, eps):
+                s = self.m.gru(self.m.enc(enc_in), s)
+                mu, sigma = self.m.split_gaussian(self.m.prior(s))
+                z = mu + sigma * eps
+                return self.m.dec(torch.cat([s, z], dim=-1)), s, z
+
+        return _Net(model).eval()
+
+
+class LeanHost:
+    """The per-agent math around a network-only peer, in numpy (what a user writes)."""
+
+    def __init__(self, model, n: int, style: np.ndarray):
+        from gazehead_rt.geometry import eye_from_gaze_head, wrap_angle
+
+        c, norm = model.config, model.normalization
+        self.eye_from_gaze_head, self.wrap = eye_from_gaze_head, wrap_angle
+        self.fps, self.soft, self.eye_limit = c.fps, c.neck_soft, c.eye_limit
+        self.L = np.asarray(c.neck_limits, np.float32)
+        self.x_mean, self.x_std, self.y_mean, self.y_std = norm.x_mean, norm.x_std, norm.y_mean, norm.y_std
+        self.head = np.zeros((n, 3), np.float32)
+        self.head_vel = np.zeros((n, 3), np.float32)
+        self.gaze = np.zeros((n, 2), np.float32)
+        self.z = np.zeros((n, c.latent_size), np.float32)
+        self.style = style
+
+    def pre(self, gaze: np.ndarray) -> np.ndarray:
+        eye_tgt = self.eye_from_gaze_head(gaze, self.head)
+        d = gaze - self.gaze
+        gvel = np.stack([d[:, 0], self.wrap(d[:, 1])], -1) * self.fps
+        x = np.concatenate([eye_tgt, gvel, self.head_vel, self.style], -1)
+        self.gaze = gaze
+        return np.concatenate([(x - self.x_mean) / self.x_std, self.z], -1).astype(np.float32)
+
+    def post(self, y: np.ndarray, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        v = y * self.y_std + self.y_mean
+        h, Ls = self.head, self.soft * self.L
+        u = np.clip((np.abs(h) - Ls) / (self.L - Ls), 0.0, 1.0)
+        v = np.where((h * v > 0) & (np.abs(h) > Ls), v * (1 - u * u * (3 - 2 * u)), v)
+        head = np.clip(h + v / self.fps, -self.L, self.L)
+        self.head_vel, self.head, self.z = (head - h) * self.fps, head, z
+        eye = np.clip(self.eye_from_gaze_head(self.gaze, head), -self.eye_limit, self.eye_limit)
+        return head, eye
+
+
 def call_forms(path: str, seconds: float) -> int:
     """p50/p99 of the Python call forms at N = 1 (issue: step() <= 3 us p50 in each form)."""
     import gazehead_rt as gh
@@ -170,6 +227,14 @@ def main(argv=None) -> int:
         so.add_session_config_entry("session.intra_op.allow_spinning", "0")
         so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
         ort_sess = ort.InferenceSession(onnx_path, so, providers=["CPUExecutionProvider"])
+        net_mod = TorchNet(ref)
+        net_path = os.path.join(tempfile.mkdtemp(), "net.onnx")
+        ex = (torch.zeros(n0, 9 + Z), torch.zeros(n0, H), torch.zeros(n0, Z))
+        net_names, net_outs = ["enc_in", "s", "eps"], ["y", "s_out", "z"]
+        torch.onnx.export(net_mod, ex, net_path, input_names=net_names, output_names=net_outs,
+                          dynamic_axes={k: {0: "n"} for k in net_names + net_outs},
+                          opset_version=17, dynamo=False)
+        ort_net = ort.InferenceSession(net_path, so, providers=["CPUExecutionProvider"])
 
     rows = []
     rng = np.random.default_rng(0)
@@ -178,6 +243,8 @@ def main(argv=None) -> int:
         gen = gh.Generator(path, num_agents=n, seed=0)
         out = np.empty((n, 3), np.float32)
         res = {"agents": n, "gazehead_rt_cpu": timeit(lambda: gen.step(gaze, out=out), args.seconds)}
+        gen_bf16 = gh.Generator(path, num_agents=n, seed=0, weights_dtype="bfloat16")
+        res["gazehead_rt_cpu_bf16"] = timeit(lambda: gen_bf16.step(gaze, out=out), args.seconds)
         if args.threads > 1:
             gen_t = gh.Generator(path, num_agents=n, seed=0, num_threads=args.threads)
             res[f"gazehead_rt_cpu_{args.threads}threads"] = timeit(
@@ -205,6 +272,39 @@ def main(argv=None) -> int:
                 feeds["s"], feeds["head"], feeds["head_vel"], feeds["z"] = s, h, v, z
 
             res["onnxruntime"] = timeit(ort_step, args.seconds)
+
+            # lean peers: the network only, and the network with the per-agent math in numpy
+            host = LeanHost(ref, n, gen.style)
+            enc_in = host.pre(gaze)
+            net = {"enc_in": enc_in, "s": np.zeros((n, H), np.float32), "eps": eps.numpy()}
+
+            def ort_net_only():
+                y, s_new, z = ort_net.run(None, net)
+                net["s"] = s_new
+
+            def ort_lean():
+                net["enc_in"] = host.pre(gaze)
+                y, s_new, z = ort_net.run(None, net)
+                net["s"] = s_new
+                host.post(y, z)
+
+            t_enc, t_s, t_eps = torch.from_numpy(enc_in), torch.zeros(n, H), eps
+
+            def torch_net_only():
+                with torch.no_grad():
+                    net_mod(t_enc, t_s, t_eps)
+
+            def torch_lean():
+                with torch.no_grad():
+                    y, s_new, z = net_mod(torch.from_numpy(host.pre(gaze)), t_s, t_eps)
+                host.post(y.numpy(), z.numpy())
+
+            res["onnxruntime_net_only"] = timeit(ort_net_only, args.seconds)
+            res["onnxruntime_lean"] = timeit(ort_lean, args.seconds)
+            res["pytorch_net_only"] = timeit(torch_net_only, args.seconds)
+            res["pytorch_lean"] = timeit(torch_lean, args.seconds)
+            res["gazehead_rt_readme_call"] = timeit(lambda: gen.step(gaze.astype(np.float64)),
+                                                    args.seconds)
         rows.append(res)
 
     engines = [k for k in rows[0] if k != "agents"]
@@ -225,6 +325,11 @@ def main(argv=None) -> int:
             ours = entry["gazehead_rt_cpu"]["p50_us"]
             entry["speedup_vs_onnxruntime"] = round(entry["onnxruntime"]["p50_us"] / ours, 2)
             entry["speedup_vs_pytorch_eager"] = round(entry["pytorch_eager"]["p50_us"] / ours, 2)
+            for peer in ("onnxruntime_net_only", "onnxruntime_lean", "pytorch_net_only",
+                         "pytorch_lean"):
+                entry[f"speedup_vs_{peer}"] = round(entry[peer]["p50_us"] / ours, 2)
+                entry[f"bf16_speedup_vs_{peer}"] = round(
+                    entry[peer]["p50_us"] / entry["gazehead_rt_cpu_bf16"]["p50_us"], 2)
             line += f"   {entry['speedup_vs_onnxruntime']:>8.2f}x {entry['speedup_vs_pytorch_eager']:>8.2f}x"
         print(line)
         summary.append(entry)

@@ -2,12 +2,13 @@
 gazehead_rt native core (private; use the gazehead_rt package)
 """
 from __future__ import annotations
+import collections.abc
 import numpy
 import numpy.typing
 import typing
-__all__: list[str] = ['CpuGenerator', 'CudaGenerator', 'Model', 'build_config', 'cuda_device_count', 'cuda_device_name', 'cuda_device_status', 'normal_noise', 'philox4x32_10']
+__all__: list[str] = ['CpuGenerator', 'CudaGenerator', 'FrameCall', 'Generator', 'Model', 'build_config', 'check_neck_limits', 'constants', 'cuda_device_count', 'cuda_device_name', 'cuda_device_status', 'normal_noise', 'philox4x32_10', 'validate_gaze']
 class Model:
-    def __init__(self, tensors: dict, enc_layers: typing.SupportsInt | typing.SupportsIndex, prior_layers: typing.SupportsInt | typing.SupportsIndex, dec_layers: typing.SupportsInt | typing.SupportsIndex, hidden: typing.SupportsInt | typing.SupportsIndex, latent: typing.SupportsInt | typing.SupportsIndex, activation: str, residual: bool, fps: typing.SupportsFloat | typing.SupportsIndex, x_mean: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], x_std: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], y_mean: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], y_std: typing.Annotated[numpy.typing.ArrayLike, numpy.float32]) -> None:
+    def __init__(self, spec: dict) -> None:
         ...
     @property
     def fps(self) -> float:
@@ -21,48 +22,8 @@ class Model:
     @property
     def num_parameters(self) -> int:
         ...
-class CpuGenerator:
-    def __init__(self, model: Model, num_agents: typing.SupportsInt | typing.SupportsIndex, seed: typing.SupportsInt | typing.SupportsIndex, temperature: typing.SupportsFloat | typing.SupportsIndex, nan_policy: typing.SupportsInt | typing.SupportsIndex, num_threads: typing.SupportsInt | typing.SupportsIndex = 1) -> None:
-        ...
-    def clone(self) -> CpuGenerator:
-        ...
-    def get_state(self) -> dict:
-        ...
-    def prime(self, gaze_hist: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], head_hist: typing.Annotated[numpy.typing.ArrayLike, numpy.float32]) -> None:
-        ...
-    def reset(self, agents: typing.Any = None) -> None:
-        ...
-    def rollout(self, gaze_seq: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], head_seq: numpy.typing.NDArray[numpy.float32], eye_seq: numpy.typing.NDArray[numpy.float32]) -> None:
-        ...
-    def set_state(self, arg0: dict) -> None:
-        ...
-    def step(self, gaze: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], head: numpy.typing.NDArray[numpy.float32], eye: numpy.typing.NDArray[numpy.float32]) -> None:
-        ...
-    @property
-    def isa(self) -> str:
-        ...
-    @property
-    def num_agents(self) -> int:
-        ...
-    @property
-    def num_threads(self) -> int:
-        ...
-    @property
-    def seed(self) -> int:
-        ...
-    @seed.setter
-    def seed(self, arg1: typing.SupportsInt | typing.SupportsIndex) -> None:
-        ...
-    @property
-    def temperature(self) -> float:
-        ...
-    @temperature.setter
-    def temperature(self, arg1: typing.SupportsFloat | typing.SupportsIndex) -> None:
-        ...
-class CudaGenerator:
-    def __init__(self, model: Model, num_agents: typing.SupportsInt | typing.SupportsIndex, seed: typing.SupportsInt | typing.SupportsIndex, temperature: typing.SupportsFloat | typing.SupportsIndex, nan_policy: typing.SupportsInt | typing.SupportsIndex, weights_dtype: typing.SupportsInt | typing.SupportsIndex = 0, device: typing.SupportsInt | typing.SupportsIndex = 0) -> None:
-        ...
-    def clone(self) -> CudaGenerator:
+class Generator:
+    def clone(self) -> Generator:
         ...
     def get_state(self) -> dict:
         ...
@@ -81,7 +42,13 @@ class CudaGenerator:
     def step_async(self, gaze: typing.Annotated[numpy.typing.ArrayLike, numpy.float32]) -> None:
         ...
     @property
-    def device(self) -> int:
+    def backend(self) -> str:
+        ...
+    @property
+    def neck_limits(self) -> tuple[float, float, float]:
+        ...
+    @neck_limits.setter
+    def neck_limits(self, arg1: typing.Annotated[numpy.typing.ArrayLike, numpy.float32]) -> None:
         ...
     @property
     def num_agents(self) -> int:
@@ -96,10 +63,39 @@ class CudaGenerator:
     def seed(self, arg1: typing.SupportsInt | typing.SupportsIndex) -> None:
         ...
     @property
+    def style(self) -> numpy.typing.NDArray[numpy.float32]:
+        ...
+    @style.setter
+    def style(self, arg1: typing.Annotated[numpy.typing.ArrayLike, numpy.float32]) -> None:
+        ...
+    @property
     def temperature(self) -> float:
         ...
     @temperature.setter
     def temperature(self, arg1: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
+class FrameCall:
+    def __call__(self, gaze: typing.Any, out: typing.Any = None) -> typing.Any:
+        ...
+    def __init__(self, generator: Generator, head_last: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], eye_last: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], convert_gaze: collections.abc.Callable, check_out: collections.abc.Callable) -> None:
+        ...
+class CpuGenerator(Generator):
+    def __init__(self, model: Model, num_agents: typing.SupportsInt | typing.SupportsIndex, seed: typing.SupportsInt | typing.SupportsIndex, temperature: typing.SupportsFloat | typing.SupportsIndex, nan_policy: typing.SupportsInt | typing.SupportsIndex, num_threads: typing.SupportsInt | typing.SupportsIndex = 1, weights_dtype: typing.SupportsInt | typing.SupportsIndex = 0) -> None:
+        ...
+    @property
+    def isa(self) -> str:
+        ...
+    @property
+    def num_threads(self) -> int:
+        ...
+    @property
+    def weights_dtype(self) -> int:
+        ...
+class CudaGenerator(Generator):
+    def __init__(self, model: Model, num_agents: typing.SupportsInt | typing.SupportsIndex, seed: typing.SupportsInt | typing.SupportsIndex, temperature: typing.SupportsFloat | typing.SupportsIndex, nan_policy: typing.SupportsInt | typing.SupportsIndex, weights_dtype: typing.SupportsInt | typing.SupportsIndex = 0, device: typing.SupportsInt | typing.SupportsIndex = 0) -> None:
+        ...
+    @property
+    def device(self) -> int:
         ...
     @property
     def tile_agents(self) -> int:
@@ -109,6 +105,14 @@ class CudaGenerator:
         ...
 def build_config() -> dict:
     ...
+def check_neck_limits(limits: typing.Annotated[numpy.typing.ArrayLike, numpy.float32]) -> None:
+    """
+    The core's check of (pitch, yaw, roll) neck half-ranges; ValueError.
+    """
+def constants() -> dict:
+    """
+    The core's model-format constants (held against gazehead_rt.model_file by a test).
+    """
 def cuda_device_count() -> int:
     """
     Visible CUDA devices; 0 without a driver or a device (never raises).
@@ -128,4 +132,8 @@ def normal_noise(seed: typing.SupportsInt | typing.SupportsIndex, agents: typing
 def philox4x32_10(arg0: typing.SupportsInt | typing.SupportsIndex, arg1: typing.SupportsInt | typing.SupportsIndex, arg2: typing.SupportsInt | typing.SupportsIndex, arg3: typing.SupportsInt | typing.SupportsIndex, arg4: typing.SupportsInt | typing.SupportsIndex, arg5: typing.SupportsInt | typing.SupportsIndex) -> tuple[int, int, int, int]:
     """
     One Philox4x32-10 block (counter c0..c3, key k0, k1) as four uint32.
+    """
+def validate_gaze(gaze: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], allow_nonfinite: bool) -> None:
+    """
+    The core's gaze check (finite unless allowed, |pitch| <= pi/2, |yaw| <= pi); raises ValueError naming the agent.
     """

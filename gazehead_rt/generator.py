@@ -149,8 +149,9 @@ class Generator:
         ``"raise"``: non-finite gaze raises ``ValueError`` naming the agent. ``"hold"``: that
         agent keeps its last valid gaze (straight ahead before it had one).
     weights_dtype:
-        Storage of the weights on the ``cuda`` backend (``"float32"``, ``"bfloat16"``,
-        ``"float16"``); arithmetic is float32 either way.
+        Storage of the weights: ``"float32"``, ``"bfloat16"`` (cpu and cuda: half the weight
+        traffic; see docs/runtime.md for its accuracy) or ``"float16"`` (cuda); arithmetic
+        is float32 either way.
     num_threads:
         ``cpu`` backend: split each call's agents over this many threads (the caller's
         included). Results are identical for any value; it pays off from a few hundred
@@ -216,9 +217,9 @@ class Generator:
         self._model = loaded
         self._n = int(num_agents)
         self._nan_policy = nan_policy
-        if weights_dtype != "float32" and self._backend != "cuda":
+        if weights_dtype == "float16" and self._backend != "cuda":
             raise ValueError(f"weights_dtype: {weights_dtype!r} needs backend 'cuda' "
-                             f"(backend {self._backend!r} runs float32 weights)")
+                             f"(backend {self._backend!r} runs float32 or bfloat16 weights)")
         self._weights_dtype = weights_dtype
         if num_threads != 1 and self._backend != "cpu":
             raise ValueError(f"num_threads: {num_threads} applies to backend 'cpu' only "
@@ -230,7 +231,8 @@ class Generator:
         else:
             self._impl = native().CpuGenerator(
                 _native_model(loaded), self._n, int(seed), temperature,
-                _NAN_POLICIES.index(nan_policy), int(num_threads))
+                _NAN_POLICIES.index(nan_policy), int(num_threads),
+                _WEIGHTS_DTYPES.index(weights_dtype))
         if neck_limits is not None:
             self.neck_limits = neck_limits
         if style is not None:
@@ -283,7 +285,7 @@ class Generator:
 
     @property
     def weights_dtype(self) -> str:
-        """Storage type of the weights ("float32", or "bfloat16"/"float16" on cuda); the
+        """Storage type of the weights ("float32", "bfloat16", or "float16" on cuda); the
         arithmetic is float32 either way."""
         return self._weights_dtype
 

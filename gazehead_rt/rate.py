@@ -1,8 +1,8 @@
 """Variable frame rate: run the fixed-rate model from a game or robot loop of any rate.
 
 The model is trained at one rate (``fps``, 30 by default) and must be stepped at exactly
-that rate: its condition holds the gaze velocity ``(gaze_t - gaze_{t-1}) * fps`` and, for
-residual models, the head integrates ``y_t / fps``. A loop at 60, 90, 144 Hz or with
+that rate: its condition holds the gaze and head velocities (differences times ``fps``) and
+the head integrates the decoded head velocity over ``1 / fps``. A loop at 60, 90, 144 Hz or with
 jittery frame times therefore cannot call ``step`` once per frame. :class:`RateAdapter`
 does the bookkeeping of the classic fixed-timestep loop:
 

@@ -71,9 +71,10 @@ def test_auto_decides_once_from_agent_count(mp, n):
     assert gen.backend == want
 
 
-def test_reduced_precision_weights_need_cuda(mp):
-    with pytest.raises(ValueError, match="weights_dtype: 'bfloat16' needs backend 'cuda'"):
-        gh.Generator(mp, backend="cpu", weights_dtype="bfloat16")
+def test_float16_weights_need_cuda(mp):
+    with pytest.raises(ValueError, match="weights_dtype: 'float16' needs backend 'cuda'"):
+        gh.Generator(mp, backend="cpu", weights_dtype="float16")
+    assert gh.Generator(mp, backend="cpu", weights_dtype="bfloat16").weights_dtype == "bfloat16"
     with pytest.raises(ValueError, match="weights_dtype: expected one of"):
         gh.Generator(mp, backend="cpu", weights_dtype="int8")
     assert gh.Generator(mp, backend="cpu").weights_dtype == "float32"

@@ -69,7 +69,8 @@ def test_head_never_leaves_the_neck_limits(fast, rng, limits):
     heads, eyes = gen.generate(gaze, return_eye=True)
     assert np.all(np.isfinite(heads)) and np.all(np.isfinite(eyes))
     assert np.all(np.abs(heads) <= L), np.abs(heads).max(axis=(0, 1))
-    assert np.all(np.abs(heads).max(axis=(0, 1)) >= 0.97 * L)  # every limit was pressed
+    # every limit was pressed deep into its soft zone (the fade makes L itself asymptotic)
+    assert np.all(np.abs(heads).max(axis=(0, 1)) >= 0.9 * L)
     # stepping frame by frame (the per-frame path) obeys it as well
     for x in gaze[:300]:
         assert np.all(np.abs(gen.step(x)) <= L)

@@ -32,10 +32,10 @@ void from_numpy(std::vector<T>& v, const py::dict& d, const char* key) {
 // The per-frame call of gazehead_rt.Generator.step, checks included, in one native call.
 // The common forms (a (2,) or (N, 2) float32/float64 C-contiguous gaze; out None or a
 // writeable C-contiguous float32 (N, 3)) are recognised from the array header without
-// creating Python objects; anything else goes to the Python callbacks, which convert or
-// raise the documented TypeError/ValueError. Value checks (finite, range) are the core's,
-// before any state changes. head_last (N, 3) and eye_last (N, 2) are the Generator's
-// buffers behind .head and .eye.
+// creating Python objects; anything else goes to the Python callbacks convert_gaze(gaze, n)
+// and check_out(out, n), which convert or raise the documented TypeError/ValueError. Value
+// checks (finite, range) are the core's, before any state changes. head_last (N, 3) and
+// eye_last (N, 2) are the Generator's buffers behind .head and .eye.
 class FrameCall {
  public:
   FrameCall(Generator& gen, F32 head_last, F32 eye_last, py::function convert_gaze,
@@ -51,7 +51,7 @@ class FrameCall {
     const float* gp = fast_gaze(gaze);
     py::object converted;  // keeps a converted gaze alive through the step
     if (gp == nullptr) {
-      converted = convert_gaze_(gaze);
+      converted = convert_gaze_(gaze, n_);
       gp = fast_gaze(converted);
       if (gp == nullptr) throw py::type_error("gaze: conversion did not give a float32 (N, 2) array");
     }
@@ -63,7 +63,7 @@ class FrameCall {
     } else {
       op = fast_out(out);
       if (op == nullptr) {
-        check_out_(out);  // raises the TypeError that names what arrived
+        check_out_(out, n_);  // raises the TypeError that names what arrived
         throw py::type_error("out: expected a writeable C-contiguous float32 array");
       }
       result = py::reinterpret_borrow<py::object>(out);

@@ -123,12 +123,16 @@ PYBIND11_MODULE(_C, m) {
 
   py::class_<CpuGenerator, Generator> cpu(m, "CpuGenerator");
   cpu.def(py::init([](std::shared_ptr<Model> model, int64_t n, uint32_t seed, float temperature,
-                      int nan_policy, int num_threads) {
+                      int nan_policy, int num_threads, int weights_dtype) {
+            if (weights_dtype < 0 || weights_dtype > 1) throw py::value_error("weights_dtype: 0 or 1");
             return new CpuGenerator(model, n, seed, temperature,
-                                    static_cast<NanPolicy>(nan_policy), num_threads);
+                                    static_cast<NanPolicy>(nan_policy), num_threads,
+                                    static_cast<WeightsDtype>(weights_dtype));
           }),
           py::arg("model"), py::arg("num_agents"), py::arg("seed"), py::arg("temperature"),
-          py::arg("nan_policy"), py::arg("num_threads") = 1)
+          py::arg("nan_policy"), py::arg("num_threads") = 1, py::arg("weights_dtype") = 0)
+      .def_property_readonly("weights_dtype",
+                             [](const CpuGenerator& g) { return static_cast<int>(g.weights_dtype()); })
       .def_property_readonly("isa", &CpuGenerator::isa)
       .def_property_readonly("num_threads", &CpuGenerator::num_threads);
 

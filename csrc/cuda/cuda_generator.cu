@@ -347,7 +347,7 @@ void CudaGenerator::Impl::capture_graph() {
 // Rollout (head_obs == null) or priming (head_obs set) over T frames, in chunks of frames so
 // the device copy of the sequence stays under 64 MiB.
 void CudaGenerator::Impl::run_frames(const float* gaze_seq, const float* head_obs, int64_t T,
-                                       float* head_seq, float* eye_seq) {
+                                     float* head_seq, float* eye_seq) {
   const size_t N = static_cast<size_t>(n);
   const size_t frame_floats = N * (kGazeSize + kHeadSize + kEyeSize);
   const int64_t chunk = std::max<int64_t>(1, (int64_t{64} << 20) / (frame_floats * sizeof(float)));

@@ -28,9 +28,6 @@ class CudaError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// Storage type of the weights on the device; accumulation is fp32 for all of them.
-enum class WeightsDtype { kFloat32 = 0, kBFloat16 = 1, kFloat16 = 2 };
-
 // Number of visible CUDA devices; 0 (never an exception) with no driver or no device.
 int cuda_device_count() noexcept;
 // Why cuda_device_count() is what it is: "" when a device is visible, else the runtime's

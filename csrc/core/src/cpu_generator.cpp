@@ -18,9 +18,14 @@ constexpr int kChunk = 32;
 }  // namespace
 
 CpuGenerator::CpuGenerator(std::shared_ptr<const Model> model, int64_t num_agents, uint32_t seed,
-                           float temperature, NanPolicy nan_policy, int num_threads)
-    : Generator(std::move(model), num_agents, seed, temperature, nan_policy) {
+                           float temperature, NanPolicy nan_policy, int num_threads,
+                           WeightsDtype weights_dtype)
+    : Generator(std::move(model), num_agents, seed, temperature, nan_policy),
+      weights_dtype_(weights_dtype) {
   if (num_threads < 1) throw std::invalid_argument("num_threads must be at least 1");
+  if (weights_dtype == WeightsDtype::kFloat16) {
+    throw std::invalid_argument("the cpu backend runs float32 or bfloat16 weights, not float16");
+  }
   const Model& M = this->model();
   state_ = initial_state();
   const size_t w = static_cast<size_t>(M.max_width());
@@ -39,7 +44,7 @@ CpuGenerator::CpuGenerator(std::shared_ptr<const Model> model, int64_t num_agent
 }
 
 CpuGenerator::CpuGenerator(const CpuGenerator& o)
-    : Generator(o), state_(o.state_), scratch_(o.scratch_), async_head_(o.async_head_),
+    : Generator(o), weights_dtype_(o.weights_dtype_), state_(o.state_), scratch_(o.scratch_), async_head_(o.async_head_),
       async_eye_(o.async_eye_), pool_(std::make_unique<WorkerPool>(o.num_threads())) {}
 
 CpuGenerator::~CpuGenerator() = default;
@@ -55,13 +60,16 @@ const char* CpuGenerator::isa() const { return kernels::table().isa; }
 namespace {
 
 // Runs an MLP over `rows` agents; returns the buffer holding the output (row stride ld).
-const float* run_mlp(const kernels::Table& k, const std::vector<PackedLinear>& layers,
-                     Activation act, bool final_activation, const float* x, int ldx, int rows,
-                     float* buf0, float* buf1, int ld) {
+using LinearFn = decltype(kernels::Table::linear);
+
+const float* run_mlp(const kernels::Table& k, LinearFn linear,
+                     const std::vector<PackedLinear>& layers, Activation act,
+                     bool final_activation, const float* x, int ldx, int rows, float* buf0,
+                     float* buf1, int ld) {
   float* bufs[2] = {buf0, buf1};
   for (size_t l = 0; l < layers.size(); ++l) {
     float* y = bufs[l % 2];
-    k.linear(x, ldx, rows, layers[l], y, ld);
+    linear(x, ldx, rows, layers[l], y, ld);
     if (l + 1 < layers.size() || final_activation) {
       for (int m = 0; m < rows; ++m) k.activate(act, y + static_cast<size_t>(m) * ld, layers[l].out_pad);
     }
@@ -80,6 +88,7 @@ void CpuGenerator::run_chunk(Scratch& sc, int64_t a0, int rows, const float* gaz
   const kernels::Table& k = kernels::table();
   const int W = M.max_width(), H = M.hidden(), Z = M.latent();
   const StateView st = state_.view();
+  const LinearFn linear = weights_dtype_ == WeightsDtype::kBFloat16 ? k.linear_bf16 : k.linear;
 
   // 1. effective gaze and the encoder input [x_norm, z_{t-1}]
   for (int m = 0; m < rows; ++m) {
@@ -88,16 +97,16 @@ void CpuGenerator::run_chunk(Scratch& sc, int64_t a0, int rows, const float* gaz
   }
 
   // 2. encoder and GRU; s is updated in place in the state array
-  const float* e = run_mlp(k, M.enc(), M.activation(), true, sc.buf_a.data(), W, rows,
+  const float* e = run_mlp(k, linear, M.enc(), M.activation(), true, sc.buf_a.data(), W, rows,
                            sc.buf_b.data(), sc.buf_a.data(), W);
   float* s = st.s + static_cast<size_t>(a0) * H;
   const int ldg = M.gru_ih().out_pad;
-  k.linear(e, W, rows, M.gru_ih(), sc.gi.data(), ldg);
-  k.linear(s, H, rows, M.gru_hh(), sc.gh.data(), ldg);
+  linear(e, W, rows, M.gru_ih(), sc.gi.data(), ldg);
+  linear(s, H, rows, M.gru_hh(), sc.gh.data(), ldg);
   k.gru_gates(sc.gi.data(), sc.gh.data(), ldg, s, H, H, rows);
 
   // 3. learned prior; z_t = mu (priming) or mu + T sigma eps beside s_t as the decoder input
-  const float* pr = run_mlp(k, M.prior(), M.activation(), false, s, H, rows, sc.buf_a.data(),
+  const float* pr = run_mlp(k, linear, M.prior(), M.activation(), false, s, H, rows, sc.buf_a.data(),
                             sc.buf_b.data(), W);
   if (observed_head != nullptr) {
     for (int m = 0; m < rows; ++m) {
@@ -113,7 +122,7 @@ void CpuGenerator::run_chunk(Scratch& sc, int64_t a0, int rows, const float* gaz
   }
 
   // 4. decoder, neck limit, eye-in-head
-  const float* y = run_mlp(k, M.dec(), M.activation(), false, sc.dec_in.data(), W, rows,
+  const float* y = run_mlp(k, linear, M.dec(), M.activation(), false, sc.dec_in.data(), W, rows,
                            sc.buf_a.data(), sc.buf_b.data(), W);
   for (int m = 0; m < rows; ++m) {
     end_step(c, neck_limits(), st, a0 + m, Z, &sc.gaze_eff[kGazeSize * m],

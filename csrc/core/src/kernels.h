@@ -11,6 +11,10 @@ struct Table {
   const char* isa;
   // y[m, 0:out_pad] = x[m, 0:in] @ Wt + b for m < rows. x rows are ldx apart, y rows ldy apart.
   void (*linear)(const float* x, int ldx, int rows, const PackedLinear& layer, float* y, int ldy);
+  // The same with the layer's bf16 weights (PackedLinear::wt_bf16), widened to fp32 on load:
+  // half the weight traffic, fp32 accumulation.
+  void (*linear_bf16)(const float* x, int ldx, int rows, const PackedLinear& layer, float* y,
+                      int ldy);
   // In place over n contiguous floats; every activation maps 0 to 0, so padding stays zero.
   void (*activate)(Activation act, float* y, int n);
   // PyTorch GRUCell gates for rows agents; s (rows, lds) is updated in place: it is both the

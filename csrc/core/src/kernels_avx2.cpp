@@ -12,11 +12,8 @@ namespace avx2 {
 #define GAZEHEAD_VEC_FLOATS 8
 #define GAZEHEAD_TILE_ROWS 6  // rows x 2 vectors of accumulators
 #define GAZEHEAD_TILE_VECS 2
+#define GAZEHEAD_ROW1_FLOATS 64  // outputs per tile for a single agent
 #include "kernels_impl.inc"
-#undef GAZEHEAD_TILE_VECS
-#undef GAZEHEAD_VEC_FLOATS
-#undef GAZEHEAD_TILE_ROWS
-#undef GAZEHEAD_ISA_NAME
 }  // namespace avx2
 }  // namespace kernels
 }  // namespace gazehead

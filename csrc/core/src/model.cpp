@@ -3,11 +3,20 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 
 namespace gazehead {
 namespace {
 
 int round_up(int x, int m) { return (x + m - 1) / m * m; }
+
+// fp32 -> bf16, round to nearest even (as CUDA's __float2bfloat16_rn); weights are finite.
+uint16_t to_bf16(float x) {
+  uint32_t u;
+  std::memcpy(&u, &x, sizeof u);
+  u += 0x7FFFu + ((u >> 16) & 1u);
+  return static_cast<uint16_t>(u >> 16);
+}
 
 PackedLinear pack(const LinearSpec& s, const std::string& name) {
   if (s.weight == nullptr || s.bias == nullptr) {
@@ -31,6 +40,8 @@ PackedLinear pack(const LinearSpec& s, const std::string& name) {
     }
     p.bias[o] = s.bias[o];
   }
+  p.wt_bf16.resize(p.wt.size());
+  for (size_t i = 0; i < p.wt.size(); ++i) p.wt_bf16[i] = to_bf16(p.wt[i]);
   return p;
 }
 
@@ -43,7 +54,8 @@ std::vector<PackedLinear> pack_mlp(const std::vector<LinearSpec>& layers, const 
   expect(!layers.empty(), std::string(mlp) + ": needs at least one layer");
   std::vector<PackedLinear> packed;
   for (size_t k = 0; k < layers.size(); ++k) {
-    const std::string name = std::string(mlp) + "." + std::to_string(2 * k);
+    // Layers are named by MLP and position; the file's tensor names are model_file.py's.
+    const std::string name = std::string(mlp) + " layer " + std::to_string(k);
     char msg[160];
     std::snprintf(msg, sizeof msg, "layer %s: input size %d, expected %d", name.c_str(),
                   layers[k].in, in);
@@ -53,8 +65,8 @@ std::vector<PackedLinear> pack_mlp(const std::vector<LinearSpec>& layers, const 
   }
   if (out_last > 0) {
     char msg[160];
-    std::snprintf(msg, sizeof msg, "layer %s.%d: output size %d, expected %d", mlp,
-                  static_cast<int>(2 * (layers.size() - 1)), in, out_last);
+    std::snprintf(msg, sizeof msg, "%s layer %d: output size %d, expected %d", mlp,
+                  static_cast<int>(layers.size() - 1), in, out_last);
     expect(in == out_last, msg);
   }
   return packed;
@@ -88,11 +100,11 @@ std::shared_ptr<const Model> Model::create(const ModelSpec& spec) {
   m->enc_ = pack_mlp(spec.enc, "enc", kInputSize + spec.latent, 0);
   const int H = spec.hidden;
   expect(spec.gru_ih.in == m->embed() && spec.gru_ih.out == 3 * H,
-         "gru.weight_ih: expected shape (3*hidden, embed)");
+         "GRU input weights: expected shape (3*hidden, embed)");
   expect(spec.gru_hh.in == H && spec.gru_hh.out == 3 * H,
-         "gru.weight_hh: expected shape (3*hidden, hidden)");
-  m->gru_ih_ = pack(spec.gru_ih, "gru.ih");
-  m->gru_hh_ = pack(spec.gru_hh, "gru.hh");
+         "GRU hidden weights: expected shape (3*hidden, hidden)");
+  m->gru_ih_ = pack(spec.gru_ih, "GRU input");
+  m->gru_hh_ = pack(spec.gru_hh, "GRU hidden");
   m->prior_ = pack_mlp(spec.prior, "prior", H, 2 * spec.latent);
   m->dec_ = pack_mlp(spec.dec, "dec", H + spec.latent, kHeadSize);
   StepConstants& c = m->constants_;

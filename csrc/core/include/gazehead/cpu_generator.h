@@ -16,8 +16,10 @@ class CpuGenerator final : public Generator {
  public:
   // num_threads > 1 splits the agents of each call over that many threads (the caller's
   // included); every agent's arithmetic is the same either way, so results are identical.
+  // weights_dtype kBFloat16 runs every layer on the model's bf16 weights (fp32 arithmetic).
   CpuGenerator(std::shared_ptr<const Model> model, int64_t num_agents, uint32_t seed,
-               float temperature, NanPolicy nan_policy, int num_threads = 1);
+               float temperature, NanPolicy nan_policy, int num_threads = 1,
+               WeightsDtype weights_dtype = WeightsDtype::kFloat32);
   // A deep copy: same model, settings and state, its own threads.
   CpuGenerator(const CpuGenerator& other);
   ~CpuGenerator() override;
@@ -26,6 +28,7 @@ class CpuGenerator final : public Generator {
   const char* backend() const override { return "cpu"; }
   const AgentState& state() const { return state_; }
   const char* isa() const;
+  WeightsDtype weights_dtype() const { return weights_dtype_; }
   int num_threads() const;
 
  private:
@@ -48,6 +51,7 @@ class CpuGenerator final : public Generator {
   void run_chunk(Scratch& sc, int64_t a0, int rows, const float* gaze, float* head_out,
                  float* eye_out, const float* observed_head);
 
+  WeightsDtype weights_dtype_;
   AgentState state_;
   std::vector<Scratch> scratch_;  // one per worker
   std::vector<float> async_head_, async_eye_;  // step_async's frame, until result()

@@ -16,6 +16,10 @@ namespace gazehead {
 
 enum class NanPolicy { kRaise = 0, kHold = 1 };
 
+// Storage type of the weights; accumulation is fp32 for all of them. cpu: float32, bfloat16;
+// cuda: all three.
+enum class WeightsDtype { kFloat32 = 0, kBFloat16 = 1, kFloat16 = 2 };
+
 // Bad per-agent input; `agent` is the offending agent (or -1), `frame` its time index in a
 // sequence call (or -1).
 class InvalidInput : public std::invalid_argument {

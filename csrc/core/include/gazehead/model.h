@@ -51,6 +51,7 @@ struct ModelSpec {
 // accumulate a vector of outputs, which vectorizes without reassociating a dot product.
 struct PackedLinear {
   std::vector<float> wt;    // (in, out_pad), zero in the padding columns
+  std::vector<uint16_t> wt_bf16;  // wt rounded to bf16 (nearest even), for bf16 weights
   std::vector<float> bias;  // (out_pad,), zero in the padding
   int in = 0;
   int out = 0;
