@@ -13,7 +13,11 @@ SUFFIXES = {".py", ".md", ".h", ".cpp", ".cu", ".cuh", ".inc", ".txt", ".toml", 
 
 def _files():
     for p in ROOT.rglob("*"):
-        if p.is_file() and p.suffix in SUFFIXES and not SKIP.intersection(p.relative_to(ROOT).parts):
+        if (
+            p.is_file()
+            and p.suffix in SUFFIXES
+            and not SKIP.intersection(p.relative_to(ROOT).parts)
+        ):
             yield p
 
 

@@ -68,8 +68,13 @@ def default_script(fps: float, duration_s: float | None = None) -> Script:
     def pursuit_target(ts: float) -> np.ndarray:
         u = ts - pursuit_start_s
         # 0.2 Hz in yaw (+-33 deg), 0.4 Hz in pitch: peak ~40 deg/s, within human pursuit
-        return np.array([1.4, 0.9 * math.sin(2 * math.pi * 0.2 * u),
-                         0.14 + 0.3 * math.sin(2 * math.pi * 0.4 * u)])
+        return np.array(
+            [
+                1.4,
+                0.9 * math.sin(2 * math.pi * 0.2 * u),
+                0.14 + 0.3 * math.sin(2 * math.pi * 0.4 * u),
+            ]
+        )
 
     targets = np.empty((T, 3))
     phase = []
@@ -83,8 +88,11 @@ def default_script(fps: float, duration_s: float | None = None) -> Script:
 
     # Gaze: fixations reached by minimum-jerk saccades; pursuit follows the target smoothly.
     gaze = target_dir.copy()
-    jumps = [i for i in range(1, T) if phase[i] != "smooth pursuit"
-             and np.any(targets[i] != targets[i - 1])]
+    jumps = [
+        i
+        for i in range(1, T)
+        if phase[i] != "smooth pursuit" and np.any(targets[i] != targets[i - 1])
+    ]
     for i in jumps:
         g0, g1 = gaze[i - 1].copy(), target_dir[i]
         # yaw is not wrapped: a gaze shift sweeps through the front, never through the
@@ -108,8 +116,13 @@ class ProportionalBaseline:
     """What games do today: head (pitch, yaw) = ``gain`` * gaze, first-order low-passed with
     time constant ``tau_s``, roll 0. Stepped at ``fps`` like the model."""
 
-    def __init__(self, fps: float, gain: float = BASELINE_GAIN, tau_s: float = BASELINE_TAU_S,
-                 num_agents: int = 1):
+    def __init__(
+        self,
+        fps: float,
+        gain: float = BASELINE_GAIN,
+        tau_s: float = BASELINE_TAU_S,
+        num_agents: int = 1,
+    ):
         self.gain = gain
         self.alpha = 1.0 - math.exp(-1.0 / (fps * tau_s))  # exact discretization
         self._head = np.zeros((num_agents, 3))
@@ -148,17 +161,19 @@ def simulate(generator: Any, script: Script) -> Motion:
         bh.append(np.array(base.step(g)[0], dtype=np.float64))
     mh, bh = np.stack(mh), np.stack(bh)
     # eye = gaze seen from the head (docs/design.md §2); computed here for both, so they compare
-    return Motion(mh, eye_from_gaze_head(script.gaze, mh), bh,
-                  eye_from_gaze_head(script.gaze, bh))
+    return Motion(mh, eye_from_gaze_head(script.gaze, mh), bh, eye_from_gaze_head(script.gaze, bh))
 
 
 def summarize(script: Script, motion: Motion) -> list[dict[str, float]]:
     """Per gaze shift of the script: its size and the head's share of it, 0.9 s after onset,
     for the model and the baseline, and the frames with eyes beyond their range."""
     rows = []
-    onsets = [i for i in range(1, len(script.t_s))
-              if np.any(script.target_xyz[i] != script.target_xyz[i - 1])
-              and script.phase[i] != "smooth pursuit"]
+    onsets = [
+        i
+        for i in range(1, len(script.t_s))
+        if np.any(script.target_xyz[i] != script.target_xyz[i - 1])
+        and script.phase[i] != "smooth pursuit"
+    ]
     for i in onsets:
         j = min(i + int(round(0.9 * script.fps)), len(script.t_s) - 1)
         shift = script.gaze[j] - script.gaze[i - 1]
@@ -175,10 +190,14 @@ def summarize(script: Script, motion: Motion) -> list[dict[str, float]]:
 def _summary_lines(script: Script, motion: Motion) -> list[str]:
     lines = ["  gaze shift  at t   size   head share: model  baseline"]
     for r in summarize(script, motion):
-        lines.append(f"            {r['t_s']:5.2f} s {r['shift_deg']:5.0f} deg        "
-                     f"{r['model_head_share']:5.2f}     {r['baseline_head_share']:5.2f}")
+        lines.append(
+            f"            {r['t_s']:5.2f} s {r['shift_deg']:5.0f} deg        "
+            f"{r['model_head_share']:5.2f}     {r['baseline_head_share']:5.2f}"
+        )
     for name, eye in (("model", motion.model_eye), ("baseline", motion.base_eye)):
         n = int(np.sum(np.any(np.abs(eye) > EYE_RANGE_RAD, axis=1)))
-        lines.append(f"  {name}: eyes beyond +-{math.degrees(EYE_RANGE_RAD):.0f} deg in {n} of "
-                     f"{len(eye)} frames")
+        lines.append(
+            f"  {name}: eyes beyond +-{math.degrees(EYE_RANGE_RAD):.0f} deg in {n} of "
+            f"{len(eye)} frames"
+        )
     return lines
