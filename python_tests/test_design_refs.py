@@ -7,7 +7,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 DESIGN = ROOT / "docs" / "design.md"
-SKIP = {".git", ".venv", "build", "dist", "wheelhouse", "__pycache__"}
+SKIP = {"build", "dist", "wheelhouse", "runs", "__pycache__"}  # and hidden folders (.git, .venv*)
 SUFFIXES = {".py", ".md", ".h", ".cpp", ".cu", ".cuh", ".inc", ".txt", ".toml", ".in"}
 
 
