@@ -9,9 +9,11 @@ import math
 import os
 import sys
 import time
-from typing import Callable, Sequence
+from collections.abc import Sequence
+from typing import Callable
 
 import numpy as np
+
 
 # Subcommands implemented elsewhere, imported only when run: the learning side lives in
 # gazehead_rt.training (the repository's training/ folder) and the demo in gazehead_rt.demo.
@@ -43,21 +45,39 @@ def _demo_main():
 # the top-level modules that extra installs, help)
 _Loader = Callable[[], Callable[[list[str]], int]]
 _DELEGATED: dict[str, tuple[_Loader, str, tuple[str, ...], str]] = {
-    "train": (_train_main, "train", ("torch", "tqdm", "matplotlib"),
-              "train a model on sequence datasets"),
-    "evaluate": (_evaluate_main, "train", ("torch", "tqdm", "matplotlib"),
-                 "evaluate a model against baselines on held-out data"),
-    "extract": (_extract_main, "extract", ("mediapipe", "cv2", "matplotlib", "tqdm"),
-                "extract gaze and head pose from face videos"),
-    "demo": (_demo_main, "demo", ("matplotlib", "PIL", "imageio_ffmpeg"),
-             "render the default model driving a head (MP4 + PNG)"),
+    "train": (
+        _train_main,
+        "train",
+        ("torch", "tqdm", "matplotlib"),
+        "train a model on sequence datasets",
+    ),
+    "evaluate": (
+        _evaluate_main,
+        "train",
+        ("torch", "tqdm", "matplotlib"),
+        "evaluate a model against baselines on held-out data",
+    ),
+    "extract": (
+        _extract_main,
+        "extract",
+        ("mediapipe", "cv2", "matplotlib", "tqdm"),
+        "extract gaze and head pose from face videos",
+    ),
+    "demo": (
+        _demo_main,
+        "demo",
+        ("matplotlib", "PIL", "imageio_ffmpeg"),
+        "render the default model driving a head (MP4 + PNG)",
+    ),
 }
 
 
 def missing_extra(command: str, extra: str, module: str) -> str:
     """The one line a command prints when a module of its extra is not installed."""
-    return (f"gazehead-rt {command}: needs {module}, which is not installed; "
-            f'install the extra: pip install "gazehead_rt[{extra}]"')
+    return (
+        f"gazehead-rt {command}: needs {module}, which is not installed; "
+        f'install the extra: pip install "gazehead_rt[{extra}]"'
+    )
 
 
 def _delegate(name: str) -> Callable[[list[str]], int]:
@@ -81,9 +101,15 @@ def _cmd_info(args: argparse.Namespace) -> int:
 
     info = gh.build_info()
     print(f"gazehead_rt {info['version']}  ({info['compiler']}, {info['build_type']})")
-    print(f"  CPU kernels     : {info['cpu_kernels']} (compiled: {', '.join(info['cpu_kernels_compiled'])})")
-    print(f"  CUDA            : option {info['cuda_option']}, built {info['cuda_built']} - {info['cuda_note']}")
-    print(f"  TensorRT        : option {info['tensorrt_option']}, built {info['tensorrt_built']} - {info['tensorrt_note']}")
+    print(
+        f"  CPU kernels     : {info['cpu_kernels']} (compiled: {', '.join(info['cpu_kernels_compiled'])})"
+    )
+    print(
+        f"  CUDA            : option {info['cuda_option']}, built {info['cuda_built']} - {info['cuda_note']}"
+    )
+    print(
+        f"  TensorRT        : option {info['tensorrt_option']}, built {info['tensorrt_built']} - {info['tensorrt_note']}"
+    )
     print(f"  backends        : {', '.join(info['backends'])}")
     from .native_lib import native_include_dir, native_library_path
 
@@ -160,13 +186,33 @@ def _write_result(path: str, gaze, head, eye, fps: float) -> None:
     else:
         with open(tmp, "w", newline="") as f:
             w = csv.writer(f)
-            w.writerow(["frame", "time_s", "agent", "gaze_pitch", "gaze_yaw", "head_pitch",
-                        "head_yaw", "head_roll", "eye_pitch", "eye_yaw"])
+            w.writerow(
+                [
+                    "frame",
+                    "time_s",
+                    "agent",
+                    "gaze_pitch",
+                    "gaze_yaw",
+                    "head_pitch",
+                    "head_yaw",
+                    "head_roll",
+                    "eye_pitch",
+                    "eye_yaw",
+                ]
+            )
             T, N, _ = head.shape
             for t in range(T):
                 for a in range(N):
-                    w.writerow([t, f"{t / fps:.6f}", a, *(f"{v:.7g}" for v in gaze[t, a]),
-                                *(f"{v:.7g}" for v in head[t, a]), *(f"{v:.7g}" for v in eye[t, a])])
+                    w.writerow(
+                        [
+                            t,
+                            f"{t / fps:.6f}",
+                            a,
+                            *(f"{v:.7g}" for v in gaze[t, a]),
+                            *(f"{v:.7g}" for v in head[t, a]),
+                            *(f"{v:.7g}" for v in eye[t, a]),
+                        ]
+                    )
     os.replace(tmp, path)
 
 
@@ -176,8 +222,13 @@ def _cmd_generate(args: argparse.Namespace) -> int:
     gaze = _read_gaze(args.gaze)
     if args.degrees:
         gaze = np.deg2rad(gaze)
-    gen = gh.Generator(args.model, num_agents=gaze.shape[1], seed=args.seed,
-                       temperature=args.temperature, nan_policy=args.nan_policy)
+    gen = gh.Generator(
+        args.model,
+        num_agents=gaze.shape[1],
+        seed=args.seed,
+        temperature=args.temperature,
+        nan_policy=args.nan_policy,
+    )
     head, eye = gen.generate(gaze, return_eye=True)
     _write_result(args.out, gaze, head, eye, gen.fps)
     print(f"wrote {args.out}: {head.shape[0]} frames x {head.shape[1]} agents at {gen.fps:g} fps")
@@ -230,7 +281,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--model", help="model file (default: the bundled model)")
     s.set_defaults(func=_cmd_info)
     s = sub.add_parser("generate", help="offline: gaze sequence in, head motion out (CSV/NPZ)")
-    s.add_argument("--gaze", required=True, help="input .csv (gaze_pitch, gaze_yaw[, agent]) or .npz (gaze)")
+    s.add_argument(
+        "--gaze", required=True, help="input .csv (gaze_pitch, gaze_yaw[, agent]) or .npz (gaze)"
+    )
     s.add_argument("--out", required=True, help="output .csv or .npz")
     s.add_argument("--model", help="model file (default: the bundled model)")
     s.add_argument("--seed", type=int, default=0)

@@ -28,5 +28,10 @@ sys.meta_path.insert(0, _Blocked())
 def run_blocked(code: str, blocked: list[str], cwd, args: list[str] | None = None):
     """Run ``code`` with ``blocked`` modules unimportable; returns the CompletedProcess."""
     prelude = _PRELUDE.format(names=tuple(blocked))
-    return subprocess.run([sys.executable, "-c", prelude + code, *(args or [])], cwd=cwd,
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-c", prelude + code, *(args or [])],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )

@@ -51,8 +51,18 @@ def test_a_missing_module_outside_the_extra_is_not_disguised(tmp_path):
 
 def test_commands_of_the_runtime_need_no_extra(tmp_path):
     """info, generate and bench run on the runtime's own dependencies (numpy, safetensors)."""
-    blocked = ["torch", "onnx", "onnxruntime", "mediapipe", "cv2", "matplotlib", "PIL", "tqdm",
-               "gazehead_rt.training", "gazehead_rt.demo"]
+    blocked = [
+        "torch",
+        "onnx",
+        "onnxruntime",
+        "mediapipe",
+        "cv2",
+        "matplotlib",
+        "PIL",
+        "tqdm",
+        "gazehead_rt.training",
+        "gazehead_rt.demo",
+    ]
     r = run_blocked(CLI, blocked, tmp_path, ["bench", "--agents", "1", "4", "--seconds", "0.1"])
     assert r.returncode == 0, r.stderr
     rows = [line.split() for line in r.stdout.splitlines() if line.split()[:1] in (["1"], ["4"])]

@@ -2,7 +2,6 @@
 checked for values, not just exit codes."""
 
 import csv
-import math
 import os
 import runpy
 import sys

@@ -8,7 +8,11 @@ and the signs must match what a viewer sees (the subject's left is the image's r
 import numpy as np
 import pytest
 
-from gazehead_rt.geometry import direction_from_pitch_yaw, head_rotation_matrix, pitch_yaw_from_direction
+from gazehead_rt.geometry import (
+    direction_from_pitch_yaw,
+    head_rotation_matrix,
+    pitch_yaw_from_direction,
+)
 from gazehead_rt.training.extract.head_pose import (
     CAMERA_TO_BODY,
     CameraModel,

@@ -259,8 +259,9 @@ def test_load_state_dict_refuses_mismatches(mp, tmp_path):
 def test_prime_continues_from_observed_motion(mp, rng):
     import torch
 
-    from reference import torch_rollout
     from gazehead_rt.training.model import GazeHeadModel, StepState
+
+    from reference import torch_rollout
 
     T0, T1, N = 30, 20, 3
     g = saccadic_gaze(rng, T0 + T1, N)

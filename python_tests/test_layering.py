@@ -26,14 +26,33 @@ STDLIB = getattr(sys, "stdlib_module_names", None)
 RUNTIME_DEPS = {"numpy", "safetensors"}
 DEMO_DEPS = RUNTIME_DEPS | {"matplotlib", "PIL", "imageio_ffmpeg"}
 # What the extras bring; the training package may use any of them (lazily for the heavy ones).
-TRAINING_DEPS = RUNTIME_DEPS | {"torch", "tqdm", "matplotlib", "mediapipe", "cv2", "ray", "onnx",
-                                "onnxruntime"}
+TRAINING_DEPS = RUNTIME_DEPS | {
+    "torch",
+    "tqdm",
+    "matplotlib",
+    "mediapipe",
+    "cv2",
+    "ray",
+    "onnx",
+    "onnxruntime",
+}
 
-HEAVY = ["torch", "mediapipe", "gazehead_rt.training", "matplotlib", "PIL", "cv2", "onnx",
-         "onnxruntime", "ray", "tqdm"]
+HEAVY = [
+    "torch",
+    "mediapipe",
+    "gazehead_rt.training",
+    "matplotlib",
+    "PIL",
+    "cv2",
+    "onnx",
+    "onnxruntime",
+    "ray",
+    "tqdm",
+]
 
 
 # ------------------------------------------------------------------ 1. runtime without extras
+
 
 def test_runtime_steps_with_torch_mediapipe_and_training_blocked(tmp_path):
     code = """
@@ -69,6 +88,7 @@ print(json.dumps({"head": head.tolist(), "eye": gen.eye.tolist(), "seq0": seq[0]
 
 # ------------------------------------------------------------------ 2. static import layering
 
+
 def _module_name(path: Path) -> str:
     """Dotted name the file has once installed (training/ installs as gazehead_rt.training)."""
     parts = list(path.relative_to(ROOT).with_suffix("").parts)
@@ -80,8 +100,12 @@ def _module_name(path: Path) -> str:
 
 
 def _source_files(*folders: str) -> list[Path]:
-    return sorted(p for f in folders for p in (ROOT / f).rglob("*.py")
-                  if ".venv" not in p.parts and "build" not in p.parts)
+    return sorted(
+        p
+        for f in folders
+        for p in (ROOT / f).rglob("*.py")
+        if ".venv" not in p.parts and "build" not in p.parts
+    )
 
 
 def _imports(path: Path) -> list[tuple[int, str, bool]]:
@@ -148,8 +172,10 @@ def _violations() -> list[str]:
             where = f"{path.relative_to(ROOT)}:{line} imports {mod}"
             target = _layer(mod) if _top(mod) == "gazehead_rt" else None
             if _top(mod) == "training":
-                bad.append(f"{where}: the learning side is gazehead_rt.training once installed; "
-                           "import it relatively inside training/")
+                bad.append(
+                    f"{where}: the learning side is gazehead_rt.training once installed; "
+                    "import it relatively inside training/"
+                )
             elif layer == "runtime":
                 if target in ("training", "demo", "cli"):
                     bad.append(f"{where}: the runtime must not import the {target} layer")
@@ -164,31 +190,43 @@ def _violations() -> list[str]:
                 if target is None and not _third_party_ok(mod, RUNTIME_DEPS):
                     bad.append(f"{where}: the CLI imports only the runtime at module level")
                 elif target in ("training", "demo") and module_level:
-                    bad.append(f"{where}: the CLI loads the {target} layer only inside the "
-                               "command that needs it")
+                    bad.append(
+                        f"{where}: the CLI loads the {target} layer only inside the "
+                        "command that needs it"
+                    )
             elif layer == "training":
                 if target in ("demo", "cli"):
                     bad.append(f"{where}: training must not import the {target} layer")
                 elif target == "training" and not _imports_relative(path, line):
-                    bad.append(f"{where}: inside training/ use relative imports, so "
-                               "`python -m training.X` (checkout) and the wheel both work")
+                    bad.append(
+                        f"{where}: inside training/ use relative imports, so "
+                        "`python -m training.X` (checkout) and the wheel both work"
+                    )
                 elif target is None and not _third_party_ok(mod, TRAINING_DEPS):
                     bad.append(f"{where}: not a dependency of any extra")
     for path in _source_files("python_tests", "benchmarks", "examples"):
         for line, mod, _ in _imports(path):
             if _top(mod) == "training":
-                bad.append(f"{path.relative_to(ROOT)}:{line} imports {mod}: use "
-                           "gazehead_rt.training (what the wheel installs)")
-            if path.parts[len(ROOT.parts)] == "examples" and _layer(mod) not in ("runtime", "outside"):
-                bad.append(f"{path.relative_to(ROOT)}:{line} imports {mod}: examples show the "
-                           "runtime API only")
+                bad.append(
+                    f"{path.relative_to(ROOT)}:{line} imports {mod}: use "
+                    "gazehead_rt.training (what the wheel installs)"
+                )
+            if path.parts[len(ROOT.parts)] == "examples" and _layer(mod) not in (
+                "runtime",
+                "outside",
+            ):
+                bad.append(
+                    f"{path.relative_to(ROOT)}:{line} imports {mod}: examples show the "
+                    "runtime API only"
+                )
     return bad
 
 
 def _imports_relative(path: Path, line: int) -> bool:
     tree = ast.parse(path.read_text())
-    return any(isinstance(n, ast.ImportFrom) and n.lineno == line and n.level > 0
-               for n in ast.walk(tree))
+    return any(
+        isinstance(n, ast.ImportFrom) and n.lineno == line and n.level > 0 for n in ast.walk(tree)
+    )
 
 
 @pytest.mark.skipif(not (ROOT / "training").is_dir(), reason="needs the source tree")
@@ -205,7 +243,8 @@ def test_layer_checker_catches_crossings(tmp_path, monkeypatch):
     (fake_root / "gazehead_rt").mkdir()
     (fake_root / "training").mkdir()
     (fake_root / "gazehead_rt" / "geometry.py").write_text(
-        "import numpy as np\n\ndef f():\n    import torch\n    from .training import model\n")
+        "import numpy as np\n\ndef f():\n    import torch\n    from .training import model\n"
+    )
     (fake_root / "gazehead_rt" / "cli.py").write_text("from gazehead_rt.training import train\n")
     (fake_root / "training" / "model.py").write_text("from training.data import Clip\n")
     monkeypatch.setattr(sys.modules[__name__], "ROOT", fake_root)
@@ -274,4 +313,3 @@ def test_cycle_finder_finds_a_cycle(tmp_path, monkeypatch):
     (pkg / "c.py").write_text("from .a import f\n")
     monkeypatch.setattr(sys.modules[__name__], "ROOT", tmp_path)
     assert _cycles(pkg) == [["gazehead_rt.training.extract.a", "gazehead_rt.training.extract.b"]]
-

@@ -1,6 +1,5 @@
 """Training lowers the loss on tiny synthetic data; export -> load round trip is exact."""
 
-import json
 
 import numpy as np
 import pytest
@@ -10,8 +9,8 @@ from gazehead_rt.model_file import ModelConfig, load_model
 from gazehead_rt.training.baselines import ProportionalBaseline
 from gazehead_rt.training.data.procedural import generate_clip
 from gazehead_rt.training.model import GazeHeadModel, StepState
-from gazehead_rt.training.train import TrainConfig, WindowSampler, compute_normalization, train
 from gazehead_rt.training.objective import LossConfig, window_loss
+from gazehead_rt.training.train import TrainConfig, WindowSampler, compute_normalization, train
 
 TINY = ModelConfig(enc_sizes=(16,), hidden_size=16, prior_sizes=(16,), latent_size=2,
                    dec_sizes=(16,), post_sizes=(16,))

@@ -44,6 +44,20 @@ from .scenario import (
 )
 from .video import DEFAULT_OUT_DIR, run_demo
 
-__all__ = ["main", "ProportionalBaseline", "Script", "Motion", "default_script", "simulate",
-           "summarize", "run_demo", "run_interactive", "MouseGaze", "BASELINE_GAIN",
-           "BASELINE_TAU_S", "EYE_RANGE_RAD", "MARKER_DISTANCE_M", "DEFAULT_OUT_DIR"]
+__all__ = [
+    "main",
+    "ProportionalBaseline",
+    "Script",
+    "Motion",
+    "default_script",
+    "simulate",
+    "summarize",
+    "run_demo",
+    "run_interactive",
+    "MouseGaze",
+    "BASELINE_GAIN",
+    "BASELINE_TAU_S",
+    "EYE_RANGE_RAD",
+    "MARKER_DISTANCE_M",
+    "DEFAULT_OUT_DIR",
+]

@@ -14,6 +14,7 @@ from ..geometry import direction_from_pitch_yaw
 from . import render
 from .scenario import EYE_RANGE_RAD, MARKER_DISTANCE_M
 
+
 # -- interactive ----------------------------------------------------------------------------
 def _display_available() -> bool:
     if sys.platform.startswith("linux"):
@@ -34,9 +35,9 @@ class MouseGaze:
         from ..rate import RateAdapter  # noqa: PLC0415
 
         self.clock = RateAdapter(generator.step, generator.fps)  # redraws at any rate
-        self.renderer = render.HeadRenderer(self.SIZE_PX, self.SIZE_PX,
-                                             camera_position=(1.9, 0.0, 0.22),
-                                             look_at=(0.05, 0.0, 0.1))
+        self.renderer = render.HeadRenderer(
+            self.SIZE_PX, self.SIZE_PX, camera_position=(1.9, 0.0, 0.22), look_at=(0.05, 0.0, 0.1)
+        )
         self.gaze = np.zeros(2)
         self._last_s: float | None = None
 
@@ -59,17 +60,21 @@ class MouseGaze:
 def run_interactive(*, model: str | None = None, seed: int = 0, temperature: float = 1.0) -> int:
     """A window with the model's head; the mouse position is the gaze target."""
     if not _display_available():
-        print("gazehead-rt demo --interactive needs a display (no DISPLAY or WAYLAND_DISPLAY "
-              "is set); run `gazehead-rt demo` without --interactive to write a video instead.",
-              file=sys.stderr)
+        print(
+            "gazehead-rt demo --interactive needs a display (no DISPLAY or WAYLAND_DISPLAY "
+            "is set); run `gazehead-rt demo` without --interactive to write a video instead.",
+            file=sys.stderr,
+        )
         return 2
     import matplotlib.pyplot as plt
     from matplotlib.animation import FuncAnimation
 
     if plt.get_backend().lower() in ("agg", "pdf", "svg", "ps", "cairo", "template"):
-        print(f"gazehead-rt demo --interactive: matplotlib backend {plt.get_backend()!r} cannot "
-              "open windows; install a GUI toolkit (e.g. tkinter) or set MPLBACKEND.",
-              file=sys.stderr)
+        print(
+            f"gazehead-rt demo --interactive: matplotlib backend {plt.get_backend()!r} cannot "
+            "open windows; install a GUI toolkit (e.g. tkinter) or set MPLBACKEND.",
+            file=sys.stderr,
+        )
         return 2
     import gazehead_rt as gh
 

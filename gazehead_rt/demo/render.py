@@ -74,6 +74,7 @@ def _eye_shader(iris: np.ndarray) -> Shader:
         c[ax > np.cos(np.radians(34))] = iris
         c[ax > np.cos(np.radians(16))] = PUPIL
         return c
+
     return shade
 
 
@@ -89,27 +90,43 @@ def head_parts(head: np.ndarray, eye: np.ndarray, iris: np.ndarray) -> list[Elli
     eyes = _eyes2(eye)
     parts = [
         Ellipsoid(R @ SKULL_CENTER, R, SKULL_AXES, _skull_shader),
-        Ellipsoid(R @ np.array([0.104, 0.0, 0.102]), R, np.array([0.026, 0.015, 0.024]),
-                  _flat(SKIN * 0.97)),
+        Ellipsoid(
+            R @ np.array([0.104, 0.0, 0.102]),
+            R,
+            np.array([0.026, 0.015, 0.024]),
+            _flat(SKIN * 0.97),
+        ),
     ]
     for side in (1.0, -1.0):
-        parts.append(Ellipsoid(R @ np.array([0.0, side * 0.079, 0.118]), R,
-                               np.array([0.016, 0.011, 0.03]), _flat(SKIN * 0.92)))
+        parts.append(
+            Ellipsoid(
+                R @ np.array([0.0, side * 0.079, 0.118]),
+                R,
+                np.array([0.016, 0.011, 0.03]),
+                _flat(SKIN * 0.92),
+            )
+        )
     for c, e in zip(EYE_CENTERS, eyes):
         R_eye = R @ head_rotation_matrix(np.array([e[0], e[1], 0.0]))
-        parts.append(Ellipsoid(R @ c, R_eye, np.full(3, EYE_RADIUS_M), _eye_shader(iris),
-                               shininess=0.5))
+        parts.append(
+            Ellipsoid(R @ c, R_eye, np.full(3, EYE_RADIUS_M), _eye_shader(iris), shininess=0.5)
+        )
     return parts
 
 
 def body_parts(shirt: np.ndarray) -> list[Ellipsoid]:
     """The static parts: neck and torso (they do not move with the head)."""
-    I = np.eye(3)
+    upright = np.eye(3)
     return [
-        Ellipsoid(np.array([-0.01, 0.0, -0.03]), I, np.array([0.048, 0.045, 0.08]),
-                  _flat(SKIN * 0.9)),
-        Ellipsoid(np.array([-0.03, 0.0, -0.29]), I, np.array([0.12, 0.21, 0.19]),
-                  _flat(shirt)),
+        Ellipsoid(
+            np.array([-0.01, 0.0, -0.03]),
+            upright,
+            np.array([0.048, 0.045, 0.08]),
+            _flat(SKIN * 0.9),
+        ),
+        Ellipsoid(
+            np.array([-0.03, 0.0, -0.29]), upright, np.array([0.12, 0.21, 0.19]), _flat(shirt)
+        ),
     ]
 
 
@@ -128,15 +145,20 @@ class Camera:
         self.focal_px = 0.5 * self.height / np.tan(np.radians(vfov_deg) / 2)
         xs = np.arange(self.width) + 0.5 - self.width / 2
         ys = self.height / 2 - (np.arange(self.height) + 0.5)
-        d = (xs[None, :, None] * right + ys[:, None, None] * up + self.focal_px * fwd)
+        d = xs[None, :, None] * right + ys[:, None, None] * up + self.focal_px * fwd
         self.rays = d / np.linalg.norm(d, axis=-1, keepdims=True)
 
     def project(self, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """World points (..., 3) -> pixel (x, y) (..., 2) and depth along the view axis."""
         c = (np.asarray(p) - self.position) @ self.axes.T
         z = c[..., 2]
-        px = np.stack([self.width / 2 + self.focal_px * c[..., 0] / z,
-                       self.height / 2 - self.focal_px * c[..., 1] / z], -1)
+        px = np.stack(
+            [
+                self.width / 2 + self.focal_px * c[..., 0] / z,
+                self.height / 2 - self.focal_px * c[..., 1] / z,
+            ],
+            -1,
+        )
         return px, z
 
     def bounds(self, center: np.ndarray, radius: float) -> tuple[slice, slice] | None:
@@ -152,8 +174,13 @@ class Camera:
         return slice(y0, y1), slice(x0, x1)
 
 
-def _cast(rays: np.ndarray, origin: np.ndarray, parts: list[Ellipsoid],
-          color: np.ndarray, depth: np.ndarray) -> None:
+def _cast(
+    rays: np.ndarray,
+    origin: np.ndarray,
+    parts: list[Ellipsoid],
+    color: np.ndarray,
+    depth: np.ndarray,
+) -> None:
     """Ray cast ``parts`` for rays (M, 3); z-test and shade into color (M, 3), depth (M,)."""
     for e in parts:
         A = e.rotation.T / e.axes[:, None]  # world -> unit-sphere coordinates
@@ -190,15 +217,23 @@ def _cast(rays: np.ndarray, origin: np.ndarray, parts: list[Ellipsoid],
 class HeadRenderer:
     """Renders the head panel: background and torso cached, head and target per frame."""
 
-    def __init__(self, width: int, height: int, *, shirt=(0.30, 0.45, 0.66),
-                 iris=(0.25, 0.45, 0.70), camera_position=(1.95, -1.05, 0.32),
-                 look_at=(0.05, 0.0, 0.07), vfov_deg: float = 19.0):
+    def __init__(
+        self,
+        width: int,
+        height: int,
+        *,
+        shirt=(0.30, 0.45, 0.66),
+        iris=(0.25, 0.45, 0.70),
+        camera_position=(1.95, -1.05, 0.32),
+        look_at=(0.05, 0.0, 0.07),
+        vfov_deg: float = 19.0,
+    ):
         self.camera = Camera(width, height, camera_position, look_at, vfov_deg)
         self.iris = np.asarray(iris, dtype=np.float64)
         H, W = self.camera.height, self.camera.width
         # soft vertical gradient background
         g = np.linspace(0.0, 1.0, H)[:, None, None]
-        self._bg = (np.array([0.94, 0.95, 0.97]) * (1 - g) + np.array([0.80, 0.83, 0.88]) * g)
+        self._bg = np.array([0.94, 0.95, 0.97]) * (1 - g) + np.array([0.80, 0.83, 0.88]) * g
         self._bg = np.broadcast_to(self._bg, (H, W, 3)).copy()
         self._bg_depth = np.full((H, W), np.inf)
         flat_rays = self.camera.rays.reshape(-1, 3)
@@ -206,8 +241,14 @@ class HeadRenderer:
         dep = self._bg_depth.reshape(-1)
         _cast(flat_rays, self.camera.position, body_parts(np.asarray(shirt)), col, dep)
 
-    def render(self, head: np.ndarray, eye: np.ndarray, target_xyz: np.ndarray | None = None,
-               *, target_radius_m: float = 0.014) -> np.ndarray:
+    def render(
+        self,
+        head: np.ndarray,
+        eye: np.ndarray,
+        target_xyz: np.ndarray | None = None,
+        *,
+        target_radius_m: float = 0.014,
+    ) -> np.ndarray:
         """(H, W, 3) uint8 image of head pose ``head`` (3,) with eyes at ``eye`` ((2,) or
         (2, 2) per eye) and a
         gaze target ball at ``target_xyz`` (3,) in B (None: no target)."""
@@ -218,8 +259,9 @@ class HeadRenderer:
         parts = head_parts(head, eye, self.iris)
         if target_xyz is not None:
             t = np.asarray(target_xyz, dtype=np.float64)
-            parts.append(Ellipsoid(t, np.eye(3), np.full(3, target_radius_m), _flat(TARGET),
-                                   shininess=0.4))
+            parts.append(
+                Ellipsoid(t, np.eye(3), np.full(3, target_radius_m), _flat(TARGET), shininess=0.4)
+            )
         for part in parts:  # each part only over its own screen rectangle
             box = cam.bounds(part.center, float(part.axes.max()))
             if box is None:

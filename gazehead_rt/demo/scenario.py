@@ -68,8 +68,13 @@ def default_script(fps: float, duration_s: float | None = None) -> Script:
     def pursuit_target(ts: float) -> np.ndarray:
         u = ts - pursuit_start_s
         # 0.2 Hz in yaw (+-33 deg), 0.4 Hz in pitch: peak ~40 deg/s, within human pursuit
-        return np.array([1.4, 0.9 * math.sin(2 * math.pi * 0.2 * u),
-                         0.14 + 0.3 * math.sin(2 * math.pi * 0.4 * u)])
+        return np.array(
+            [
+                1.4,
+                0.9 * math.sin(2 * math.pi * 0.2 * u),
+                0.14 + 0.3 * math.sin(2 * math.pi * 0.4 * u),
+            ]
+        )
 
     targets = np.empty((T, 3))
     phase = []
@@ -83,8 +88,11 @@ def default_script(fps: float, duration_s: float | None = None) -> Script:
 
     # Gaze: fixations reached by minimum-jerk saccades; pursuit follows the target smoothly.
     gaze = target_dir.copy()
-    jumps = [i for i in range(1, T) if phase[i] != "smooth pursuit"
-             and np.any(targets[i] != targets[i - 1])]
+    jumps = [
+        i
+        for i in range(1, T)
+        if phase[i] != "smooth pursuit" and np.any(targets[i] != targets[i - 1])
+    ]
     for i in jumps:
         g0, g1 = gaze[i - 1].copy(), target_dir[i]
         # yaw is not wrapped: a gaze shift sweeps through the front, never through the
@@ -108,8 +116,13 @@ class ProportionalBaseline:
     """What games do today: head (pitch, yaw) = ``gain`` * gaze, first-order low-passed with
     time constant ``tau_s``, roll 0. Stepped at ``fps`` like the model."""
 
-    def __init__(self, fps: float, gain: float = BASELINE_GAIN, tau_s: float = BASELINE_TAU_S,
-                 num_agents: int = 1):
+    def __init__(
+        self,
+        fps: float,
+        gain: float = BASELINE_GAIN,
+        tau_s: float = BASELINE_TAU_S,
+        num_agents: int = 1,
+    ):
         self.gain = gain
         self.alpha = 1.0 - math.exp(-1.0 / (fps * tau_s))  # exact discretization
         self._head = np.zeros((num_agents, 3))
@@ -149,8 +162,7 @@ def simulate(generator: Any, script: Script, other: Any = None) -> Motion:
         bh.append(np.array(base.step(g)[0], dtype=np.float64))
     mh, bh = np.stack(mh), np.stack(bh)
     # eye = gaze seen from the head (docs/design.md §2); computed here for both, so they compare
-    return Motion(mh, eye_from_gaze_head(script.gaze, mh), bh,
-                  eye_from_gaze_head(script.gaze, bh))
+    return Motion(mh, eye_from_gaze_head(script.gaze, mh), bh, eye_from_gaze_head(script.gaze, bh))
 
 
 def shift_onsets(script: Script) -> list[int]:

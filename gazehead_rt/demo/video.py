@@ -34,6 +34,7 @@ FRAME_W, FRAME_H = 1024, 768  # multiples of 16, so ffmpeg encodes without resiz
 # -- drawing --------------------------------------------------------------------------------
 def _font(size: int):
     from PIL import ImageFont
+
     try:
         return ImageFont.load_default(size=size)
     except TypeError:  # Pillow < 10.1: fixed bitmap font
@@ -63,19 +64,32 @@ def _timeline(script: Script, motion: Motion, width: int, height: int):
     deg = np.degrees
     for ax, k, name in ((ax_y, 1, "yaw"), (ax_p, 0, "pitch")):
         ax.plot(t, deg(script.gaze[:, k]), color="0.1", lw=1.2, label="gaze")
-        ax.plot(t, deg(motion.model_head[:, k]), color="#2f6db5", lw=2.0,
-                label="head: gazehead_rt")
-        ax.plot(t, deg(motion.base_head[:, k]), color="#e07b1f", lw=1.6, ls="--",
-                label=f"head: baseline k={BASELINE_GAIN}, tau={BASELINE_TAU_S}s")
+        ax.plot(t, deg(motion.model_head[:, k]), color="#2f6db5", lw=2.0, label="head: gazehead_rt")
+        ax.plot(
+            t,
+            deg(motion.base_head[:, k]),
+            color="#e07b1f",
+            lw=1.6,
+            ls="--",
+            label=f"head: baseline k={BASELINE_GAIN}, tau={BASELINE_TAU_S}s",
+        )
         ax.set_ylabel(f"{name} (deg)", fontsize=8)
         ax.tick_params(labelsize=7)
         ax.grid(alpha=0.3)
-        for i, (s0, s1, label) in enumerate(script.phases):
+        for i, (s0, s1, _label) in enumerate(script.phases):
             if i % 2:
                 ax.axvspan(s0, s1, color="0.5", alpha=0.08, lw=0)
     for s0, s1, label in script.phases:
-        ax_y.text(0.5 * (s0 + s1), 1.02, label, transform=ax_y.get_xaxis_transform(),
-                  ha="center", va="bottom", fontsize=7, color="0.3")
+        ax_y.text(
+            0.5 * (s0 + s1),
+            1.02,
+            label,
+            transform=ax_y.get_xaxis_transform(),
+            ha="center",
+            va="bottom",
+            fontsize=7,
+            color="0.3",
+        )
     ax_y.legend(loc="upper left", fontsize=7, ncol=3, framealpha=0.8)
     ax_p.set_xlabel("time (s)", fontsize=8, labelpad=1)
     ax_y.set_xlim(t[0], t[-1] + 1.0 / script.fps)
@@ -115,8 +129,7 @@ class FrameComposer:
         self.panel = (W // 2, H * 2 // 3)
         pw, ph = self.panel
         self.model_r = render.HeadRenderer(pw, ph)
-        self.base_r = render.HeadRenderer(pw, ph, shirt=(0.58, 0.58, 0.58),
-                                           iris=(0.40, 0.30, 0.20))
+        self.base_r = render.HeadRenderer(pw, ph, shirt=(0.58, 0.58, 0.58), iris=(0.40, 0.30, 0.20))
         self.timeline, self.x_of, self.y_span = _timeline(script, motion, W, H - ph)
         self.f_title = _font(max(10, int(22 * scale)))
         self.f_small = _font(max(9, int(16 * scale)))
@@ -127,14 +140,15 @@ class FrameComposer:
         s, m = self.script, self.motion
         pw, ph = self.panel
         ball = render.EYE_MID_REST_M + MARKER_DISTANCE_M * direction_from_pitch_yaw(
-            look_at(s.target_xyz[i], render.EYE_MID_REST_M))
+            look_at(s.target_xyz[i], render.EYE_MID_REST_M)
+        )
         left = self.model_r.render(m.model_head[i], _verge_eyes(m.model_head[i], s.gaze[i]), ball)
         right = self.base_r.render(m.base_head[i], _verge_eyes(m.base_head[i], s.gaze[i]), ball)
         tl = self.timeline.copy()
         x = self.x_of(s.t_s[i])
         y0, y1 = self.y_span
         if 0 <= x < tl.shape[1]:
-            tl[y0:y1, max(0, x - 1):x + 1] = (200, 30, 30)
+            tl[y0:y1, max(0, x - 1) : x + 1] = (200, 30, 30)
         img = np.concatenate([np.concatenate([left, right], axis=1), tl], axis=0)
         pil = self._Image.fromarray(img)
         d = self._Draw.Draw(pil)
@@ -164,10 +178,20 @@ class FrameComposer:
             d.text((x, y), txt, fill=(30, 30, 30), font=self.f_small, **halo)
             out = np.any(np.abs(eye) > EYE_RANGE_RAD)
             txt = "eyes  pitch {:+4.0f}  yaw {:+4.0f} deg".format(*np.degrees(eye))
-            d.text((x, y + int(22 * sc)), txt + ("  OUT OF RANGE" if out else ""),
-                   fill=(200, 20, 20) if out else (30, 30, 30), font=self.f_small, **halo)
-        d.text((pad, pad + int(28 * sc)), f"t = {s.t_s[i]:5.2f} s   {s.phase[i]}",
-               fill=(170, 20, 20), font=self.f_small, **halo)
+            d.text(
+                (x, y + int(22 * sc)),
+                txt + ("  OUT OF RANGE" if out else ""),
+                fill=(200, 20, 20) if out else (30, 30, 30),
+                font=self.f_small,
+                **halo,
+            )
+        d.text(
+            (pad, pad + int(28 * sc)),
+            f"t = {s.t_s[i]:5.2f} s   {s.phase[i]}",
+            fill=(170, 20, 20),
+            font=self.f_small,
+            **halo,
+        )
         d.line([(pw, 0), (pw, ph)], fill=(170, 170, 170), width=1)
         return np.asarray(pil)
 
@@ -213,8 +237,15 @@ class _Writer:
             import imageio_ffmpeg
 
             self._gen = imageio_ffmpeg.write_frames(
-                path, size, fps=fps, codec="libx264", pix_fmt_out="yuv420p", quality=7,
-                macro_block_size=16, ffmpeg_log_level="error")
+                path,
+                size,
+                fps=fps,
+                codec="libx264",
+                pix_fmt_out="yuv420p",
+                quality=7,
+                macro_block_size=16,
+                ffmpeg_log_level="error",
+            )
             self._gen.send(None)
 
     def add(self, frame: np.ndarray) -> None:
@@ -222,6 +253,7 @@ class _Writer:
             self._gen.send(np.ascontiguousarray(frame))
         else:
             from PIL import Image
+
             # GIF: every other frame at half size keeps the file a few MB
             if self._count % 2 == 0:
                 im = Image.fromarray(frame)
@@ -232,31 +264,59 @@ class _Writer:
         if self.fmt == "mp4":
             self._gen.close()
         else:
-            self._gif_frames[0].save(self.path, save_all=True, append_images=self._gif_frames[1:],
-                                     duration=int(round(2000 / self.fps)), loop=0)
+            self._gif_frames[0].save(
+                self.path,
+                save_all=True,
+                append_images=self._gif_frames[1:],
+                duration=int(round(2000 / self.fps)),
+                loop=0,
+            )
 
 
 def _have_ffmpeg() -> bool:
     try:
         import imageio_ffmpeg
+
         imageio_ffmpeg.get_ffmpeg_exe()
         return True
-    except Exception:  # not installed, or no binary for this platform
+    except (ImportError, RuntimeError, OSError):  # not installed, or no binary for this platform
         return False
 
 
 def _write_csv(path: str, script: Script, motion: Motion) -> None:
-    cols = ["t_s", "phase", "gaze_pitch", "gaze_yaw", "target_x_m", "target_y_m", "target_z_m",
-            "model_head_pitch", "model_head_yaw", "model_head_roll", "model_eye_pitch",
-            "model_eye_yaw", "base_head_pitch", "base_head_yaw", "base_head_roll",
-            "base_eye_pitch", "base_eye_yaw"]
+    cols = [
+        "t_s",
+        "phase",
+        "gaze_pitch",
+        "gaze_yaw",
+        "target_x_m",
+        "target_y_m",
+        "target_z_m",
+        "model_head_pitch",
+        "model_head_yaw",
+        "model_head_roll",
+        "model_eye_pitch",
+        "model_eye_yaw",
+        "base_head_pitch",
+        "base_head_yaw",
+        "base_head_roll",
+        "base_eye_pitch",
+        "base_eye_yaw",
+    ]
     with open(path, "w", newline="") as f:
         w = csv.writer(f)
         w.writerow(cols)
         for i in range(len(script.t_s)):
-            row = [script.t_s[i], script.phase[i], *script.gaze[i], *script.target_xyz[i],
-                   *motion.model_head[i], *motion.model_eye[i], *motion.base_head[i],
-                   *motion.base_eye[i]]
+            row = [
+                script.t_s[i],
+                script.phase[i],
+                *script.gaze[i],
+                *script.target_xyz[i],
+                *motion.model_head[i],
+                *motion.model_eye[i],
+                *motion.base_head[i],
+                *motion.base_eye[i],
+            ]
             w.writerow([f"{v:.6f}" if isinstance(v, float) else v for v in row])
 
 

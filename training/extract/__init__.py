@@ -8,7 +8,9 @@ imported when a video is processed. Stages, one module each:
 fit to the project's own face ``template`` → ``gaze`` eyeball model → ``estimate`` (per
 frame) → ``tracks`` (tracks, blinks, outliers, gaps, smoothing, resampling, with
 ``filtering``) → ``pipeline`` (per-video task, process pool / Ray, resume) → ``preview``,
-``cli``. Conventions and models: ``docs/extraction.md``.
+``cli``. Each stage imports only the stages before it (``python_tests/test_layering.py``
+checks for cycles); ``derive_template`` is the tool that rebuilds the template from videos.
+Conventions and models: ``docs/extraction.md``.
 """
 
 from .pipeline import ExtractConfig, VideoResult, extract_dataset, extract_video, find_videos

@@ -42,8 +42,10 @@ def main(argv: list[str] | None = None) -> int:
     paths = a.videos or sorted(glob.glob(os.path.join(shared_videos_dir(), "*.mp4")))
     t = derive_template(_collect(paths, a.every), IRIS_SPHERE_RADIUS_MM)
     t.save(a.output)
-    print(f"wrote {a.output}: {len(t.stable)} stable landmarks; eyeball centres (mm) "
-          f"{np.round(t.eyeball_centres_mm, 1).tolist()}")
+    print(
+        f"wrote {a.output}: {len(t.stable)} stable landmarks; eyeball centres (mm) "
+        f"{np.round(t.eyeball_centres_mm, 1).tolist()}"
+    )
     return 0
 
 

@@ -55,11 +55,18 @@ class RawFrames:
 
 def _alloc(T: int) -> dict[str, np.ndarray]:
     return dict(
-        found=np.zeros(T, bool), R_ct=np.tile(np.eye(3), (T, 1, 1)),
-        t_c_mm=np.tile([0.0, 0.0, 1000.0], (T, 1)), rms_px=np.full(T, np.inf),
-        iod_px=np.zeros(T), centre_px=np.zeros((T, 2)), in_image=np.zeros(T),
-        eye_dir_h=np.tile([1.0, 0.0, 0.0], (T, 2, 1)), eye_hit=np.zeros((T, 2), bool),
-        openness=np.zeros((T, 2)), visibility=np.zeros((T, 2)), scene_cut=np.zeros(T, bool),
+        found=np.zeros(T, bool),
+        R_ct=np.tile(np.eye(3), (T, 1, 1)),
+        t_c_mm=np.tile([0.0, 0.0, 1000.0], (T, 1)),
+        rms_px=np.full(T, np.inf),
+        iod_px=np.zeros(T),
+        centre_px=np.zeros((T, 2)),
+        in_image=np.zeros(T),
+        eye_dir_h=np.tile([1.0, 0.0, 0.0], (T, 2, 1)),
+        eye_hit=np.zeros((T, 2), bool),
+        openness=np.zeros((T, 2)),
+        visibility=np.zeros((T, 2)),
+        scene_cut=np.zeros(T, bool),
         iris_px=np.zeros((T, 2, 2)),
     )
 
@@ -108,8 +115,9 @@ def estimate_frames(
             if transform is not None:
                 frame = transform(frame)
             row = _alloc(1)
-            grey = cv2.cvtColor(cv2.resize(frame, (64, 64), interpolation=cv2.INTER_AREA),
-                                cv2.COLOR_BGR2GRAY)
+            grey = cv2.cvtColor(
+                cv2.resize(frame, (64, 64), interpolation=cv2.INTER_AREA), cv2.COLOR_BGR2GRAY
+            )
             hist = cv2.calcHist([grey], [0], None, [32], [0, 256])
             if prev_hist is not None:
                 corr = cv2.compareHist(prev_hist, hist, cv2.HISTCMP_CORREL)
@@ -129,12 +137,16 @@ def estimate_frames(
                 row["R_ct"][0] = pose.R_ct
                 row["t_c_mm"][0] = pose.t_c_mm
                 row["rms_px"][0] = pose.reprojection_rms_px
-                row["iod_px"][0] = np.linalg.norm(lm[EYE_LEFT["outer"], :2]
-                                                  - lm[EYE_RIGHT["outer"], :2])
-                row["centre_px"][0] = camera.focal_px * pose.t_c_mm[:2] / pose.t_c_mm[2] + \
-                    [camera.cx_px, camera.cy_px]
-                row["in_image"][0] = np.mean((pts[:, 0] >= 0) & (pts[:, 0] < w)
-                                             & (pts[:, 1] >= 0) & (pts[:, 1] < h))
+                row["iod_px"][0] = np.linalg.norm(
+                    lm[EYE_LEFT["outer"], :2] - lm[EYE_RIGHT["outer"], :2]
+                )
+                row["centre_px"][0] = camera.focal_px * pose.t_c_mm[:2] / pose.t_c_mm[2] + [
+                    camera.cx_px,
+                    camera.cy_px,
+                ]
+                row["in_image"][0] = np.mean(
+                    (pts[:, 0] >= 0) & (pts[:, 0] < w) & (pts[:, 1] >= 0) & (pts[:, 1] < h)
+                )
                 row["eye_dir_h"][0] = eyes.dir_h
                 row["eye_hit"][0] = eyes.hit
                 row["openness"][0] = eyes.openness
@@ -154,5 +166,12 @@ def estimate_frames(
     if n_done == 0:
         raise VideoReadError(f"{path}: no decodable frames in [{start}, {stop})")
     arrays = {k: np.stack(v) for k, v in cols.items()}
-    return RawFrames(path=path, fps=info.fps, width_px=info.width_px,
-                     height_px=info.height_px, camera=camera, start=start, **arrays)
+    return RawFrames(
+        path=path,
+        fps=info.fps,
+        width_px=info.width_px,
+        height_px=info.height_px,
+        camera=camera,
+        start=start,
+        **arrays,
+    )

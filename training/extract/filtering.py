@@ -35,8 +35,9 @@ def runs(mask: np.ndarray) -> list[tuple[int, int]]:
     return list(zip(np.nonzero(d == 1)[0].tolist(), np.nonzero(d == -1)[0].tolist()))
 
 
-def hampel_outliers(x: np.ndarray, valid: np.ndarray, half_window: int, n_sigma: float,
-                    floor: float) -> np.ndarray:
+def hampel_outliers(
+    x: np.ndarray, valid: np.ndarray, half_window: int, n_sigma: float, floor: float
+) -> np.ndarray:
     """Outlier mask for (T,) ``x``: |x - local median| > max(n_sigma·1.4826·MAD, floor).
 
     Only valid samples take part. ``floor`` (same unit as x) keeps a quiet stretch with a
@@ -59,8 +60,9 @@ def hampel_outliers(x: np.ndarray, valid: np.ndarray, half_window: int, n_sigma:
     return out
 
 
-def fill_short_gaps(x: np.ndarray, valid: np.ndarray, max_gap: int
-                    ) -> tuple[np.ndarray, np.ndarray]:
+def fill_short_gaps(
+    x: np.ndarray, valid: np.ndarray, max_gap: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Linearly interpolate interior invalid runs of at most ``max_gap`` samples.
 
     Returns ``(x_filled (T, D), filled_mask (T,))``. Gaps at the ends, or longer than
@@ -73,8 +75,11 @@ def fill_short_gaps(x: np.ndarray, valid: np.ndarray, max_gap: int
         if a == 0 or b == len(valid) or b - a > max_gap:
             continue
         w = (np.arange(a, b) - (a - 1)) / (b - (a - 1))
-        x[a:b] = x[a - 1] * (1 - w)[:, None] + x[b] * w[:, None] if x.ndim == 2 else \
-            x[a - 1] * (1 - w) + x[b] * w
+        x[a:b] = (
+            x[a - 1] * (1 - w)[:, None] + x[b] * w[:, None]
+            if x.ndim == 2
+            else x[a - 1] * (1 - w) + x[b] * w
+        )
         filled[a:b] = True
     return x, filled
 
@@ -104,8 +109,9 @@ def gaussian_smooth(x: np.ndarray, valid: np.ndarray, sigma_frames: float) -> np
     return out.reshape(x.shape)
 
 
-def resample_linear(t_src_s: np.ndarray, x: np.ndarray, valid: np.ndarray, fps_out: float
-                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def resample_linear(
+    t_src_s: np.ndarray, x: np.ndarray, valid: np.ndarray, fps_out: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Resample (T, D) ``x`` sampled at ``t_src_s`` onto a regular grid at ``fps_out``.
 
     The grid starts at the first source time and stays inside the source span. An output

@@ -40,8 +40,13 @@ from .head_pose import CameraModel, PoseFit, project_points
 from .landmarks import EYE_LEFT, EYE_RIGHT, IRIS_LEFT_CENTRE, IRIS_RIGHT_CENTRE
 from .template import FaceTemplate
 
-__all__ = ["IRIS_SPHERE_RADIUS_MM", "EyeEstimate", "estimate_eyes", "eye_openness",
-           "eye_visibility"]
+__all__ = [
+    "IRIS_SPHERE_RADIUS_MM",
+    "EyeEstimate",
+    "estimate_eyes",
+    "eye_openness",
+    "eye_visibility",
+]
 
 IRIS_SPHERE_RADIUS_MM = 10.5
 #: Eye-to-camera angle (in the head's horizontal plane, toward the nose side) where an eye
@@ -58,8 +63,9 @@ class EyeEstimate:
 
     __slots__ = ("dir_h", "hit", "openness", "visibility")
 
-    def __init__(self, dir_h: np.ndarray, hit: np.ndarray, openness: np.ndarray,
-                 visibility: np.ndarray) -> None:
+    def __init__(
+        self, dir_h: np.ndarray, hit: np.ndarray, openness: np.ndarray, visibility: np.ndarray
+    ) -> None:
         self.dir_h = dir_h  # (2, 3) unit gaze direction of each eye in the head frame
         self.hit = hit  # (2,) bool: the iris ray met the iris sphere
         self.openness = openness  # (2,) eye aspect ratio
@@ -73,8 +79,9 @@ def eye_openness(landmarks_px: np.ndarray) -> np.ndarray:
         up = landmarks_px[..., list(eye["upper"]), :2]
         lo = landmarks_px[..., list(eye["lower"]), :2]
         gap = np.linalg.norm(up - lo, axis=-1).mean(-1)
-        width = np.linalg.norm(landmarks_px[..., eye["outer"], :2]
-                               - landmarks_px[..., eye["inner"], :2], axis=-1)
+        width = np.linalg.norm(
+            landmarks_px[..., eye["outer"], :2] - landmarks_px[..., eye["inner"], :2], axis=-1
+        )
         out.append(gap / np.maximum(width, 1e-6))
     return np.stack(out, axis=-1)
 
@@ -89,13 +96,18 @@ def eye_visibility(R_ct: np.ndarray, eye_centres_c_mm: np.ndarray) -> np.ndarray
     for e, side in ((0, 1.0), (1, -1.0)):
         to_cam_h = R_ct.T @ (-eye_centres_c_mm[e])
         across_nose_deg = np.degrees(np.arctan2(side * to_cam_h[1], to_cam_h[0]))
-        out[e] = np.clip((VISIBILITY_FADE_END_DEG - across_nose_deg)
-                         / (VISIBILITY_FADE_END_DEG - VISIBILITY_FADE_START_DEG), 0.0, 1.0)
+        out[e] = np.clip(
+            (VISIBILITY_FADE_END_DEG - across_nose_deg)
+            / (VISIBILITY_FADE_END_DEG - VISIBILITY_FADE_START_DEG),
+            0.0,
+            1.0,
+        )
     return out
 
 
-def _eyeball_centre_c(landmarks_px: np.ndarray, pose: PoseFit, template: FaceTemplate,
-                      camera: CameraModel, e: int) -> np.ndarray:
+def _eyeball_centre_c(
+    landmarks_px: np.ndarray, pose: PoseFit, template: FaceTemplate, camera: CameraModel, e: int
+) -> np.ndarray:
     """Eyeball centre of eye ``e`` in camera millimetres, anchored on the observed corners.
 
     The template's eye sits a few millimetres away from any real person's eye (faces
@@ -114,12 +126,17 @@ def _eyeball_centre_c(landmarks_px: np.ndarray, pose: PoseFit, template: FaceTem
     return pose.R_ct @ template.eyeball_centres_mm[e] + pose.t_c_mm + shift_c
 
 
-def estimate_eyes(landmarks_px: np.ndarray, pose: PoseFit, template: FaceTemplate,
-                  camera: CameraModel, radius_mm: float = IRIS_SPHERE_RADIUS_MM
-                  ) -> EyeEstimate:
+def estimate_eyes(
+    landmarks_px: np.ndarray,
+    pose: PoseFit,
+    template: FaceTemplate,
+    camera: CameraModel,
+    radius_mm: float = IRIS_SPHERE_RADIUS_MM,
+) -> EyeEstimate:
     """Ray-cast both iris centres onto their eyeball spheres (see module docstring)."""
-    centres_c = np.stack([_eyeball_centre_c(landmarks_px, pose, template, camera, e)
-                          for e in range(2)])  # (2, 3)
+    centres_c = np.stack(
+        [_eyeball_centre_c(landmarks_px, pose, template, camera, e) for e in range(2)]
+    )  # (2, 3)
     rays = camera.ray(landmarks_px[list(_IRIS), :2])  # (2, 3)
     dir_h = np.empty((2, 3))
     hit = np.empty(2, dtype=bool)
@@ -135,5 +152,4 @@ def estimate_eyes(landmarks_px: np.ndarray, pose: PoseFit, template: FaceTemplat
             iris_c = c + radius_mm * off / max(np.linalg.norm(off), 1e-9)
         d_c = (iris_c - c) / radius_mm
         dir_h[e] = pose.R_ct.T @ d_c
-    return EyeEstimate(dir_h, hit, eye_openness(landmarks_px),
-                       eye_visibility(pose.R_ct, centres_c))
+    return EyeEstimate(dir_h, hit, eye_openness(landmarks_px), eye_visibility(pose.R_ct, centres_c))

@@ -53,20 +53,26 @@ class CameraModel:
     cy_px: float
 
     @classmethod
-    def for_image(cls, width_px: int, height_px: int, focal_factor: float = 1.0
-                  ) -> "CameraModel":
+    def for_image(cls, width_px: int, height_px: int, focal_factor: float = 1.0) -> CameraModel:
         return cls(focal_factor * max(width_px, height_px), width_px / 2.0, height_px / 2.0)
 
     @property
     def matrix(self) -> np.ndarray:
-        return np.array([[self.focal_px, 0.0, self.cx_px], [0.0, self.focal_px, self.cy_px],
-                         [0.0, 0.0, 1.0]])
+        return np.array(
+            [[self.focal_px, 0.0, self.cx_px], [0.0, self.focal_px, self.cy_px], [0.0, 0.0, 1.0]]
+        )
 
     def ray(self, uv_px: np.ndarray) -> np.ndarray:
         """(..., 2) pixel positions -> (..., 3) unit viewing rays in the camera frame."""
         uv = np.asarray(uv_px, dtype=np.float64)
-        d = np.stack([(uv[..., 0] - self.cx_px) / self.focal_px,
-                      (uv[..., 1] - self.cy_px) / self.focal_px, np.ones(uv.shape[:-1])], -1)
+        d = np.stack(
+            [
+                (uv[..., 0] - self.cx_px) / self.focal_px,
+                (uv[..., 1] - self.cy_px) / self.focal_px,
+                np.ones(uv.shape[:-1]),
+            ],
+            -1,
+        )
         return d / np.linalg.norm(d, axis=-1, keepdims=True)
 
 
@@ -113,8 +119,13 @@ def body_from_camera_for_position(head_position_c: np.ndarray) -> np.ndarray:
 def project_points(points_c: np.ndarray, camera: CameraModel) -> np.ndarray:
     """(..., 3) camera-frame points -> (..., 2) pixels."""
     p = np.asarray(points_c, dtype=np.float64)
-    return np.stack([camera.focal_px * p[..., 0] / p[..., 2] + camera.cx_px,
-                     camera.focal_px * p[..., 1] / p[..., 2] + camera.cy_px], axis=-1)
+    return np.stack(
+        [
+            camera.focal_px * p[..., 0] / p[..., 2] + camera.cx_px,
+            camera.focal_px * p[..., 1] / p[..., 2] + camera.cy_px,
+        ],
+        axis=-1,
+    )
 
 
 @dataclass
@@ -126,8 +137,12 @@ class PoseFit:
     reprojection_rms_px: float
 
 
-def fit_head_pose(image_points_px: np.ndarray, template_points_mm: np.ndarray,
-                  camera: CameraModel, previous: PoseFit | None = None) -> PoseFit | None:
+def fit_head_pose(
+    image_points_px: np.ndarray,
+    template_points_mm: np.ndarray,
+    camera: CameraModel,
+    previous: PoseFit | None = None,
+) -> PoseFit | None:
     """Rigid perspective fit (PnP) of template points (N, 3) to image points (N, 2).
 
     SQPnP gives the global least-squares solution without an initial guess; a short

@@ -15,8 +15,8 @@ camera: right-handed, like the OpenCV camera frame.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
 import numpy as np
 
@@ -110,8 +110,9 @@ def open_video(path: str | os.PathLike):
     return cap, VideoInfo(path, fps, n, w, h)
 
 
-def iter_frames(path: str | os.PathLike, *, start: int = 0, stop: int | None = None,
-                transform=None) -> Iterator[tuple[int, np.ndarray]]:
+def iter_frames(
+    path: str | os.PathLike, *, start: int = 0, stop: int | None = None, transform=None
+) -> Iterator[tuple[int, np.ndarray]]:
     """Yield ``(frame_index, bgr_uint8 (H, W, 3))`` for frames ``start <= i < stop``.
 
     ``transform`` (optional) maps each BGR frame to another (tests use it to mirror or rotate
@@ -141,13 +142,18 @@ class FaceMeshDetector:
     call :meth:`reset` between unrelated videos.
     """
 
-    def __init__(self, *, min_detection_confidence: float = 0.5,
-                 min_tracking_confidence: float = 0.5) -> None:
+    def __init__(
+        self, *, min_detection_confidence: float = 0.5, min_tracking_confidence: float = 0.5
+    ) -> None:
         mp = _import_mediapipe()
         self._cv2 = _import_cv2()
-        self._kw = dict(static_image_mode=False, max_num_faces=1, refine_landmarks=True,
-                        min_detection_confidence=min_detection_confidence,
-                        min_tracking_confidence=min_tracking_confidence)
+        self._kw = dict(
+            static_image_mode=False,
+            max_num_faces=1,
+            refine_landmarks=True,
+            min_detection_confidence=min_detection_confidence,
+            min_tracking_confidence=min_tracking_confidence,
+        )
         self._mesh_cls = mp.solutions.face_mesh.FaceMesh
         self._mesh = self._mesh_cls(**self._kw)
 
@@ -158,7 +164,7 @@ class FaceMeshDetector:
     def close(self) -> None:
         self._mesh.close()
 
-    def __enter__(self) -> "FaceMeshDetector":
+    def __enter__(self) -> FaceMeshDetector:
         return self
 
     def __exit__(self, *exc) -> None:

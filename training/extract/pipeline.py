@@ -23,8 +23,9 @@ import re
 import sys
 import time
 import traceback
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
-from typing import Callable, Iterable
+from typing import Callable
 
 import numpy as np
 
@@ -59,8 +60,11 @@ def find_videos(inputs: Iterable[str]) -> list[str]:
     for p in inputs:
         if os.path.isdir(p):
             for root, _, files in os.walk(p):
-                out += [os.path.join(root, f) for f in sorted(files)
-                        if f.lower().endswith(VIDEO_EXTENSIONS)]
+                out += [
+                    os.path.join(root, f)
+                    for f in sorted(files)
+                    if f.lower().endswith(VIDEO_EXTENSIONS)
+                ]
         else:
             out.append(p)
     return sorted(dict.fromkeys(os.path.abspath(p) for p in out))
@@ -88,20 +92,42 @@ class VideoResult:
         return min(1.0, n_valid / n_total)
 
 
-def extract_video(path: str, config: ExtractConfig | None = None, *, start: int = 0,
-                  stop: int | None = None, transform: Callable | None = None,
-                  progress: Callable[[int], None] | None = None) -> VideoResult:
+def extract_video(
+    path: str,
+    config: ExtractConfig | None = None,
+    *,
+    start: int = 0,
+    stop: int | None = None,
+    transform: Callable | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> VideoResult:
     """Extract gaze/head tracks from frames ``[start, stop)`` of one video (in memory)."""
     from .estimate import estimate_frames  # noqa: PLC0415 - needs mediapipe/OpenCV
 
     cfg = config or ExtractConfig()
     t0 = time.perf_counter()
-    raw = estimate_frames(path, focal_factor=cfg.focal_factor, start=start, stop=stop,
-                          transform=transform, progress=progress)
+    raw = estimate_frames(
+        path,
+        focal_factor=cfg.focal_factor,
+        start=start,
+        stop=stop,
+        transform=transform,
+        progress=progress,
+    )
     tracks = process_raw(raw, cfg)
-    return VideoResult(os.fspath(path), video_id(os.fspath(path)), raw.fps, raw.frames,
-                       raw.width_px, raw.height_px, raw.camera.focal_px, cfg.fps_out, tracks,
-                       time.perf_counter() - t0, raw)
+    return VideoResult(
+        os.fspath(path),
+        video_id(os.fspath(path)),
+        raw.fps,
+        raw.frames,
+        raw.width_px,
+        raw.height_px,
+        raw.camera.focal_px,
+        cfg.fps_out,
+        tracks,
+        time.perf_counter() - t0,
+        raw,
+    )
 
 
 def _split_for(vid: str) -> str:
@@ -115,16 +141,28 @@ def _clips_for(res: VideoResult, cfg: ExtractConfig, split: str | None):
 
     clips = []
     for k, tr in enumerate(res.tracks):
-        clips.append(Clip(
-            id=f"{res.video_id}_t{k}", gaze=tr.gaze, head=tr.head, valid=tr.valid,
-            fps=cfg.fps_out, source=os.path.basename(res.path), subject=None,
-            split=split or _split_for(res.video_id),
-            extra={"domain": DOMAIN, "source_frames": [tr.start, tr.stop],
-                   "source_fps": res.fps_src, "focal_px": res.focal_px,
-                   "mean_confidence": round(tr.stats["mean_confidence"], 4),
-                   "blink_fraction": round(tr.stats["blink_fraction"], 4),
-                   "filters": cfg.filter_summary(), "extract_config": cfg.digest()},
-        ))
+        clips.append(
+            Clip(
+                id=f"{res.video_id}_t{k}",
+                gaze=tr.gaze,
+                head=tr.head,
+                valid=tr.valid,
+                fps=cfg.fps_out,
+                source=os.path.basename(res.path),
+                subject=None,
+                split=split or _split_for(res.video_id),
+                extra={
+                    "domain": DOMAIN,
+                    "source_frames": [tr.start, tr.stop],
+                    "source_fps": res.fps_src,
+                    "focal_px": res.focal_px,
+                    "mean_confidence": round(tr.stats["mean_confidence"], 4),
+                    "blink_fraction": round(tr.stats["blink_fraction"], 4),
+                    "filters": cfg.filter_summary(),
+                    "extract_config": cfg.digest(),
+                },
+            )
+        )
     return clips
 
 
@@ -150,8 +188,14 @@ def _source_key(path: str) -> dict:
     return {"size": st.st_size, "mtime_ns": st.st_mtime_ns}
 
 
-def run_video_task(path: str, out_dir: str, cfg: ExtractConfig, vid: str,
-                   preview: bool = False, split: str | None = None) -> dict:
+def run_video_task(
+    path: str,
+    out_dir: str,
+    cfg: ExtractConfig,
+    vid: str,
+    preview: bool = False,
+    split: str | None = None,
+) -> dict:
     """Extract one video into ``out_dir``; never raises (errors come back in the dict).
 
     Runs in a worker process or a Ray task, so it takes and returns plain data.
@@ -183,20 +227,36 @@ def run_video_task(path: str, out_dir: str, cfg: ExtractConfig, vid: str,
             preview_path = os.path.join(out_dir, "previews", f"{vid}.png")
             write_preview(res, preview_path)
         record = {
-            "video": os.path.abspath(path), "video_id": vid, "source": key,
-            "config_digest": cfg.digest(), "config": asdict(cfg),
-            "fps_src": res.fps_src, "frames_src": res.frames_src,
-            "size_px": [res.width_px, res.height_px], "focal_px": res.focal_px,
-            "tracks": [dict(t.stats, start=t.start, stop=t.stop,
-                            valid_fraction=t.valid_fraction) for t in res.tracks],
-            "valid_fraction": res.valid_fraction, "extract_seconds": res.seconds,
+            "video": os.path.abspath(path),
+            "video_id": vid,
+            "source": key,
+            "config_digest": cfg.digest(),
+            "config": asdict(cfg),
+            "fps_src": res.fps_src,
+            "frames_src": res.frames_src,
+            "size_px": [res.width_px, res.height_px],
+            "focal_px": res.focal_px,
+            "tracks": [
+                dict(t.stats, start=t.start, stop=t.stop, valid_fraction=t.valid_fraction)
+                for t in res.tracks
+            ],
+            "valid_fraction": res.valid_fraction,
+            "extract_seconds": res.seconds,
             "seconds": time.perf_counter() - t0,
-            "entries": entries, "preview": preview_path,
+            "entries": entries,
+            "preview": preview_path,
         }
         _atomic_json(rec_path, record)
-        return {"video": path, "video_id": vid, "status": "done", "clips": len(clips),
-                "frames": res.frames_src, "valid_fraction": res.valid_fraction,
-                "extract_seconds": res.seconds, "seconds": record["seconds"]}
+        return {
+            "video": path,
+            "video_id": vid,
+            "status": "done",
+            "clips": len(clips),
+            "frames": res.frames_src,
+            "valid_fraction": res.valid_fraction,
+            "extract_seconds": res.seconds,
+            "seconds": record["seconds"],
+        }
     except Exception as e:  # noqa: BLE001 - one bad video must not stop the batch
         # no record was written, so this video's new clip files are orphans: remove them
         # (clips of an earlier finished run stay listed by its record)
@@ -204,9 +264,13 @@ def run_video_task(path: str, out_dir: str, cfg: ExtractConfig, vid: str,
         for f in written:
             if os.path.basename(f) not in old_files and os.path.exists(f):
                 os.remove(f)
-        return {"video": path, "video_id": vid, "status": "failed",
-                "error": f"{type(e).__name__}: {e}",
-                "traceback": traceback.format_exc(limit=4)}
+        return {
+            "video": path,
+            "video_id": vid,
+            "status": "failed",
+            "error": f"{type(e).__name__}: {e}",
+            "traceback": traceback.format_exc(limit=4),
+        }
 
 
 def _read_record(path: str) -> dict | None:
@@ -253,6 +317,7 @@ def _progress_bar(total: int, desc: str, enabled: bool):
         def update(self, n: int = 1) -> None: ...
         def set_postfix_str(self, s: str) -> None: ...
         def close(self) -> None: ...
+
     return _Null()
 
 
@@ -276,17 +341,28 @@ def _run_pool(tasks: list[tuple], workers: int, report: Callable[[dict], None]) 
             try:
                 report(ex.submit(run_video_task, *t).result())
             except BrokenProcessPool:
-                report({"video": t[0], "video_id": t[3], "status": "failed",
-                        "error": "worker process crashed (twice) on this video"})
+                report(
+                    {
+                        "video": t[0],
+                        "video_id": t[3],
+                        "status": "failed",
+                        "error": "worker process crashed (twice) on this video",
+                    }
+                )
 
 
-def _run_ray(tasks: list[tuple], ray_address: str | None, report: Callable[[dict], None],
-             num_cpus: int | None = None) -> None:
+def _run_ray(
+    tasks: list[tuple],
+    ray_address: str | None,
+    report: Callable[[dict], None],
+    num_cpus: int | None = None,
+) -> None:
     try:
         import ray  # noqa: PLC0415
     except ImportError as e:
-        raise RuntimeError('--executor ray needs Ray: pip install "gazehead_rt[ray]" '
-                           f"(import failed with: {e})") from e
+        raise RuntimeError(
+            f'--executor ray needs Ray: pip install "gazehead_rt[ray]" (import failed with: {e})'
+        ) from e
     started = False
     empty_dir = None
     try:
@@ -300,8 +376,12 @@ def _run_ray(tasks: list[tuple], ray_address: str | None, report: Callable[[dict
             if ray_address:  # a cluster: ship a checkout's code; a wheel must be installed there
                 kw = {}
                 if from_checkout:
-                    kw = {"runtime_env": {"working_dir": root,
-                                          "excludes": [".git", "build", "data", "*.mp4"]}}
+                    kw = {
+                        "runtime_env": {
+                            "working_dir": root,
+                            "excludes": [".git", "build", "data", "*.mp4"],
+                        }
+                    }
             else:  # a local single-node Ray (Ray 2.x has no in-process "local mode" any more)
                 # Ray puts the driver's current folder first on the workers' path unless a
                 # working_dir is given; from a checkout's root the source tree would shadow
@@ -309,9 +389,14 @@ def _run_ray(tasks: list[tuple], ray_address: str | None, report: Callable[[dict
                 import tempfile  # noqa: PLC0415
 
                 empty_dir = tempfile.mkdtemp(prefix="gazehead-ray-")
-                kw = {"num_cpus": num_cpus, "include_dashboard": False,
-                      "runtime_env": {"working_dir": empty_dir,
-                                      "env_vars": {"PYTHONPATH": root} if from_checkout else {}}}
+                kw = {
+                    "num_cpus": num_cpus,
+                    "include_dashboard": False,
+                    "runtime_env": {
+                        "working_dir": empty_dir,
+                        "env_vars": {"PYTHONPATH": root} if from_checkout else {},
+                    },
+                }
             ray.init(address=ray_address, ignore_reinit_error=True, log_to_driver=False, **kw)
             started = True
         remote = ray.remote(num_cpus=1, max_retries=1)(run_video_task)
@@ -322,8 +407,14 @@ def _run_ray(tasks: list[tuple], ray_address: str | None, report: Callable[[dict
             try:
                 report(ray.get(done[0]))
             except Exception as e:  # noqa: BLE001 - a dead worker is this video's failure
-                report({"video": t[0], "video_id": t[3], "status": "failed",
-                        "error": f"ray task failed: {type(e).__name__}: {e}"})
+                report(
+                    {
+                        "video": t[0],
+                        "video_id": t[3],
+                        "status": "failed",
+                        "error": f"ray task failed: {type(e).__name__}: {e}",
+                    }
+                )
     finally:
         if started:
             ray.shutdown()
@@ -349,26 +440,43 @@ def write_manifest_from_records(out_dir: str, name: str = "") -> dict:
     foreign = []
     try:
         old = read_manifest(out_dir)
-        foreign = [e for e in old["clips"]
-                   if e.get("domain") != DOMAIN and e["file"] not in ours_files]
+        foreign = [
+            e for e in old["clips"] if e.get("domain") != DOMAIN and e["file"] not in ours_files
+        ]
     except DatasetError:
         pass
     entries = foreign + ours
-    write_manifest(out_dir, entries, name=name or os.path.basename(os.path.abspath(out_dir)),
-                   description="face videos labelled by training.extract (domain 'video'): "
-                               "head pose by rigid template fit, gaze by eyeball model")
+    write_manifest(
+        out_dir,
+        entries,
+        name=name or os.path.basename(os.path.abspath(out_dir)),
+        description="face videos labelled by training.extract (domain 'video'): "
+        "head pose by rigid template fit, gaze by eyeball model",
+    )
     frames = sum(e["frames"] for e in ours)
     valid = sum(e["frames"] * e["valid_fraction"] for e in ours)
-    return {"videos": len(records), "clips": len(ours), "frames": frames,
-            "valid_fraction": valid / frames if frames else 0.0}
+    return {
+        "videos": len(records),
+        "clips": len(ours),
+        "frames": frames,
+        "valid_fraction": valid / frames if frames else 0.0,
+    }
 
 
-def extract_dataset(inputs: Iterable[str], out_dir: str, config: ExtractConfig | None = None,
-                    *, workers: int | None = None, executor: str = "process",
-                    ray_address: str | None = None,
-                    preview: bool = False, force: bool = False, progress: bool = True,
-                    split: str | None = None, log: Callable[[str], None] | None = None
-                    ) -> dict:
+def extract_dataset(
+    inputs: Iterable[str],
+    out_dir: str,
+    config: ExtractConfig | None = None,
+    *,
+    workers: int | None = None,
+    executor: str = "process",
+    ray_address: str | None = None,
+    preview: bool = False,
+    force: bool = False,
+    progress: bool = True,
+    split: str | None = None,
+    log: Callable[[str], None] | None = None,
+) -> dict:
     """Extract every video of ``inputs`` (files or folders) into the dataset ``out_dir``.
 
     Returns a summary: per-video results (status done/skipped/failed), totals.

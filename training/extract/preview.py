@@ -40,8 +40,11 @@ def _sample_frames(res, n: int) -> list[tuple[int, int]]:
         return []
     chosen: list[tuple[int, int]] = []
     for key in ("gaze", "head"):
-        vals = [(getattr(res.tracks[k], f"{key}_src")[i, 1], (k, i)) for k, i in pairs
-                if res.tracks[k].head_valid_src[i] and res.tracks[k].gaze_valid_src[i]]
+        vals = [
+            (getattr(res.tracks[k], f"{key}_src")[i, 1], (k, i))
+            for k, i in pairs
+            if res.tracks[k].head_valid_src[i] and res.tracks[k].gaze_valid_src[i]
+        ]
         if vals:
             chosen += [min(vals)[1], max(vals)[1]]
     for j in np.linspace(0, len(pairs) - 1, n + 2)[1:-1].round().astype(int):
@@ -69,8 +72,14 @@ def _overlay(frame: np.ndarray, res, tr, i: int) -> np.ndarray:
     o2 = project_points(origin, cam)
     scale = max(1, int(round(img.shape[0] / 256)))
     for e, color in zip(ends, [(0, 0, 255), (0, 200, 0), (255, 64, 0)]):
-        cv2.arrowedLine(img, tuple(np.int32(o2)), tuple(np.int32(project_points(e, cam))),
-                        color, 2 * scale, tipLength=0.15)
+        cv2.arrowedLine(
+            img,
+            tuple(np.int32(o2)),
+            tuple(np.int32(project_points(e, cam))),
+            color,
+            2 * scale,
+            tipLength=0.15,
+        )
     d_c = M.T @ direction_from_pitch_yaw(tr.gaze_src[i])
     for e in range(2):
         iris = raw.iris_px[j, e]
@@ -78,20 +87,27 @@ def _overlay(frame: np.ndarray, res, tr, i: int) -> np.ndarray:
         ray = cam.ray(iris)
         p3 = ray * (raw.t_c_mm[j, 2] / ray[2])
         tip = project_points(p3 + _GAZE_MM * d_c, cam)
-        cv2.arrowedLine(img, tuple(np.int32(iris)), tuple(np.int32(tip)), (0, 230, 255),
-                        2 * scale, tipLength=0.25)
+        cv2.arrowedLine(
+            img,
+            tuple(np.int32(iris)),
+            tuple(np.int32(tip)),
+            (0, 230, 255),
+            2 * scale,
+            tipLength=0.25,
+        )
     ok = tr.head_valid_src[i] and tr.gaze_valid_src[i]
     if not ok:
-        cv2.rectangle(img, (0, 0), (img.shape[1] - 1, img.shape[0] - 1), (0, 0, 255),
-                      6 * scale)
+        cv2.rectangle(img, (0, 0), (img.shape[1] - 1, img.shape[0] - 1), (0, 0, 255), 6 * scale)
     g, h = np.degrees(tr.gaze_src[i]), np.degrees(tr.head_src[i])
-    lines = [f"frame {tr.start + i}", f"gaze yaw {g[1]:+.0f} pitch {g[0]:+.0f}",
-             f"head yaw {h[1]:+.0f} roll {h[2]:+.0f}"]
+    lines = [
+        f"frame {tr.start + i}",
+        f"gaze yaw {g[1]:+.0f} pitch {g[0]:+.0f}",
+        f"head yaw {h[1]:+.0f} roll {h[2]:+.0f}",
+    ]
     for n, text in enumerate(lines):
         org = (5 * scale, (16 + 15 * n) * scale)
         for color, th in (((0, 0, 0), 3), ((255, 255, 255), 1)):
-            cv2.putText(img, text, org, cv2.FONT_HERSHEY_SIMPLEX, 0.42 * scale, color,
-                        th * scale)
+            cv2.putText(img, text, org, cv2.FONT_HERSHEY_SIMPLEX, 0.42 * scale, color, th * scale)
     return img[:, :, ::-1]  # BGR -> RGB for matplotlib
 
 
@@ -124,29 +140,63 @@ def write_preview(res, path: str, n_frames: int = 6, transform=None) -> str:
         t = (tr.start + np.arange(tr.stop - tr.start)) / res.fps_src
         lab = k == 0
         axg.plot(t, np.degrees(tr.gaze_src[:, 1]), "C0", lw=1.2, label="gaze yaw" if lab else None)
-        axg.plot(t, np.degrees(tr.gaze_src[:, 0]), "C1", lw=1.2,
-                 label="gaze pitch" if lab else None)
-        axg.plot(t, np.degrees(tr.eye_src[:, 1]), "C0", lw=0.6, alpha=0.4, ls="--",
-                 label="eye-in-head yaw (raw)" if lab else None)
+        axg.plot(
+            t, np.degrees(tr.gaze_src[:, 0]), "C1", lw=1.2, label="gaze pitch" if lab else None
+        )
+        axg.plot(
+            t,
+            np.degrees(tr.eye_src[:, 1]),
+            "C0",
+            lw=0.6,
+            alpha=0.4,
+            ls="--",
+            label="eye-in-head yaw (raw)" if lab else None,
+        )
         axh.plot(t, np.degrees(tr.head_src[:, 1]), "C0", lw=1.2, label="head yaw" if lab else None)
-        axh.plot(t, np.degrees(tr.head_src[:, 0]), "C1", lw=1.2,
-                 label="head pitch" if lab else None)
+        axh.plot(
+            t, np.degrees(tr.head_src[:, 0]), "C1", lw=1.2, label="head pitch" if lab else None
+        )
         axh.plot(t, np.degrees(tr.head_src[:, 2]), "C2", lw=1.2, label="head roll" if lab else None)
         bad = ~(tr.head_valid_src & tr.gaze_valid_src)
         for ax in (axg, axh):
-            ax.fill_between(t, 0, 1, where=bad, transform=ax.get_xaxis_transform(),
-                            color="red", alpha=0.15, lw=0,
-                            label="invalid" if (lab and ax is axh) else None)
-            ax.fill_between(t, 0, 1, where=tr.blink_src, transform=ax.get_xaxis_transform(),
-                            color="purple", alpha=0.15, lw=0,
-                            label="blink" if (lab and ax is axh) else None)
+            ax.fill_between(
+                t,
+                0,
+                1,
+                where=bad,
+                transform=ax.get_xaxis_transform(),
+                color="red",
+                alpha=0.15,
+                lw=0,
+                label="invalid" if (lab and ax is axh) else None,
+            )
+            ax.fill_between(
+                t,
+                0,
+                1,
+                where=tr.blink_src,
+                transform=ax.get_xaxis_transform(),
+                color="purple",
+                alpha=0.15,
+                lw=0,
+                label="blink" if (lab and ax is axh) else None,
+            )
     # frames with no track at all
     covered = np.zeros(res.frames_src, bool)
     for tr in res.tracks:
-        covered[tr.start - res.raw.start:tr.stop - res.raw.start] = True
+        covered[tr.start - res.raw.start : tr.stop - res.raw.start] = True
     t_all = (res.raw.start + np.arange(res.frames_src)) / res.fps_src
-    axh.fill_between(t_all, 0, 1, where=~covered, transform=axh.get_xaxis_transform(),
-                     color="grey", alpha=0.3, lw=0, label="no track")
+    axh.fill_between(
+        t_all,
+        0,
+        1,
+        where=~covered,
+        transform=axh.get_xaxis_transform(),
+        color="grey",
+        alpha=0.3,
+        lw=0,
+        label="no track",
+    )
     for idx in tiles:
         for ax in (axg, axh):
             ax.axvline(idx / res.fps_src, color="k", lw=0.6, ls=":")
@@ -157,9 +207,12 @@ def write_preview(res, path: str, n_frames: int = 6, transform=None) -> str:
         ax.grid(alpha=0.3)
         ax.legend(loc="upper right", fontsize=7, ncol=4)
     vf = res.valid_fraction
-    fig.suptitle(f"{os.path.basename(res.path)}: {len(res.tracks)} track(s), "
-                 f"valid {vf:.0%} at {res.fps_out:g} fps, source {res.fps_src:g} fps, "
-                 f"focal {res.focal_px:.0f} px", fontsize=10)
+    fig.suptitle(
+        f"{os.path.basename(res.path)}: {len(res.tracks)} track(s), "
+        f"valid {vf:.0%} at {res.fps_out:g} fps, source {res.fps_src:g} fps, "
+        f"focal {res.focal_px:.0f} px",
+        fontsize=10,
+    )
     fig.tight_layout()
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     tmp = path + ".tmp.png"

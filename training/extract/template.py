@@ -52,9 +52,44 @@ OUTER_CANTHI_DISTANCE_MM = 90.0
 STABLE_FRACTION = 0.60
 NOSE_TIP = 1
 _IRIS = np.arange(468, 478)
-_LIDS = np.array(sorted({159, 145, 160, 158, 144, 153, 161, 163, 157, 154, 246, 7, 173, 155,
-                         386, 374, 387, 385, 373, 380, 388, 390, 384, 381, 466, 249, 398, 382,
-                         33, 133, 263, 362}))  # the lid contour moves with every blink
+_LIDS = np.array(
+    sorted(
+        {
+            159,
+            145,
+            160,
+            158,
+            144,
+            153,
+            161,
+            163,
+            157,
+            154,
+            246,
+            7,
+            173,
+            155,
+            386,
+            374,
+            387,
+            385,
+            373,
+            380,
+            388,
+            390,
+            384,
+            381,
+            466,
+            249,
+            398,
+            382,
+            33,
+            133,
+            263,
+            362,
+        }
+    )
+)  # the lid contour moves with every blink
 
 
 @dataclass(frozen=True)
@@ -66,19 +101,25 @@ class FaceTemplate:
 
     def save(self, path: str = TEMPLATE_PATH) -> None:
         tmp = path + ".tmp.npz"
-        np.savez_compressed(tmp, points_mm=self.points_mm.astype(np.float32),
-                            mirror=self.mirror.astype(np.int16),
-                            stable=self.stable.astype(np.int16),
-                            eyeball_centres_mm=self.eyeball_centres_mm.astype(np.float32))
+        np.savez_compressed(
+            tmp,
+            points_mm=self.points_mm.astype(np.float32),
+            mirror=self.mirror.astype(np.int16),
+            stable=self.stable.astype(np.int16),
+            eyeball_centres_mm=self.eyeball_centres_mm.astype(np.float32),
+        )
         os.replace(tmp, path)
 
 
 @functools.lru_cache(maxsize=4)
 def load_template(path: str = TEMPLATE_PATH) -> FaceTemplate:
     with np.load(path) as z:
-        return FaceTemplate(z["points_mm"].astype(np.float64), z["mirror"].astype(np.int64),
-                            z["stable"].astype(np.int64),
-                            z["eyeball_centres_mm"].astype(np.float64))
+        return FaceTemplate(
+            z["points_mm"].astype(np.float64),
+            z["mirror"].astype(np.int64),
+            z["stable"].astype(np.int64),
+            z["eyeball_centres_mm"].astype(np.float64),
+        )
 
 
 def umeyama(src: np.ndarray, dst: np.ndarray, with_scale: bool = True):
@@ -168,7 +209,8 @@ def derive_template(clips: list[np.ndarray], iris_radius_mm: float) -> FaceTempl
     sym = 0.5 * (sym + sym[mirror] * np.array([1.0, -1.0, 1.0]))  # exact in the final frame
     origin = 0.5 * (sym[EYE_RIGHT["outer"]] + sym[EYE_LEFT["outer"]])
     scale = OUTER_CANTHI_DISTANCE_MM / np.linalg.norm(
-        sym[EYE_LEFT["outer"]] - sym[EYE_RIGHT["outer"]])
+        sym[EYE_LEFT["outer"]] - sym[EYE_RIGHT["outer"]]
+    )
     points = (sym - origin) * scale
 
     # per-landmark non-rigid scatter within each clip (identity shape differences excluded)

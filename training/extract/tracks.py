@@ -82,16 +82,20 @@ class ExtractConfig:
 
         with open(TEMPLATE_PATH, "rb") as f:
             tmpl = hashlib.sha1(f.read()).hexdigest()
-        blob = json.dumps({"config": asdict(self), "version": EXTRACTOR_VERSION,
-                           "template": tmpl}, sort_keys=True)
+        blob = json.dumps(
+            {"config": asdict(self), "version": EXTRACTOR_VERSION, "template": tmpl}, sort_keys=True
+        )
         return hashlib.sha1(blob.encode()).hexdigest()[:12]
 
     def filter_summary(self) -> dict:
-        return {"head_sigma_s": self.head_sigma_s,
-                "head_cutoff_hz": round(gaussian_cutoff_hz(self.head_sigma_s), 2),
-                "gaze_sigma_s": self.gaze_sigma_s,
-                "gaze_cutoff_hz": round(gaussian_cutoff_hz(self.gaze_sigma_s), 2),
-                "lag_s": 0.0, "max_gap_s": self.max_gap_s}
+        return {
+            "head_sigma_s": self.head_sigma_s,
+            "head_cutoff_hz": round(gaussian_cutoff_hz(self.head_sigma_s), 2),
+            "gaze_sigma_s": self.gaze_sigma_s,
+            "gaze_cutoff_hz": round(gaussian_cutoff_hz(self.gaze_sigma_s), 2),
+            "lag_s": 0.0,
+            "max_gap_s": self.max_gap_s,
+        }
 
 
 @dataclass
@@ -141,10 +145,11 @@ def split_tracks(raw: RawFrames, cfg: ExtractConfig) -> list[tuple[int, int]]:
     for p, q in zip(idx[:-1], idx[1:]):
         gap = q - p - 1
         jump = np.linalg.norm(raw.centre_px[q] - raw.centre_px[p]) > cfg.jump_iod * max(
-            raw.iod_px[p], 1.0)
+            raw.iod_px[p], 1.0
+        )
         ratio = raw.iod_px[q] / max(raw.iod_px[p], 1e-6)
         rescale = ratio > cfg.jump_scale or ratio < 1.0 / cfg.jump_scale
-        cut = bool(raw.scene_cut[p + 1:q + 1].any())
+        cut = bool(raw.scene_cut[p + 1 : q + 1].any())
         if gap > max_gap or jump or rescale or cut:
             tracks.append((a, p + 1))
             a = q
@@ -162,8 +167,9 @@ def _hysteresis(x: np.ndarray, low: float, high: float) -> np.ndarray:
     return out
 
 
-def _hampel_all(x: np.ndarray, valid: np.ndarray, half: int, cfg: ExtractConfig,
-                floor_deg: float) -> np.ndarray:
+def _hampel_all(
+    x: np.ndarray, valid: np.ndarray, half: int, cfg: ExtractConfig, floor_deg: float
+) -> np.ndarray:
     bad = np.zeros(len(x), bool)
     for j in range(x.shape[1]):
         bad |= hampel_outliers(x[:, j], valid, half, cfg.hampel_sigmas, np.radians(floor_deg))
@@ -229,8 +235,9 @@ def process_track(raw: RawFrames, a: int, b: int, cfg: ExtractConfig) -> TrackRe
 
     t_src = (raw.start + np.arange(a, b)) / fps
     both = head_valid_f & gaze_valid_f
-    t_out, xs, v_out = resample_linear(t_src, np.concatenate([head_s, gaze_s], 1), both,
-                                       cfg.fps_out)
+    t_out, xs, v_out = resample_linear(
+        t_src, np.concatenate([head_s, gaze_s], 1), both, cfg.fps_out
+    )
     stats = {
         "frames_src": n,
         "found_fraction": float(found.mean()),
@@ -244,12 +251,26 @@ def process_track(raw: RawFrames, a: int, b: int, cfg: ExtractConfig) -> TrackRe
         "mean_confidence": float(confidence.mean()),
     }
     return TrackResult(
-        start=int(raw.start + a), stop=int(raw.start + b), fps_src=fps, body_from_camera=M,
-        head_src=head_s, gaze_src=gaze_s, eye_src=eye, head_raw=head_raw, gaze_raw=gaze_raw,
-        head_valid_src=head_valid_f, gaze_valid_src=gaze_valid_f, blink_src=blink,
-        confidence_src=confidence, openness_src=open_rel, t_out_s=t_out,
-        head=xs[:, :3].astype(np.float32), gaze=xs[:, 3:].astype(np.float32), valid=v_out,
-        stats=stats)
+        start=int(raw.start + a),
+        stop=int(raw.start + b),
+        fps_src=fps,
+        body_from_camera=M,
+        head_src=head_s,
+        gaze_src=gaze_s,
+        eye_src=eye,
+        head_raw=head_raw,
+        gaze_raw=gaze_raw,
+        head_valid_src=head_valid_f,
+        gaze_valid_src=gaze_valid_f,
+        blink_src=blink,
+        confidence_src=confidence,
+        openness_src=open_rel,
+        t_out_s=t_out,
+        head=xs[:, :3].astype(np.float32),
+        gaze=xs[:, 3:].astype(np.float32),
+        valid=v_out,
+        stats=stats,
+    )
 
 
 def _hold(x: np.ndarray, valid: np.ndarray) -> np.ndarray:
@@ -268,4 +289,3 @@ def _hold(x: np.ndarray, valid: np.ndarray) -> np.ndarray:
 
 def process_raw(raw: RawFrames, cfg: ExtractConfig) -> list[TrackResult]:
     return [process_track(raw, a, b, cfg) for a, b in split_tracks(raw, cfg)]
-
