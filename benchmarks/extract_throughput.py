@@ -70,29 +70,49 @@ def _time_video(path: str, max_frames: int, det: FaceMeshDetector) -> dict:
     # the track stage on real per-frame data (all frames found: rows is dense here)
     m = len(rows)
     raw = RawFrames(
-        path=path, fps=info.fps, width_px=info.width_px, height_px=info.height_px,
-        camera=cam, start=0, found=np.ones(m, bool),
-        R_ct=np.stack([r[0].R_ct for r in rows]), t_c_mm=np.stack([r[0].t_c_mm for r in rows]),
+        path=path,
+        fps=info.fps,
+        width_px=info.width_px,
+        height_px=info.height_px,
+        camera=cam,
+        start=0,
+        found=np.ones(m, bool),
+        R_ct=np.stack([r[0].R_ct for r in rows]),
+        t_c_mm=np.stack([r[0].t_c_mm for r in rows]),
         rms_px=np.array([r[0].reprojection_rms_px for r in rows]),
-        iod_px=np.array([np.linalg.norm(r[2][EYE_LEFT["outer"], :2] - r[2][EYE_RIGHT["outer"], :2])
-                         for r in rows]),
+        iod_px=np.array(
+            [
+                np.linalg.norm(r[2][EYE_LEFT["outer"], :2] - r[2][EYE_RIGHT["outer"], :2])
+                for r in rows
+            ]
+        ),
         centre_px=np.tile([info.width_px / 2, info.height_px / 2], (m, 1)),
-        in_image=np.ones(m), eye_dir_h=np.stack([r[1].dir_h for r in rows]),
-        eye_hit=np.stack([r[1].hit for r in rows]), openness=np.stack([r[1].openness for r in rows]),
-        visibility=np.stack([r[1].visibility for r in rows]), scene_cut=np.zeros(m, bool),
-        iris_px=np.zeros((m, 2, 2)))
+        in_image=np.ones(m),
+        eye_dir_h=np.stack([r[1].dir_h for r in rows]),
+        eye_hit=np.stack([r[1].hit for r in rows]),
+        openness=np.stack([r[1].openness for r in rows]),
+        visibility=np.stack([r[1].visibility for r in rows]),
+        scene_cut=np.zeros(m, bool),
+        iris_px=np.zeros((m, 2, 2)),
+    )
     t0 = time.perf_counter()
     process_raw(raw, ExtractConfig())
     t["tracks"] = time.perf_counter() - t0
-    return {"video": os.path.basename(path), "frames": n, "size": [info.width_px, info.height_px],
-            "seconds": t}
+    return {
+        "video": os.path.basename(path),
+        "frames": n,
+        "size": [info.width_px, info.height_px],
+        "seconds": t,
+    }
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("videos", nargs="*")
     ap.add_argument("--max-frames", type=int, default=300)
-    ap.add_argument("--core", type=int, default=None, help="CPU to pin to (default: the first allowed)")
+    ap.add_argument(
+        "--core", type=int, default=None, help="CPU to pin to (default: the first allowed)"
+    )
     a = ap.parse_args()
     paths = a.videos or sorted(glob.glob(os.path.join(shared_videos_dir(), "*.mp4")))
     if not paths:
@@ -107,18 +127,32 @@ def main() -> int:
     stages = ["decode", "landmarks", "pose+eyes", "tracks"]
     tot = {s: sum(v["seconds"][s] for v in per_video) for s in stages}
     total = sum(tot.values())
-    print(f"{len(paths)} videos, {frames} frames, pinned to CPU {core} "
-          f"({platform.processor() or platform.machine()})")
+    print(
+        f"{len(paths)} videos, {frames} frames, pinned to CPU {core} "
+        f"({platform.processor() or platform.machine()})"
+    )
     print(f"{'stage':<12}{'ms/frame':>10}{'frames/s':>12}{'share':>8}")
     for s in stages:
-        print(f"{s:<12}{1e3 * tot[s] / frames:>10.2f}{frames / tot[s]:>12.1f}{tot[s] / total:>8.0%}")
-    print(f"{'total':<12}{1e3 * total / frames:>10.2f}{frames / total:>12.1f}   "
-          f"<- frames/s per core, end to end")
-    out = {"frames": frames, "core": core, "frames_per_s_per_core": frames / total,
-           "ms_per_frame": {s: 1e3 * tot[s] / frames for s in stages},
-           "machine": {"host": socket.gethostname(), "cpu": platform.processor(),
-                       "python": platform.python_version(), "cpus_visible": os.cpu_count()},
-           "per_video": per_video}
+        print(
+            f"{s:<12}{1e3 * tot[s] / frames:>10.2f}{frames / tot[s]:>12.1f}{tot[s] / total:>8.0%}"
+        )
+    print(
+        f"{'total':<12}{1e3 * total / frames:>10.2f}{frames / total:>12.1f}   "
+        f"<- frames/s per core, end to end"
+    )
+    out = {
+        "frames": frames,
+        "core": core,
+        "frames_per_s_per_core": frames / total,
+        "ms_per_frame": {s: 1e3 * tot[s] / frames for s in stages},
+        "machine": {
+            "host": socket.gethostname(),
+            "cpu": platform.processor(),
+            "python": platform.python_version(),
+            "cpus_visible": os.cpu_count(),
+        },
+        "per_video": per_video,
+    }
     res_dir = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
     os.makedirs(res_dir, exist_ok=True)
     path = os.path.join(res_dir, f"extract_throughput_{socket.gethostname()}.json")

@@ -32,10 +32,22 @@ sys.path.append(os.path.join(ROOT, "benchmarks"))
 sys.path.append(os.path.join(ROOT, "python_tests"))
 
 # Peak DRAM bandwidth, GB/s, of common parts, for when the driver does not tell us.
-KNOWN_PEAK_GBS = {"H200": 4800, "H100 SXM": 3350, "H100 80GB HBM3": 3350, "H100 PCIe": 2000,
-                  "H100 NVL": 3900, "A100-SXM4-80GB": 2039, "A100-SXM4-40GB": 1555,
-                  "A100 80GB PCIe": 1935, "A100-PCIE-40GB": 1555, "L40S": 864, "L4": 300,
-                  "A10": 600, "RTX 4090": 1008, "T4": 320}
+KNOWN_PEAK_GBS = {
+    "H200": 4800,
+    "H100 SXM": 3350,
+    "H100 80GB HBM3": 3350,
+    "H100 PCIe": 2000,
+    "H100 NVL": 3900,
+    "A100-SXM4-80GB": 2039,
+    "A100-SXM4-40GB": 1555,
+    "A100 80GB PCIe": 1935,
+    "A100-PCIE-40GB": 1555,
+    "L40S": 864,
+    "L4": 300,
+    "A10": 600,
+    "RTX 4090": 1008,
+    "T4": 320,
+}
 
 
 def timeit(fn, seconds: float) -> np.ndarray:
@@ -64,12 +76,16 @@ def bytes_per_step(n: int, hidden: int, weight_bytes: int, latent: int = 8) -> i
     eye out, and the weights once (they are L2-resident across blocks)."""
     # s, head, head_vel, z, gaze_prev, style, has_prev, frame, episode
     state = 4 * (hidden + 3 + 3 + latent + 2 + 2) + 1 + 4 + 4
-    per_agent = state + (state - 4 - 8) + 4 * 2 + 4 * (3 + 2)  # read, write (episode, style read only), io
+    per_agent = (
+        state + (state - 4 - 8) + 4 * 2 + 4 * (3 + 2)
+    )  # read, write (episode, style read only), io
     return n * per_agent + weight_bytes
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("--model", help="model file (default: the bundled model, else a random one)")
     p.add_argument("--agents", type=int, nargs="+", default=[1, 16, 256, 4096, 65536])
     p.add_argument("--seconds", type=float, default=2.0, help="measuring time per engine and N")
@@ -87,14 +103,20 @@ def main(argv=None) -> int:
 
         cfg = native().build_config()
         why = native().cuda_device_status() if cfg["cuda_built"] else cfg["cuda_note"]
-        print(f"gpu_step_latency: no usable CUDA backend ({why}); this benchmark needs an NVIDIA "
-              "GPU and a build with GAZEHEAD_CUDA=AUTO|ON and nvcc present", file=sys.stderr)
+        print(
+            f"gpu_step_latency: no usable CUDA backend ({why}); this benchmark needs an NVIDIA "
+            "GPU and a build with GAZEHEAD_CUDA=AUTO|ON and nvcc present",
+            file=sys.stderr,
+        )
         return 2
     import torch
 
     if not args.no_peers and not torch.cuda.is_available():
-        print("gpu_step_latency: torch has no CUDA (install a CUDA build of torch, or pass "
-              "--no-peers)", file=sys.stderr)
+        print(
+            "gpu_step_latency: torch has no CUDA (install a CUDA build of torch, or pass "
+            "--no-peers)",
+            file=sys.stderr,
+        )
         return 2
     from gazehead_rt._native import native
     from gazehead_rt.training.model import GazeHeadModel
@@ -123,26 +145,39 @@ def main(argv=None) -> int:
     rng = np.random.default_rng(0)
     for n in args.agents:
         gaze = rng.uniform(-0.3, 0.3, (n, 2)).astype(np.float32)
-        gen = gh.Generator(path, num_agents=n, backend="cuda", seed=0, weights_dtype=args.weights_dtype)
+        gen = gh.Generator(
+            path, num_agents=n, backend="cuda", seed=0, weights_dtype=args.weights_dtype
+        )
         out = np.empty((n, 3), np.float32)
-        res = {"agents": n, "gazehead_rt_cuda": timeit(lambda: gen.step(gaze, out=out), args.seconds)}
+        res = {
+            "agents": n,
+            "gazehead_rt_cuda": timeit(lambda: gen.step(gaze, out=out), args.seconds),
+        }
 
         def overlap():  # the async pair, as a game would use it around its own frame work
             gen.step_async(gaze)
             gen.result(out=out)
 
         res["gazehead_rt_cuda_async_pair"] = timeit(overlap, args.seconds / 2)
-        del gen
+        gen = None  # free the device state before the next size
         if not args.no_peers:
             dev = torch.device("cuda")
             g_host = torch.from_numpy(gaze).pin_memory()
             h_host = torch.empty((n, 3)).pin_memory()
-            eps = torch.from_numpy(gh.philox_normal(0, np.arange(n), np.zeros(n), np.zeros(n), Z)).to(dev)
+            eps = torch.from_numpy(
+                gh.philox_normal(0, np.arange(n), np.zeros(n), np.zeros(n), Z)
+            ).to(dev)
             g_dev = g_host.to(dev)
             style = torch.full((n, 2), 0.5, device=dev)
-            state = [torch.zeros(n, H, device=dev), torch.zeros(n, 3, device=dev),
-                     torch.zeros(n, 3, device=dev), torch.zeros(n, Z, device=dev),
-                     g_dev.clone(), torch.ones(n, device=dev), style]
+            state = [
+                torch.zeros(n, H, device=dev),
+                torch.zeros(n, 3, device=dev),
+                torch.zeros(n, 3, device=dev),
+                torch.zeros(n, Z, device=dev),
+                g_dev.clone(),
+                torch.ones(n, device=dev),
+                style,
+            ]
 
             def torch_eager():
                 with torch.no_grad():
@@ -192,49 +227,86 @@ def main(argv=None) -> int:
                 t[b] = float(np.median(timeit(lambda: g.step(gaze, out=out), 0.3)))
             scan[n] = t
         faster = [n for n, t in scan.items() if t["cuda"] < t["cpu"]]
-        crossover = {"scan_p50_us": scan, "cuda_faster_from_agents": min(faster) if faster else None}
+        crossover = {
+            "scan_p50_us": scan,
+            "cuda_faster_from_agents": min(faster) if faster else None,
+        }
 
     engines = [k for k in rows[0] if k != "agents"]
-    print(f"\nGPU step round trip (host gaze in, host head out), {device_name}, "
-          f"weights {args.weights_dtype}, model {os.path.basename(path)} ({n_params} parameters)")
-    print(f"{'N':>6} " + " ".join(f"{e + ' p50/p99 us':>36}" for e in engines)
-          + "  Magent-steps/s  GB/s (% peak)  vs eager  vs graph")
+    print(
+        f"\nGPU step round trip (host gaze in, host head out), {device_name}, "
+        f"weights {args.weights_dtype}, model {os.path.basename(path)} ({n_params} parameters)"
+    )
+    print(
+        f"{'N':>6} "
+        + " ".join(f"{e + ' p50/p99 us':>36}" for e in engines)
+        + "  Magent-steps/s  GB/s (% peak)  vs eager  vs graph"
+    )
     summary = []
     for r in rows:
         entry, cells = {"agents": r["agents"]}, []
         for e in engines:
             p50, p99 = np.percentile(r[e], [50, 99])
             cells.append(f"{p50:>17.2f} / {p99:>15.2f}")
-            entry[e] = {"p50_us": round(float(p50), 3), "p99_us": round(float(p99), 3),
-                        "agent_steps_per_s": round(r["agents"] / (p50 * 1e-6)), "samples": len(r[e])}
+            entry[e] = {
+                "p50_us": round(float(p50), 3),
+                "p99_us": round(float(p99), 3),
+                "agent_steps_per_s": round(r["agents"] / (p50 * 1e-6)),
+                "samples": len(r[e]),
+            }
         ours = entry["gazehead_rt_cuda"]["p50_us"]
         gbs = bytes_per_step(r["agents"], H, wbytes, Z) / (ours * 1e-6) / 1e9
         entry["achieved_dram_gbs"] = round(gbs, 1)
         entry["fraction_of_peak_bandwidth"] = round(gbs / peak, 4) if peak else None
-        line = (f"{r['agents']:>6} " + " ".join(f"{c:>36}" for c in cells)
-                + f"  {entry['gazehead_rt_cuda']['agent_steps_per_s'] / 1e6:>14.2f}"
-                + f"  {gbs:>7.1f} " + (f"({100 * gbs / peak:.1f}%)" if peak else "(peak ?)"))
+        line = (
+            f"{r['agents']:>6} "
+            + " ".join(f"{c:>36}" for c in cells)
+            + f"  {entry['gazehead_rt_cuda']['agent_steps_per_s'] / 1e6:>14.2f}"
+            + f"  {gbs:>7.1f} "
+            + (f"({100 * gbs / peak:.1f}%)" if peak else "(peak ?)")
+        )
         if not args.no_peers:
-            entry["speedup_vs_pytorch_cuda_eager"] = round(entry["pytorch_cuda_eager"]["p50_us"] / ours, 2)
-            entry["speedup_vs_pytorch_cuda_graph"] = round(entry["pytorch_cuda_graph"]["p50_us"] / ours, 2)
-            line += (f"  {entry['speedup_vs_pytorch_cuda_eager']:>7.2f}x"
-                     f"  {entry['speedup_vs_pytorch_cuda_graph']:>7.2f}x")
+            entry["speedup_vs_pytorch_cuda_eager"] = round(
+                entry["pytorch_cuda_eager"]["p50_us"] / ours, 2
+            )
+            entry["speedup_vs_pytorch_cuda_graph"] = round(
+                entry["pytorch_cuda_graph"]["p50_us"] / ours, 2
+            )
+            line += (
+                f"  {entry['speedup_vs_pytorch_cuda_eager']:>7.2f}x"
+                f"  {entry['speedup_vs_pytorch_cuda_graph']:>7.2f}x"
+            )
         print(line)
         summary.append(entry)
     if crossover:
-        print(f"\ncpu/cuda crossover: cuda is faster from N = {crossover['cuda_faster_from_agents']} "
-              "(gazehead_rt.generator.CUDA_CROSSOVER_AGENTS should match)")
-    targets = {"n1_step_p50_us_max": 15.0, "n65536_step_p50_us_max": 250.0,
-               "speedup_vs_pytorch_cuda_eager_at_n1_min": 10.0}
+        print(
+            f"\ncpu/cuda crossover: cuda is faster from N = {crossover['cuda_faster_from_agents']} "
+            "(gazehead_rt.generator.CUDA_CROSSOVER_AGENTS should match)"
+        )
+    targets = {
+        "n1_step_p50_us_max": 15.0,
+        "n65536_step_p50_us_max": 250.0,
+        "speedup_vs_pytorch_cuda_eager_at_n1_min": 10.0,
+    }
     result = {
         "benchmark": "gpu_step_latency",
         "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        "device": {"name": device_name, "torch_name": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
-                   "peak_dram_gbs": peak, "peak_source": peak_src},
-        "machine": {"platform": platform.platform(), "python": platform.python_version(),
-                    "logical_cpus": os.cpu_count()},
-        "build": {k: v for k, v in gh.build_info().items()
-                  if k in ("version", "compiler", "cuda_note", "cuda_architectures", "cpu_kernels")},
+        "device": {
+            "name": device_name,
+            "torch_name": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
+            "peak_dram_gbs": peak,
+            "peak_source": peak_src,
+        },
+        "machine": {
+            "platform": platform.platform(),
+            "python": platform.python_version(),
+            "logical_cpus": os.cpu_count(),
+        },
+        "build": {
+            k: v
+            for k, v in gh.build_info().items()
+            if k in ("version", "compiler", "cuda_note", "cuda_architectures", "cpu_kernels")
+        },
         "weights_dtype": args.weights_dtype,
         "model": {"file": os.path.basename(path), "sha256": loaded.sha256, "parameters": n_params},
         "versions": {"torch": torch.__version__, "torch_cuda": torch.version.cuda},

@@ -43,15 +43,20 @@ def machine() -> dict:
                     break
     except OSError:
         pass
-    return {"cpu": cpu, "logical_cpus": os.cpu_count(), "platform": platform.platform(),
-            "python": platform.python_version()}
+    return {
+        "cpu": cpu,
+        "logical_cpus": os.cpu_count(),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+    }
 
 
 def save_result(result: dict, out_dir: str, filename: str) -> str:
     """Write a benchmark's JSON (with the checkout's git revision) and return its path."""
     try:
-        result["git_revision"] = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"],
-                                                capture_output=True, text=True).stdout.strip()
+        result["git_revision"] = subprocess.run(
+            ["git", "-C", ROOT, "rev-parse", "--short", "HEAD"], capture_output=True, text=True
+        ).stdout.strip()
     except OSError:
         pass
     os.makedirs(out_dir, exist_ok=True)
@@ -126,7 +131,12 @@ class LeanHost:
         self.eye_from_gaze_head, self.wrap = eye_from_gaze_head, wrap_angle
         self.fps, self.soft, self.eye_limit = c.fps, c.neck_soft, c.eye_limit
         self.L = np.asarray(c.neck_limits, np.float32)
-        self.x_mean, self.x_std, self.y_mean, self.y_std = norm.x_mean, norm.x_std, norm.y_mean, norm.y_std
+        self.x_mean, self.x_std, self.y_mean, self.y_std = (
+            norm.x_mean,
+            norm.x_std,
+            norm.y_mean,
+            norm.y_std,
+        )
         self.head = np.zeros((n, 3), np.float32)
         self.head_vel = np.zeros((n, 3), np.float32)
         self.gaze = np.zeros((n, 2), np.float32)
@@ -167,8 +177,10 @@ def call_forms(path: str, seconds: float) -> int:
         "step(gaze (1, 2) float32, out=buf)": lambda: gen.step(g32, out=out),
         "update(gaze (2,) float64, 1/60 s)": lambda: gen.update(g64, 1 / 60),
     }
-    print(f"\nPython call latency, N = 1, model {os.path.basename(path)}, {machine()['cpu']}, "
-          f"kernels {gh.build_info()['cpu_kernels']}")
+    print(
+        f"\nPython call latency, N = 1, model {os.path.basename(path)}, {machine()['cpu']}, "
+        f"kernels {gh.build_info()['cpu_kernels']}"
+    )
     core = gen._impl
     head, eye = np.empty((1, 3), np.float32), np.empty((1, 2), np.float32)
     forms["(native step only, for reference)"] = lambda: core.step(g32, head, eye)
@@ -180,17 +192,26 @@ def call_forms(path: str, seconds: float) -> int:
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("--model", help="model file (default: the bundled model)")
     p.add_argument("--agents", type=int, nargs="+", default=[1, 16, 256, 4096])
     p.add_argument("--seconds", type=float, default=3.0, help="measuring time per engine and N")
     p.add_argument("--out", default=os.path.join(ROOT, "benchmarks", "results"))
     p.add_argument("--no-peers", action="store_true", help="measure gazehead_rt only")
-    p.add_argument("--threads", type=int, default=0,
-                   help="also measure gazehead_rt with this many threads (an extra column; the "
-                        "comparison with the peers stays single-threaded)")
-    p.add_argument("--call-forms", action="store_true",
-                   help="only the Python call forms at N = 1 (step with and without out=, update)")
+    p.add_argument(
+        "--threads",
+        type=int,
+        default=0,
+        help="also measure gazehead_rt with this many threads (an extra column; the "
+        "comparison with the peers stays single-threaded)",
+    )
+    p.add_argument(
+        "--call-forms",
+        action="store_true",
+        help="only the Python call forms at N = 1 (step with and without out=, update)",
+    )
     args = p.parse_args(argv)
     if args.call_forms:
         import gazehead_rt as gh
@@ -213,14 +234,29 @@ def main(argv=None) -> int:
         step_mod = TorchStep(ref)
         onnx_path = os.path.join(tempfile.mkdtemp(), "step.onnx")
         n0 = 2
-        ex = (torch.zeros(n0, 2), torch.zeros(n0, H), torch.zeros(n0, 3), torch.zeros(n0, 3),
-              torch.zeros(n0, Z), torch.zeros(n0, 2), torch.ones(n0), torch.zeros(n0, 2),
-              torch.zeros(n0, Z))
+        ex = (
+            torch.zeros(n0, 2),
+            torch.zeros(n0, H),
+            torch.zeros(n0, 3),
+            torch.zeros(n0, 3),
+            torch.zeros(n0, Z),
+            torch.zeros(n0, 2),
+            torch.ones(n0),
+            torch.zeros(n0, 2),
+            torch.zeros(n0, Z),
+        )
         names = ["gaze", "s", "head", "head_vel", "z", "gaze_prev", "has_prev", "style", "eps"]
         outs = ["head_out", "eye_out", "s_out", "head_vel_out", "z_out"]
-        torch.onnx.export(step_mod, ex, onnx_path, input_names=names, output_names=outs,
-                          dynamic_axes={k: {0: "n"} for k in names + outs},
-                          opset_version=17, dynamo=False)
+        torch.onnx.export(
+            step_mod,
+            ex,
+            onnx_path,
+            input_names=names,
+            output_names=outs,
+            dynamic_axes={k: {0: "n"} for k in names + outs},
+            opset_version=17,
+            dynamo=False,
+        )
         so = ort.SessionOptions()
         so.intra_op_num_threads = 1
         so.inter_op_num_threads = 1
@@ -231,9 +267,16 @@ def main(argv=None) -> int:
         net_path = os.path.join(tempfile.mkdtemp(), "net.onnx")
         ex = (torch.zeros(n0, 9 + Z), torch.zeros(n0, H), torch.zeros(n0, Z))
         net_names, net_outs = ["enc_in", "s", "eps"], ["y", "s_out", "z"]
-        torch.onnx.export(net_mod, ex, net_path, input_names=net_names, output_names=net_outs,
-                          dynamic_axes={k: {0: "n"} for k in net_names + net_outs},
-                          opset_version=17, dynamo=False)
+        torch.onnx.export(
+            net_mod,
+            ex,
+            net_path,
+            input_names=net_names,
+            output_names=net_outs,
+            dynamic_axes={k: {0: "n"} for k in net_names + net_outs},
+            opset_version=17,
+            dynamo=False,
+        )
         ort_net = ort.InferenceSession(net_path, so, providers=["CPUExecutionProvider"])
 
     rows = []
@@ -242,18 +285,29 @@ def main(argv=None) -> int:
         gaze = rng.uniform(-0.3, 0.3, (n, 2)).astype(np.float32)
         gen = gh.Generator(path, num_agents=n, seed=0)
         out = np.empty((n, 3), np.float32)
-        res = {"agents": n, "gazehead_rt_cpu": timeit(lambda: gen.step(gaze, out=out), args.seconds)}
+        res = {
+            "agents": n,
+            "gazehead_rt_cpu": timeit(lambda: gen.step(gaze, out=out), args.seconds),
+        }
         gen_bf16 = gh.Generator(path, num_agents=n, seed=0, weights_dtype="bfloat16")
         res["gazehead_rt_cpu_bf16"] = timeit(lambda: gen_bf16.step(gaze, out=out), args.seconds)
         if args.threads > 1:
             gen_t = gh.Generator(path, num_agents=n, seed=0, num_threads=args.threads)
             res[f"gazehead_rt_cpu_{args.threads}threads"] = timeit(
-                lambda: gen_t.step(gaze, out=out), args.seconds)
+                lambda: gen_t.step(gaze, out=out), args.seconds
+            )
         if not args.no_peers:
             g_t = torch.from_numpy(gaze)
             style = torch.from_numpy(gen.style)
-            state = [torch.zeros(n, H), torch.zeros(n, 3), torch.zeros(n, 3), torch.zeros(n, Z),
-                     g_t.clone(), torch.ones(n), style]
+            state = [
+                torch.zeros(n, H),
+                torch.zeros(n, 3),
+                torch.zeros(n, 3),
+                torch.zeros(n, Z),
+                g_t.clone(),
+                torch.ones(n),
+                style,
+            ]
             eps = torch.from_numpy(gh.philox_normal(0, np.arange(n), np.zeros(n), np.zeros(n), Z))
 
             def torch_step():
@@ -262,10 +316,17 @@ def main(argv=None) -> int:
                 state[0], state[1], state[2], state[3] = s, h, v, z
 
             res["pytorch_eager"] = timeit(torch_step, args.seconds)
-            feeds = {"gaze": gaze, "s": np.zeros((n, H), np.float32), "head": np.zeros((n, 3), np.float32),
-                     "head_vel": np.zeros((n, 3), np.float32), "z": np.zeros((n, Z), np.float32),
-                     "gaze_prev": gaze.copy(), "has_prev": np.ones(n, np.float32),
-                     "style": gen.style, "eps": eps.numpy()}
+            feeds = {
+                "gaze": gaze,
+                "s": np.zeros((n, H), np.float32),
+                "head": np.zeros((n, 3), np.float32),
+                "head_vel": np.zeros((n, 3), np.float32),
+                "z": np.zeros((n, Z), np.float32),
+                "gaze_prev": gaze.copy(),
+                "has_prev": np.ones(n, np.float32),
+                "style": gen.style,
+                "eps": eps.numpy(),
+            }
 
             def ort_step():
                 h, e, s, v, z = ort_sess.run(None, feeds)
@@ -303,33 +364,46 @@ def main(argv=None) -> int:
             res["onnxruntime_lean"] = timeit(ort_lean, args.seconds)
             res["pytorch_net_only"] = timeit(torch_net_only, args.seconds)
             res["pytorch_lean"] = timeit(torch_lean, args.seconds)
-            res["gazehead_rt_readme_call"] = timeit(lambda: gen.step(gaze.astype(np.float64)),
-                                                    args.seconds)
+            res["gazehead_rt_readme_call"] = timeit(
+                lambda: gen.step(gaze.astype(np.float64)), args.seconds
+            )
         rows.append(res)
 
     engines = [k for k in rows[0] if k != "agents"]
     has_peers = "onnxruntime" in engines
     print(f"\nstep latency, model {os.path.basename(path)}, {machine()['cpu']}, 1 thread each")
-    print(f"{'N':>6} " + " ".join(f"{e + ' p50/p99 us':>34}" for e in engines)
-          + ("   ratio vs ORT  vs torch" if has_peers else ""))
+    print(
+        f"{'N':>6} "
+        + " ".join(f"{e + ' p50/p99 us':>34}" for e in engines)
+        + ("   ratio vs ORT  vs torch" if has_peers else "")
+    )
     summary = []
     for r in rows:
         cells, entry = [], {"agents": r["agents"]}
         for e in engines:
             p50, p99 = np.percentile(r[e], [50, 99])
             cells.append(f"{p50:>16.2f} / {p99:>14.2f}")
-            entry[e] = {"p50_us": round(float(p50), 3), "p99_us": round(float(p99), 3),
-                        "agent_steps_per_s": round(r["agents"] / (p50 * 1e-6)), "samples": len(r[e])}
+            entry[e] = {
+                "p50_us": round(float(p50), 3),
+                "p99_us": round(float(p99), 3),
+                "agent_steps_per_s": round(r["agents"] / (p50 * 1e-6)),
+                "samples": len(r[e]),
+            }
         line = f"{r['agents']:>6} " + " ".join(f"{c:>34}" for c in cells)
         if has_peers:
             ours = entry["gazehead_rt_cpu"]["p50_us"]
             entry["speedup_vs_onnxruntime"] = round(entry["onnxruntime"]["p50_us"] / ours, 2)
             entry["speedup_vs_pytorch_eager"] = round(entry["pytorch_eager"]["p50_us"] / ours, 2)
-            for peer in ("onnxruntime_net_only", "onnxruntime_lean", "pytorch_net_only",
-                         "pytorch_lean"):
+            for peer in (
+                "onnxruntime_net_only",
+                "onnxruntime_lean",
+                "pytorch_net_only",
+                "pytorch_lean",
+            ):
                 entry[f"speedup_vs_{peer}"] = round(entry[peer]["p50_us"] / ours, 2)
                 entry[f"bf16_speedup_vs_{peer}"] = round(
-                    entry[peer]["p50_us"] / entry["gazehead_rt_cpu_bf16"]["p50_us"], 2)
+                    entry[peer]["p50_us"] / entry["gazehead_rt_cpu_bf16"]["p50_us"], 2
+                )
             line += f"   {entry['speedup_vs_onnxruntime']:>8.2f}x {entry['speedup_vs_pytorch_eager']:>8.2f}x"
         print(line)
         summary.append(entry)
@@ -337,16 +411,24 @@ def main(argv=None) -> int:
         "benchmark": "step_latency",
         "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "machine": machine(),
-        "build": {k: v for k, v in gh.build_info().items() if k in ("version", "compiler", "cpu_kernels")},
-        "model": {"file": os.path.basename(path), "sha256": gh.load_model(path).sha256,
-                  "parameters": int(sum(v.size for v in gh.load_model(path).tensors.values()))},
-        "versions": {"torch": torch.__version__,
-                     **({"onnxruntime": __import__("onnxruntime").__version__} if not args.no_peers else {})},
+        "build": {
+            k: v for k, v in gh.build_info().items() if k in ("version", "compiler", "cpu_kernels")
+        },
+        "model": {
+            "file": os.path.basename(path),
+            "sha256": gh.load_model(path).sha256,
+            "parameters": int(sum(v.size for v in gh.load_model(path).tensors.values())),
+        },
+        "versions": {
+            "torch": torch.__version__,
+            **({"onnxruntime": __import__("onnxruntime").__version__} if not args.no_peers else {}),
+        },
         "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "results": summary,
     }
-    out_path = save_result(result, args.out,
-                           f"step_latency_{result['machine']['cpu'].split()[0].lower()}_cpu.json")
+    out_path = save_result(
+        result, args.out, f"step_latency_{result['machine']['cpu'].split()[0].lower()}_cpu.json"
+    )
     print(f"\nwrote {out_path} (peak RSS {result['peak_rss_mib']} MiB)")
     return 0
 

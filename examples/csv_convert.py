@@ -38,13 +38,17 @@ def read_gaze_csv(path: str, degrees: bool) -> tuple[np.ndarray, np.ndarray]:
     t = np.array([float(r["t_s"]) for r in rows])
     g = np.array([[float(r["gaze_pitch"]), float(r["gaze_yaw"])] for r in rows])
     if np.any(np.diff(t) <= 0):
-        raise ValueError(f"{path}: t_s must increase strictly (row {int(np.argmax(np.diff(t) <= 0)) + 2})")
+        raise ValueError(
+            f"{path}: t_s must increase strictly (row {int(np.argmax(np.diff(t) <= 0)) + 2})"
+        )
     if not np.all(np.isfinite(g)):
-        raise ValueError(f"{path}: non-finite gaze in row {int(np.argmax(~np.isfinite(g).all(1))) + 2}")
+        raise ValueError(
+            f"{path}: non-finite gaze in row {int(np.argmax(~np.isfinite(g).all(1))) + 2}"
+        )
     return t, np.radians(g) if degrees else g
 
 
-def convert(t_s: np.ndarray, gaze: np.ndarray, gen: "gh.Generator") -> tuple[np.ndarray, np.ndarray]:
+def convert(t_s: np.ndarray, gaze: np.ndarray, gen: gh.Generator) -> tuple[np.ndarray, np.ndarray]:
     """Head (T, 3) and eye (T, 2) at the input times t_s (T,) for gaze (T, 2), radians."""
     fps = gen.fps
     n_frames = int(np.floor((t_s[-1] - t_s[0]) * fps + 1e-9)) + 1
@@ -79,9 +83,16 @@ def main(argv: list[str] | None = None) -> int:
         w = csv.writer(f)
         w.writerow(OUT_COLS)
         for i in range(len(t)):
-            w.writerow([f"{t[i]:.6f}", *(f"{v:.6f}" for v in scale(head[i])),
-                        *(f"{v:.6f}" for v in scale(eye[i]))])
-    print(f"wrote {len(t)} rows to {args.output} ({(t[-1] - t[0]):.2f} s, model at {gen.fps:g} fps)")
+            w.writerow(
+                [
+                    f"{t[i]:.6f}",
+                    *(f"{v:.6f}" for v in scale(head[i])),
+                    *(f"{v:.6f}" for v in scale(eye[i])),
+                ]
+            )
+    print(
+        f"wrote {len(t)} rows to {args.output} ({(t[-1] - t[0]):.2f} s, model at {gen.fps:g} fps)"
+    )
     return 0
 
 

@@ -35,9 +35,12 @@ ATTENTION_FOV_DEG = 100.0
 #: Anatomical clamp for the head bone: the model's head is not bounded by construction (v1
 #: can swing past +-180 deg yaw after a gaze jump of more than 180 deg relative to the head),
 #: so a shipping game keeps the bone inside a human neck's range; the eyes take the rest.
-NECK = HeadLimits(angle_min_rad=np.radians([-40.0, -100.0, -30.0]),
-                  angle_max_rad=np.radians([40.0, 100.0, 30.0]),
-                  velocity_max_rad_s=np.radians(720.0), acceleration_max_rad_s2=np.inf)
+NECK = HeadLimits(
+    angle_min_rad=np.radians([-40.0, -100.0, -30.0]),
+    angle_max_rad=np.radians([40.0, 100.0, 30.0]),
+    velocity_max_rad_s=np.radians(720.0),
+    acceleration_max_rad_s2=np.inf,
+)
 
 
 def build_scene(n: int, frame: frames.EngineFrame, rng: np.random.Generator):
@@ -51,8 +54,9 @@ def build_scene(n: int, frame: frames.EngineFrame, rng: np.random.Generator):
     body_head = np.stack([np.zeros(n), facing_rad, np.zeros(n)], -1)  # a pure turn about up
     eye_pos = frames.points_from_body(frame, pos)
     body_quat = frames.head_to_engine_quaternion(frame, body_head)
-    poi = frames.points_from_body(frame, np.array(
-        [[10.0, 10.0, 3.0], [-15.0, 5.0, 1.0], [0.0, -20.0, 0.2]]))
+    poi = frames.points_from_body(
+        frame, np.array([[10.0, 10.0, 3.0], [-15.0, 5.0, 1.0], [0.0, -20.0, 0.2]])
+    )
     return eye_pos, body_quat, poi
 
 
@@ -82,8 +86,9 @@ def main(argv: list[str] | None = None) -> int:
     beyond_neck = np.zeros(args.npcs, dtype=bool)  # NPCs whose raw model head left NECK
     for k in range(args.frames):
         # a frame time the way engines report it: 60-144 Hz plus jitter
-        dt_s = 0.0 if k == 0 else float(rng.choice([1 / 60, 1 / 90, 1 / 144]) *
-                                        rng.uniform(0.8, 1.25))
+        dt_s = (
+            0.0 if k == 0 else float(rng.choice([1 / 60, 1 / 90, 1 / 144]) * rng.uniform(0.8, 1.25))
+        )
         t_s += dt_s
         w = 2 * np.pi * 0.05 * t_s  # the player walks a 12 m circle in 20 s
         player = frames.points_from_body(frame, [12 * np.cos(w), 12 * np.sin(w), 1.7])
@@ -104,22 +109,32 @@ def main(argv: list[str] | None = None) -> int:
         if frame is frames.UNITY:
             head_bone = frames.head_to_engine_quaternion(frame, head)  # localRotation (x,y,z,w)
             eye_bones = frames.head_to_unity_euler_deg(
-                np.concatenate([eye, np.zeros((len(eye), 1))], 1))  # localEulerAngles
+                np.concatenate([eye, np.zeros((len(eye), 1))], 1)
+            )  # localEulerAngles
         else:
             head_bone = frames.head_to_engine_quaternion(frame, head)  # FQuat(X, Y, Z, W)
             eye_bones = frames.head_to_unreal_rotator_deg(
-                np.concatenate([eye, np.zeros((len(eye), 1))], 1))  # FRotator(P, Y, R)
+                np.concatenate([eye, np.zeros((len(eye), 1))], 1)
+            )  # FRotator(P, Y, R)
         timings_ms.append((time.perf_counter() - t0) * 1e3)
 
     ms = np.array(timings_ms[1:]) if len(timings_ms) > 1 else np.array(timings_ms)
-    print(f"{args.npcs} NPCs, {args.frames} frames ({t_s:.1f} s of game time, {args.engine}), "
-          f"backend {gen.backend}")
-    print(f"  per frame (look-at + update + bone conversion): p50 {np.median(ms):.2f} ms, "
-          f"p99 {np.percentile(ms, 99):.2f} ms")
-    print(f"  NPC 0: head (pitch, yaw, roll) {np.degrees(head[0]).round(1)} deg, "
-          f"bone quaternion {head_bone[0].round(3)}, eye bone {eye_bones[0, :2].round(1)} deg")
-    print(f"  model head beyond the neck range (clamped, eyes took the rest): "
-          f"{beyond_neck.sum()} of {args.npcs} NPCs")
+    print(
+        f"{args.npcs} NPCs, {args.frames} frames ({t_s:.1f} s of game time, {args.engine}), "
+        f"backend {gen.backend}"
+    )
+    print(
+        f"  per frame (look-at + update + bone conversion): p50 {np.median(ms):.2f} ms, "
+        f"p99 {np.percentile(ms, 99):.2f} ms"
+    )
+    print(
+        f"  NPC 0: head (pitch, yaw, roll) {np.degrees(head[0]).round(1)} deg, "
+        f"bone quaternion {head_bone[0].round(3)}, eye bone {eye_bones[0, :2].round(1)} deg"
+    )
+    print(
+        f"  model head beyond the neck range (clamped, eyes took the rest): "
+        f"{beyond_neck.sum()} of {args.npcs} NPCs"
+    )
     if not np.all(np.isfinite(head)):
         print("  non-finite head pose", file=sys.stderr)
         return 1

@@ -59,8 +59,10 @@ def main(argv: list[str] | None = None) -> int:
     clock = {"t": 0.0}
 
     def on_unreachable(agents, pose):
-        events.append(f"t={clock['t']:5.2f} s: target out of reach, gaze error "
-                      f"{math.degrees(pose.gaze_error_rad[agents[0]]):.0f} deg")
+        events.append(
+            f"t={clock['t']:5.2f} s: target out of reach, gaze error "
+            f"{math.degrees(pose.gaze_error_rad[agents[0]]):.0f} deg"
+        )
 
     gen = gh.Generator(args.model, seed=args.seed)
     limiter = HeadLimiter(limits, on_unreachable=on_unreachable)
@@ -76,8 +78,10 @@ def main(argv: list[str] | None = None) -> int:
         tf_quat = frames.head_to_engine_quaternion(frames.ROS, cmd.head[0])  # for tf
         heads.append(cmd.head[0])
         if k % int(RATE_HZ) == 0:
-            print(f"t={clock['t']:4.1f} s  head p/y/r {np.degrees(cmd.head[0]).round(1)} deg  "
-                  f"eye p/y {np.degrees(cmd.eye[0]).round(1)} deg  quat {tf_quat.round(3)}")
+            print(
+                f"t={clock['t']:4.1f} s  head p/y/r {np.degrees(cmd.head[0]).round(1)} deg  "
+                f"eye p/y {np.degrees(cmd.eye[0]).round(1)} deg  quat {tf_quat.round(3)}"
+            )
     for e in events:
         print(e)
 
@@ -88,11 +92,16 @@ def main(argv: list[str] | None = None) -> int:
     print("axis   |angle| max / limit     |vel| max / limit       |acc| max / limit (deg, s)")
     for i, name in enumerate(("pitch", "yaw", "roll")):
         ang_lim = max(-limits.angle_min_rad[i], limits.angle_max_rad[i])
-        row = [(np.abs(heads[:, i]).max(), ang_lim), (np.abs(v[:, i]).max(), limits.velocity_max_rad_s[i]),
-               (np.abs(a[:, i]).max(), limits.acceleration_max_rad_s2[i])]
+        row = [
+            (np.abs(heads[:, i]).max(), ang_lim),
+            (np.abs(v[:, i]).max(), limits.velocity_max_rad_s[i]),
+            (np.abs(a[:, i]).max(), limits.acceleration_max_rad_s2[i]),
+        ]
         ok &= all(x <= lim * (1 + 1e-9) for x, lim in row)
-        print(f"{name:6s} " + "   ".join(f"{math.degrees(x):7.1f} / {math.degrees(lim):7.1f}"
-                                         for x, lim in row))
+        print(
+            f"{name:6s} "
+            + "   ".join(f"{math.degrees(x):7.1f} / {math.degrees(lim):7.1f}" for x, lim in row)
+        )
     print("all limits held" if ok else "LIMIT EXCEEDED")
     if args.check and (not ok or not events):
         return 1  # the behind target must have been reported too

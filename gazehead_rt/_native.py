@@ -8,7 +8,7 @@ from types import ModuleType
 from .errors import BackendError
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def native() -> ModuleType:
     try:
         from . import _C

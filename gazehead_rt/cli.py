@@ -114,9 +114,13 @@ def _cmd_info(args: argparse.Namespace) -> int:
     from .native_lib import native_include_dir, native_library_path
 
     lib = native_library_path()
-    print(f"  C library       : {lib or 'not in this install (built with GAZEHEAD_BUILD_CAPI=OFF)'}")
+    print(
+        f"  C library       : {lib or 'not in this install (built with GAZEHEAD_BUILD_CAPI=OFF)'}"
+    )
     if lib:
-        print(f"  C header        : {os.path.join(native_include_dir() or '?', 'gazehead', 'gazehead.h')}")
+        print(
+            f"  C header        : {os.path.join(native_include_dir() or '?', 'gazehead', 'gazehead.h')}"
+        )
     path = args.model or gh.default_model_path()
     try:
         m = gh.load_model(path)
@@ -126,14 +130,18 @@ def _cmd_info(args: argparse.Namespace) -> int:
     c = m.config
     print(f"  model           : {m.path}")
     print(f"    sha256        : {m.sha256[:16]}...")
-    print(f"    architecture  : enc {list(c.enc_sizes)} -> GRU {c.hidden_size} -> prior "
-          f"{list(c.prior_sizes)} (Z={c.latent_size}) -> dec {list(c.dec_sizes)}, {c.activation}, "
-          f"head velocity out, {c.fps:g} fps")
+    print(
+        f"    architecture  : enc {list(c.enc_sizes)} -> GRU {c.hidden_size} -> prior "
+        f"{list(c.prior_sizes)} (Z={c.latent_size}) -> dec {list(c.dec_sizes)}, {c.activation}, "
+        f"head velocity out, {c.fps:g} fps"
+    )
     lim = ", ".join(f"{math.degrees(v):g}" for v in c.neck_limits)
-    print(f"    neck limits   : ({lim}) deg (pitch, yaw, roll); eye limit "
-          f"{math.degrees(c.eye_limit):g} deg; style population mean "
-          f"({c.style_mean[0]:.2f}, {c.style_mean[1]:.2f}) std ({c.style_std[0]:.2f}, "
-          f"{c.style_std[1]:.2f})")
+    print(
+        f"    neck limits   : ({lim}) deg (pitch, yaw, roll); eye limit "
+        f"{math.degrees(c.eye_limit):g} deg; style population mean "
+        f"({c.style_mean[0]:.2f}, {c.style_mean[1]:.2f}) std ({c.style_std[0]:.2f}, "
+        f"{c.style_std[1]:.2f})"
+    )
     for key in ("provenance", "metrics", "code_revision"):
         if key in m.metadata:
             val = m.metadata[key]
@@ -296,7 +304,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--agents", type=int, nargs="+", default=[1, 16, 256, 4096])
     s.add_argument("--seconds", type=float, default=4.0, help="total measuring time")
     s.set_defaults(func=_cmd_bench)
-    s = sub.add_parser("export-onnx", help="write the model's step as ONNX (state and noise explicit)")
+    s = sub.add_parser(
+        "export-onnx", help="write the model's step as ONNX (state and noise explicit)"
+    )
     s.add_argument("model", nargs="?", help="model file (default: the bundled model)")
     s.add_argument("-o", "--out", required=True, help="output .onnx file")
     s.add_argument("--opset", type=int, default=17, help="ONNX opset (default 17)")

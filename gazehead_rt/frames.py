@@ -152,7 +152,8 @@ def head_to_engine_quaternion(frame: EngineFrame, head: np.ndarray) -> np.ndarra
 def head_from_engine_quaternion(frame: EngineFrame, quat_xyzw: np.ndarray) -> np.ndarray:
     """Engine quaternion (x, y, z, w) (..., 4) -> head (pitch, yaw, roll) (..., 3)."""
     return head_from_rotation_matrix(
-        rotation_to_body(frame, rotation_matrix_from_quaternion(quat_xyzw)))
+        rotation_to_body(frame, rotation_matrix_from_quaternion(quat_xyzw))
+    )
 
 
 def head_to_unity_euler_deg(head: np.ndarray) -> np.ndarray:

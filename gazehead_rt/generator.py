@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Iterable, Mapping, Sequence
 from importlib import resources
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -14,8 +15,14 @@ from .errors import BackendError, ModelError
 from .model_file import STYLE_SIZE, LoadedModel, load_model, runtime_spec
 from .rate import RateAdapter
 
-__all__ = ["Generator", "default_model_path", "available_backends", "build_info", "philox_normal",
-           "population_style"]
+__all__ = [
+    "Generator",
+    "default_model_path",
+    "available_backends",
+    "build_info",
+    "philox_normal",
+    "population_style",
+]
 
 _F32 = np.dtype(np.float32)
 _NAN_POLICIES = ("raise", "hold")
@@ -64,9 +71,13 @@ def philox_normal(seed: int, agents, episode, frame, latent: int) -> np.ndarray:
 
     Exposed so the PyTorch reference and tests use exactly the runtime's noise.
     """
-    return native().normal_noise(int(seed), np.asarray(agents, np.uint32),
-                                 np.asarray(episode, np.uint32), np.asarray(frame, np.uint32),
-                                 int(latent))
+    return native().normal_noise(
+        int(seed),
+        np.asarray(agents, np.uint32),
+        np.asarray(episode, np.uint32),
+        np.asarray(frame, np.uint32),
+        int(latent),
+    )
 
 
 def _as_float_array(x: Any, name: str) -> np.ndarray:
@@ -79,8 +90,11 @@ def _as_float_array(x: Any, name: str) -> np.ndarray:
 def _as_real_array(x: Any, name: str) -> np.ndarray:
     """Numbers (float or integer) as an array; anything else is a TypeError naming ``name``."""
     a = np.asarray(x)
-    if a.dtype == object or not (np.issubdtype(a.dtype, np.floating)
-                                 or np.issubdtype(a.dtype, np.integer)) or a.dtype == bool:
+    if (
+        a.dtype == object
+        or not (np.issubdtype(a.dtype, np.floating) or np.issubdtype(a.dtype, np.integer))
+        or a.dtype == bool
+    ):
         raise TypeError(f"{name}: expected numbers, got dtype {a.dtype}")
     return a.astype(np.float64)
 
@@ -101,10 +115,16 @@ def population_style(model: LoadedModel, seed: int, agents) -> np.ndarray:
     model with Z = 1 still draws two lanes.)"""
     c = model.config
     agents = np.asarray(agents, np.int64).reshape(-1)
-    n = philox_normal(seed, agents, np.full(agents.shape, _STYLE_COUNTER),
-                      np.full(agents.shape, _STYLE_COUNTER), STYLE_SIZE)
-    return (np.asarray(c.style_mean, np.float32) + np.asarray(c.style_std, np.float32) * n
-            ).astype(np.float32)
+    n = philox_normal(
+        seed,
+        agents,
+        np.full(agents.shape, _STYLE_COUNTER),
+        np.full(agents.shape, _STYLE_COUNTER),
+        STYLE_SIZE,
+    )
+    return (np.asarray(c.style_mean, np.float32) + np.asarray(c.style_std, np.float32) * n).astype(
+        np.float32
+    )
 
 
 def _convert_gaze(gaze: Any, n: int) -> np.ndarray:
@@ -113,19 +133,26 @@ def _convert_gaze(gaze: Any, n: int) -> np.ndarray:
     if a.shape == (2,):
         a = np.broadcast_to(a, (n, 2))
     elif a.shape != (n, 2):
-        raise ValueError(f"gaze: expected shape (2,) or {_shape_str((n, 2))}, "
-                         f"got {_shape_str(a.shape)}")
+        raise ValueError(
+            f"gaze: expected shape (2,) or {_shape_str((n, 2))}, got {_shape_str(a.shape)}"
+        )
     return np.ascontiguousarray(a, dtype=_F32)
 
 
 def _check_out(out: Any, n: int) -> None:
     """Raises the TypeError of a bad ``out=`` (what the fast path did not accept)."""
-    if not (type(out) is np.ndarray and out.dtype == _F32 and out.shape == (n, 3)
-            and out.flags.c_contiguous and out.flags.writeable):
+    if not (
+        type(out) is np.ndarray
+        and out.dtype == _F32
+        and out.shape == (n, 3)
+        and out.flags.c_contiguous
+        and out.flags.writeable
+    ):
         raise TypeError(
             f"out: expected a writeable C-contiguous float32 array of shape ({n}, 3), "
             f"got {type(out).__name__} "
-            + (f"{out.dtype} {_shape_str(out.shape)}" if isinstance(out, np.ndarray) else ""))
+            + (f"{out.dtype} {_shape_str(out.shape)}" if isinstance(out, np.ndarray) else "")
+        )
 
 
 class Generator:
@@ -184,27 +211,41 @@ class Generator:
         style: Any = None,
         neck_limits: Any = None,
     ) -> None:
-        if isinstance(num_agents, bool) or not isinstance(num_agents, (int, np.integer)) or num_agents < 1:
+        if (
+            isinstance(num_agents, bool)
+            or not isinstance(num_agents, (int, np.integer))
+            or num_agents < 1
+        ):
             raise ValueError(f"num_agents: expected a positive integer, got {num_agents!r}")
-        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**32:
+        if (
+            isinstance(seed, bool)
+            or not isinstance(seed, (int, np.integer))
+            or not 0 <= seed < 2**32
+        ):
             raise ValueError(f"seed: expected an integer in [0, 2**32), got {seed!r}")
         temperature = self._check_temperature(temperature)
         if nan_policy not in _NAN_POLICIES:
             raise ValueError(f"nan_policy: expected one of {_NAN_POLICIES}, got {nan_policy!r}")
         if backend not in _BACKENDS:
             raise ValueError(f"backend: expected one of {_BACKENDS}, got {backend!r}")
-        if isinstance(num_threads, bool) or not isinstance(num_threads, (int, np.integer)) \
-                or not 1 <= num_threads <= 256:
+        if (
+            isinstance(num_threads, bool)
+            or not isinstance(num_threads, (int, np.integer))
+            or not 1 <= num_threads <= 256
+        ):
             raise ValueError(f"num_threads: expected an integer in [1, 256], got {num_threads!r}")
         if weights_dtype not in _WEIGHTS_DTYPES:
-            raise ValueError(f"weights_dtype: expected one of {_WEIGHTS_DTYPES}, got {weights_dtype!r}")
+            raise ValueError(
+                f"weights_dtype: expected one of {_WEIGHTS_DTYPES}, got {weights_dtype!r}"
+            )
 
         if model is None:
             path = default_model_path()
             if not os.path.isfile(path):
                 raise ModelError(
                     f"{path}: the default model is not bundled with this build; pass the path "
-                    "of a model file, e.g. one written by `gazehead-rt train`")
+                    "of a model file, e.g. one written by `gazehead-rt train`"
+                )
             loaded = load_model(path)
         elif isinstance(model, LoadedModel):
             loaded = model
@@ -218,21 +259,35 @@ class Generator:
         self._n = int(num_agents)
         self._nan_policy = nan_policy
         if weights_dtype == "float16" and self._backend != "cuda":
-            raise ValueError(f"weights_dtype: {weights_dtype!r} needs backend 'cuda' "
-                             f"(backend {self._backend!r} runs float32 or bfloat16 weights)")
+            raise ValueError(
+                f"weights_dtype: {weights_dtype!r} needs backend 'cuda' "
+                f"(backend {self._backend!r} runs float32 or bfloat16 weights)"
+            )
         self._weights_dtype = weights_dtype
         if num_threads != 1 and self._backend != "cpu":
-            raise ValueError(f"num_threads: {num_threads} applies to backend 'cpu' only "
-                             f"(this generator runs on {self._backend!r})")
+            raise ValueError(
+                f"num_threads: {num_threads} applies to backend 'cpu' only "
+                f"(this generator runs on {self._backend!r})"
+            )
         if self._backend == "cuda":
             self._impl = native().CudaGenerator(
-                _native_model(loaded), self._n, int(seed), temperature,
-                _NAN_POLICIES.index(nan_policy), _WEIGHTS_DTYPES.index(weights_dtype))
+                _native_model(loaded),
+                self._n,
+                int(seed),
+                temperature,
+                _NAN_POLICIES.index(nan_policy),
+                _WEIGHTS_DTYPES.index(weights_dtype),
+            )
         else:
             self._impl = native().CpuGenerator(
-                _native_model(loaded), self._n, int(seed), temperature,
-                _NAN_POLICIES.index(nan_policy), int(num_threads),
-                _WEIGHTS_DTYPES.index(weights_dtype))
+                _native_model(loaded),
+                self._n,
+                int(seed),
+                temperature,
+                _NAN_POLICIES.index(nan_policy),
+                int(num_threads),
+                _WEIGHTS_DTYPES.index(weights_dtype),
+            )
         if neck_limits is not None:
             self.neck_limits = neck_limits
         if style is not None:
@@ -243,14 +298,19 @@ class Generator:
         self._eye = np.zeros((self._n, 2), _F32)  # last step's eye-in-head
         self._gaze_shape = (self._n, 2)
         # step()'s whole per-frame work, checks included, in one native call
-        self._frame = native().FrameCall(self._impl, self._head, self._eye, _convert_gaze,
-                                         _check_out)
+        self._frame = native().FrameCall(
+            self._impl, self._head, self._eye, _convert_gaze, _check_out
+        )
 
     # -- construction helpers ------------------------------------------------------------
     @staticmethod
     def _check_temperature(t: float) -> float:
-        if isinstance(t, bool) or not isinstance(t, (int, float, np.floating, np.integer)) \
-                or not math.isfinite(t) or t < 0:
+        if (
+            isinstance(t, bool)
+            or not isinstance(t, (int, float, np.floating, np.integer))
+            or not math.isfinite(t)
+            or t < 0
+        ):
             raise ValueError(f"temperature: expected a finite number >= 0, got {t!r}")
         return float(t)
 
@@ -268,10 +328,12 @@ class Generator:
                 raise BackendError(
                     f"backend 'cuda' is not available in this build on this machine (have {have}): "
                     f"it is compiled ({cfg['cuda_note']}) but no CUDA device is usable: "
-                    f"{native().cuda_device_status()}")
+                    f"{native().cuda_device_status()}"
+                )
             note = cfg.get(f"{backend}_note", "")
             raise BackendError(
-                f"backend {backend!r} is not available in this build (have {have}): {note}")
+                f"backend {backend!r} is not available in this build (have {have}): {note}"
+            )
         return backend
 
     # -- properties ----------------------------------------------------------------------
@@ -324,8 +386,10 @@ class Generator:
     def _check_neck_limits(limits: Any) -> np.ndarray:
         a = _as_real_array(limits, "neck_limits")
         if a.shape != (3,):
-            raise ValueError(f"neck_limits: expected 3 values (pitch, yaw, roll) in radians, "
-                             f"got shape {_shape_str(a.shape)}")
+            raise ValueError(
+                f"neck_limits: expected 3 values (pitch, yaw, roll) in radians, "
+                f"got shape {_shape_str(a.shape)}"
+            )
         a = a.astype(_F32)
         native().check_neck_limits(a)  # ValueError naming the axis and its range
         return a
@@ -363,13 +427,17 @@ class Generator:
                 if name in style:
                     v = _as_real_array(style[name], f"style[{name!r}]")
                     if v.shape not in ((), (k,)):
-                        raise ValueError(f"style[{name!r}]: expected a number or shape ({k},), "
-                                         f"got {_shape_str(v.shape)}")
+                        raise ValueError(
+                            f"style[{name!r}]: expected a number or shape ({k},), "
+                            f"got {_shape_str(v.shape)}"
+                        )
                     new[:, i] = v
         else:
             v = _as_real_array(style, "style")
             if v.shape not in ((STYLE_SIZE,), (k, STYLE_SIZE)):
-                raise ValueError(f"style: expected shape (2,) or ({k}, 2), got {_shape_str(v.shape)}")
+                raise ValueError(
+                    f"style: expected shape (2,) or ({k}, 2), got {_shape_str(v.shape)}"
+                )
             new = np.broadcast_to(v, (k, STYLE_SIZE))
         new = np.asarray(new, dtype=_F32)
         if not np.all(np.isfinite(new)):
@@ -398,8 +466,10 @@ class Generator:
         return self._eye.copy()
 
     def __repr__(self) -> str:
-        return (f"Generator(model={os.path.basename(self._model.path)!r}, num_agents={self._n}, "
-                f"backend={self._backend!r}, seed={self.seed}, temperature={self.temperature})")
+        return (
+            f"Generator(model={os.path.basename(self._model.path)!r}, num_agents={self._n}, "
+            f"backend={self._backend!r}, seed={self.seed}, temperature={self.temperature})"
+        )
 
     # -- input checking ------------------------------------------------------------------
     def _gaze_frame(self, gaze: Any, name: str = "gaze") -> np.ndarray:
@@ -409,7 +479,8 @@ class Generator:
         elif a.shape != self._gaze_shape:
             raise ValueError(
                 f"{name}: expected shape (2,) or {_shape_str(self._gaze_shape)}, "
-                f"got {_shape_str(a.shape)}")
+                f"got {_shape_str(a.shape)}"
+            )
         return np.ascontiguousarray(a, dtype=_F32)
 
     def _sequence(self, x: Any, name: str, width: int) -> np.ndarray:
@@ -420,7 +491,8 @@ class Generator:
         elif not (a.ndim == 3 and a.shape[1:] == (self._n, width)):
             raise ValueError(
                 f"{name}: expected shape (T, {width}) or (T, {self._n}, {width}), "
-                f"got {_shape_str(a.shape)}")
+                f"got {_shape_str(a.shape)}"
+            )
         if a.shape[0] == 0:
             raise ValueError(f"{name}: the sequence is empty (T = 0)")
         return np.ascontiguousarray(a, dtype=_F32)
@@ -487,7 +559,8 @@ class Generator:
         bad = ids[(ids < 0) | (ids >= self._n)]
         if bad.size:
             raise ValueError(
-                f"agents: id {int(bad[0])} is out of range for {self._n} agents (valid 0..{self._n - 1})")
+                f"agents: id {int(bad[0])} is out of range for {self._n} agents (valid 0..{self._n - 1})"
+            )
         return ids
 
     def reset(self, agents: Iterable[int] | None = None) -> None:
@@ -516,8 +589,7 @@ class Generator:
         g = self._sequence(gaze_hist, "gaze_hist", 2)
         h = self._sequence(head_hist, "head_hist", 3)
         if g.shape[0] != h.shape[0]:
-            raise ValueError(
-                f"head_hist: has {h.shape[0]} frames but gaze_hist has {g.shape[0]}")
+            raise ValueError(f"head_hist: has {h.shape[0]} frames but gaze_hist has {g.shape[0]}")
         self._impl.prime(g, h)
         self._head[...] = h[-1]
         from .geometry import eye_from_gaze_head
@@ -536,8 +608,11 @@ class Generator:
         Sample 0 is exactly what calling :meth:`step` T times would return.
         """
         self._refuse_if_pending("generate")
-        if isinstance(num_samples, bool) or not isinstance(num_samples, (int, np.integer)) \
-                or num_samples < 1:
+        if (
+            isinstance(num_samples, bool)
+            or not isinstance(num_samples, (int, np.integer))
+            or num_samples < 1
+        ):
             raise ValueError(f"num_samples: expected a positive integer, got {num_samples!r}")
         g = self._sequence(gaze_seq, "gaze_seq", 2)
         T = g.shape[0]
@@ -557,12 +632,18 @@ class Generator:
         self._refuse_if_pending("state_dict")
         st = dict(self._impl.get_state())
         st.update(
-            format=STATE_FORMAT, model_sha256=self._model.sha256, num_agents=self._n,
-            seed=self.seed, temperature=self.temperature, nan_policy=self._nan_policy,
+            format=STATE_FORMAT,
+            model_sha256=self._model.sha256,
+            num_agents=self._n,
+            seed=self.seed,
+            temperature=self.temperature,
+            nan_policy=self._nan_policy,
             neck_limits=np.asarray(self.neck_limits, _F32),
-            last_head=self._head.copy(), last_eye=self._eye.copy(),
+            last_head=self._head.copy(),
+            last_eye=self._eye.copy(),
             rate=None if self._rate is None else self._rate.state_dict(),
-            last_from_update=self._last_from_update)
+            last_from_update=self._last_from_update,
+        )
         return st
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
@@ -572,18 +653,28 @@ class Generator:
         if state.get("format") != STATE_FORMAT:
             raise ValueError(f"state: format {state.get('format')!r} is not {STATE_FORMAT!r}")
         if state.get("model_sha256") != self._model.sha256:
-            raise ValueError("state: it was taken with a different model file "
-                             f"(sha256 {str(state.get('model_sha256'))[:12]}..., this generator "
-                             f"has {self._model.sha256[:12]}...)")
+            raise ValueError(
+                "state: it was taken with a different model file "
+                f"(sha256 {str(state.get('model_sha256'))[:12]}..., this generator "
+                f"has {self._model.sha256[:12]}...)"
+            )
         if state.get("num_agents") != self._n:
             raise ValueError(
-                f"state: it holds {state.get('num_agents')} agents, this generator has {self._n}")
-        missing = [k for k in _STATE_ARRAYS + ("seed", "temperature", "neck_limits", "last_head",
-                                               "last_eye") if k not in state]
+                f"state: it holds {state.get('num_agents')} agents, this generator has {self._n}"
+            )
+        missing = [
+            k
+            for k in _STATE_ARRAYS + ("seed", "temperature", "neck_limits", "last_head", "last_eye")
+            if k not in state
+        ]
         if missing:
             raise ValueError(f"state: missing entries {missing}")
         seed = state["seed"]
-        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**32:
+        if (
+            isinstance(seed, bool)
+            or not isinstance(seed, (int, np.integer))
+            or not 0 <= seed < 2**32
+        ):
             raise ValueError(f"state: seed must be an integer in [0, 2**32), got {seed!r}")
         temperature = self._check_temperature(state["temperature"])
         neck_limits = self._check_neck_limits(state["neck_limits"])
@@ -591,7 +682,9 @@ class Generator:
             last_head = np.asarray(state["last_head"], _F32).reshape(self._head.shape)
             last_eye = np.asarray(state["last_eye"], _F32).reshape(self._eye.shape)
         except ValueError as e:
-            raise ValueError(f"state: last_head/last_eye do not fit {self._n} agents ({e})") from None
+            raise ValueError(
+                f"state: last_head/last_eye do not fit {self._n} agents ({e})"
+            ) from None
         rate = None
         if state.get("rate") is not None:  # restored into a new adapter before anything changes
             rate = RateAdapter(self.step, self.fps)

@@ -113,7 +113,8 @@ def look_at(target_xyz: np.ndarray, eye_origin_xyz: np.ndarray = (0.0, 0.0, 0.0)
     if t.shape[-1:] != (3,) or o.shape[-1:] != (3,):
         raise ValueError(
             f"look_at: target_xyz and eye_origin_xyz must have shape (..., 3), "
-            f"got {t.shape} and {o.shape}")
+            f"got {t.shape} and {o.shape}"
+        )
     d = t - o
     dist = np.linalg.norm(d, axis=-1)
     if not np.all(np.isfinite(d)):
@@ -123,7 +124,8 @@ def look_at(target_xyz: np.ndarray, eye_origin_xyz: np.ndarray = (0.0, 0.0, 0.0)
         bad = np.argwhere(np.atleast_1d(dist < LOOK_AT_MIN_DISTANCE))
         raise ValueError(
             f"look_at: target_xyz coincides with eye_origin_xyz (distance < "
-            f"{LOOK_AT_MIN_DISTANCE}) at index {bad[0].tolist()}; the gaze direction is undefined")
+            f"{LOOK_AT_MIN_DISTANCE}) at index {bad[0].tolist()}; the gaze direction is undefined"
+        )
     return pitch_yaw_from_direction(d)
 
 
@@ -168,8 +170,9 @@ def head_from_rotation_matrix(R: np.ndarray) -> np.ndarray:
     # 1e-9 of cos(pitch) is ~1e-9 rad from the pole: below that the float64 entries that
     # separate yaw from roll are rounding noise.
     regular = cp > 1e-9
-    yaw = np.where(regular, np.arctan2(R[..., 1, 0], R[..., 0, 0]),
-                   np.arctan2(-R[..., 0, 1], R[..., 1, 1]))
+    yaw = np.where(
+        regular, np.arctan2(R[..., 1, 0], R[..., 0, 0]), np.arctan2(-R[..., 0, 1], R[..., 1, 1])
+    )
     roll = np.where(regular, np.arctan2(R[..., 2, 1], R[..., 2, 2]), 0.0)
     return np.stack([pitch, yaw, roll], axis=-1)
 
@@ -211,13 +214,23 @@ def quaternion_from_rotation_matrix(R: np.ndarray) -> np.ndarray:
     cand = np.stack([1 + tr, 1 + m00 - m11 - m22, 1 - m00 + m11 - m22, 1 - m00 - m11 + m22], -1)
     k = np.argmax(cand, axis=-1)
     s = 2.0 * np.sqrt(np.maximum(np.take_along_axis(cand, k[..., None], -1)[..., 0], 1e-300))
-    d21, d02, d10 = R[..., 2, 1] - R[..., 1, 2], R[..., 0, 2] - R[..., 2, 0], R[..., 1, 0] - R[..., 0, 1]
-    a01, a02, a12 = R[..., 0, 1] + R[..., 1, 0], R[..., 0, 2] + R[..., 2, 0], R[..., 1, 2] + R[..., 2, 1]
+    d21, d02, d10 = (
+        R[..., 2, 1] - R[..., 1, 2],
+        R[..., 0, 2] - R[..., 2, 0],
+        R[..., 1, 0] - R[..., 0, 1],
+    )
+    a01, a02, a12 = (
+        R[..., 0, 1] + R[..., 1, 0],
+        R[..., 0, 2] + R[..., 2, 0],
+        R[..., 1, 2] + R[..., 2, 1],
+    )
     q = np.select(
         [k[..., None] == 0, k[..., None] == 1, k[..., None] == 2],
-        [np.stack([d21 / s, d02 / s, d10 / s, s / 4], -1),
-         np.stack([s / 4, a01 / s, a02 / s, d21 / s], -1),
-         np.stack([a01 / s, s / 4, a12 / s, d02 / s], -1)],
+        [
+            np.stack([d21 / s, d02 / s, d10 / s, s / 4], -1),
+            np.stack([s / 4, a01 / s, a02 / s, d21 / s], -1),
+            np.stack([a01 / s, s / 4, a12 / s, d02 / s], -1),
+        ],
         np.stack([a02 / s, a12 / s, s / 4, d10 / s], -1),
     )
     q = q / np.linalg.norm(q, axis=-1, keepdims=True)
@@ -230,12 +243,15 @@ def quaternion_multiply(a_xyzw: np.ndarray, b_xyzw: np.ndarray) -> np.ndarray:
     b = np.asarray(b_xyzw, dtype=np.float64)
     ax, ay, az, aw = np.moveaxis(a, -1, 0)
     bx, by, bz, bw = np.moveaxis(b, -1, 0)
-    return np.stack([
-        aw * bx + ax * bw + ay * bz - az * by,
-        aw * by - ax * bz + ay * bw + az * bx,
-        aw * bz + ax * by - ay * bx + az * bw,
-        aw * bw - ax * bx - ay * by - az * bz,
-    ], axis=-1)
+    return np.stack(
+        [
+            aw * bx + ax * bw + ay * bz - az * by,
+            aw * by - ax * bz + ay * bw + az * bx,
+            aw * bz + ax * by - ay * bx + az * bw,
+            aw * bw - ax * bx - ay * by - az * bz,
+        ],
+        axis=-1,
+    )
 
 
 def head_to_quaternion(head: np.ndarray) -> np.ndarray:

@@ -55,15 +55,20 @@ class HeadLimits:
     angle_max_rad: np.ndarray = field(default_factory=lambda: _deg3(35.0, 80.0, 20.0))
     velocity_max_rad_s: np.ndarray = field(default_factory=lambda: _deg3(180.0, 180.0, 90.0))
     acceleration_max_rad_s2: np.ndarray = field(
-        default_factory=lambda: _deg3(1200.0, 1200.0, 600.0))
+        default_factory=lambda: _deg3(1200.0, 1200.0, 600.0)
+    )
     eye_range_rad: np.ndarray = field(default_factory=lambda: _deg3(50.0, 50.0))
 
     def __post_init__(self) -> None:
-        sizes = {"angle_min_rad": 3, "angle_max_rad": 3, "velocity_max_rad_s": 3,
-                 "acceleration_max_rad_s2": 3, "eye_range_rad": 2}
+        sizes = {
+            "angle_min_rad": 3,
+            "angle_max_rad": 3,
+            "velocity_max_rad_s": 3,
+            "acceleration_max_rad_s2": 3,
+            "eye_range_rad": 2,
+        }
         for name, n in sizes.items():
-            a = np.array(np.broadcast_to(np.asarray(getattr(self, name), dtype=np.float64),
-                                         (n,)))
+            a = np.array(np.broadcast_to(np.asarray(getattr(self, name), dtype=np.float64), (n,)))
             if np.isnan(a).any():
                 raise ValueError(f"HeadLimits.{name} must not contain NaN, got {a}")
             a.setflags(write=False)
@@ -72,8 +77,10 @@ class HeadLimits:
             raise ValueError("HeadLimits angles must be finite (use +-pi for a free joint)")
         if np.any(self.angle_min_rad > 0) or np.any(self.angle_max_rad < 0):
             # the neutral pose must be reachable: it is where limiters start and reset
-            raise ValueError(f"HeadLimits must contain the neutral pose 0: angle_min_rad="
-                             f"{self.angle_min_rad}, angle_max_rad={self.angle_max_rad}")
+            raise ValueError(
+                f"HeadLimits must contain the neutral pose 0: angle_min_rad="
+                f"{self.angle_min_rad}, angle_max_rad={self.angle_max_rad}"
+            )
         for name in ("velocity_max_rad_s", "acceleration_max_rad_s2", "eye_range_rad"):
             if np.any(getattr(self, name) <= 0):
                 raise ValueError(f"HeadLimits.{name} must be > 0, got {getattr(self, name)}")
@@ -116,8 +123,12 @@ class HeadLimiter:
     start from the robot's measured pose instead. Not thread-safe.
     """
 
-    def __init__(self, limits: HeadLimits | None = None, *,
-                 on_unreachable: Callable[[np.ndarray, LimitedPose], Any] | None = None):
+    def __init__(
+        self,
+        limits: HeadLimits | None = None,
+        *,
+        on_unreachable: Callable[[np.ndarray, LimitedPose], Any] | None = None,
+    ):
         self.limits = limits if limits is not None else HeadLimits()
         self.on_unreachable = on_unreachable
         self._head: np.ndarray | None = None  # (N, 3)
@@ -152,16 +163,19 @@ class HeadLimiter:
             self._unreachable = np.zeros(len(h), dtype=bool)
             return
         if self._head is None:
-            raise RuntimeError("HeadLimiter.reset(agents=...) needs the agent count: call "
-                               "apply() or reset(head=...) for all agents first")
+            raise RuntimeError(
+                "HeadLimiter.reset(agents=...) needs the agent count: call "
+                "apply() or reset(head=...) for all agents first"
+            )
         idx = np.asarray(agents, dtype=np.int64)
         self._vel[idx] = 0.0
         self._unreachable[idx] = False
         if head is None:
             self._fresh[idx] = True
         else:
-            self._head[idx] = np.clip(np.asarray(head, dtype=np.float64),
-                                      lim.angle_min_rad, lim.angle_max_rad)
+            self._head[idx] = np.clip(
+                np.asarray(head, dtype=np.float64), lim.angle_min_rad, lim.angle_max_rad
+            )
 
     def apply(self, head_target: np.ndarray, gaze: np.ndarray, dt_s: float) -> LimitedPose:
         """One control tick of ``dt_s`` seconds (finite, > 0).
@@ -188,8 +202,10 @@ class HeadLimiter:
         if self._head is None:
             self.reset(head=tgt)
         elif self._head.shape[0] != n:
-            raise ValueError(f"head_target has {n} agents, this limiter tracks "
-                             f"{self._head.shape[0]} (reset() to change)")
+            raise ValueError(
+                f"head_target has {n} agents, this limiter tracks "
+                f"{self._head.shape[0]} (reset() to change)"
+            )
         if self._fresh.any():
             f = self._fresh
             self._head[f] = np.clip(tgt[f], lo, hi)
@@ -202,15 +218,18 @@ class HeadLimiter:
         e = goal - p
         # toward the goal as fast as possible while still able to stop on it
         v_des = np.sign(e) * _stop_speed(np.abs(e), a, dt)
-        v_lo = np.maximum(np.maximum(v - a * dt, -vmax),
-                          -_stop_speed(np.maximum(p - lo, 0.0), a, dt))
-        v_hi = np.minimum(np.minimum(v + a * dt, vmax),
-                          _stop_speed(np.maximum(hi - p, 0.0), a, dt))
+        v_lo = np.maximum(
+            np.maximum(v - a * dt, -vmax), -_stop_speed(np.maximum(p - lo, 0.0), a, dt)
+        )
+        v_hi = np.minimum(np.minimum(v + a * dt, vmax), _stop_speed(np.maximum(hi - p, 0.0), a, dt))
         # v_lo <= v_hi holds from any state this class produces (see _stop_speed); if rounding
         # ever breaks it, the acceleration bound wins (the joint-range clip below still holds)
         infeasible = v_lo > v_hi
-        v_new = np.where(infeasible, np.clip(v_des, v - a * dt, v + a * dt),
-                         np.clip(v_des, v_lo, np.maximum(v_lo, v_hi)))
+        v_new = np.where(
+            infeasible,
+            np.clip(v_des, v - a * dt, v + a * dt),
+            np.clip(v_des, v_lo, np.maximum(v_lo, v_hi)),
+        )
         p_new = np.clip(p + v_new * dt, lo, hi)
         self._vel = (p_new - p) / dt  # the velocity actually commanded
         self._head = p_new

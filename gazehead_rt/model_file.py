@@ -25,8 +25,9 @@ import dataclasses
 import json
 import math
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -104,16 +105,21 @@ class ModelConfig:
             raise ModelError("config.hidden_size and config.latent_size must be positive")
         if not (math.isfinite(self.fps) and self.fps > 0):
             raise ModelError(f"config.fps must be a positive number, got {self.fps!r}")
-        for name, n in (("neck_limits", HEAD_SIZE), ("style_mean", STYLE_SIZE),
-                        ("style_std", STYLE_SIZE)):
+        for name, n in (
+            ("neck_limits", HEAD_SIZE),
+            ("style_mean", STYLE_SIZE),
+            ("style_std", STYLE_SIZE),
+        ):
             v = tuple(float(x) for x in getattr(self, name))
             object.__setattr__(self, name, v)
             if len(v) != n or not all(math.isfinite(x) for x in v):
                 raise ModelError(f"config.{name} must hold {n} finite numbers, got {list(v)}")
         lim = self.neck_limits
         if not (0 < lim[0] <= math.pi / 2 and 0 < lim[1] < math.pi and 0 < lim[2] <= math.pi / 2):
-            raise ModelError("config.neck_limits must be in (0, pi/2] (pitch, roll) and "
-                             f"(0, pi) (yaw) rad, got {list(lim)}")
+            raise ModelError(
+                "config.neck_limits must be in (0, pi/2] (pitch, roll) and "
+                f"(0, pi) (yaw) rad, got {list(lim)}"
+            )
         if not (0.0 <= self.neck_soft < 1.0):
             raise ModelError(f"config.neck_soft must be in [0, 1), got {self.neck_soft!r}")
         if not (0 < self.eye_limit <= math.pi / 2):
@@ -149,7 +155,7 @@ class ModelConfig:
         return json.dumps({k: list(v) if isinstance(v, tuple) else v for k, v in d.items()})
 
     @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> "ModelConfig":
+    def from_dict(cls, d: Mapping[str, Any]) -> ModelConfig:
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(d) - known)
         if unknown:
@@ -167,8 +173,12 @@ class Normalization:
     y_std: np.ndarray = field(default_factory=lambda: np.ones(HEAD_SIZE, np.float32))
 
     def __post_init__(self) -> None:
-        for name, n in (("x_mean", INPUT_SIZE), ("x_std", INPUT_SIZE),
-                        ("y_mean", HEAD_SIZE), ("y_std", HEAD_SIZE)):
+        for name, n in (
+            ("x_mean", INPUT_SIZE),
+            ("x_std", INPUT_SIZE),
+            ("y_mean", HEAD_SIZE),
+            ("y_std", HEAD_SIZE),
+        ):
             v = np.asarray(getattr(self, name), dtype=np.float32).reshape(-1)
             if v.shape != (n,):
                 raise ModelError(f"normalization.{name} must have {n} values, got {v.shape[0]}")
@@ -179,7 +189,9 @@ class Normalization:
             object.__setattr__(self, name, v)
 
     def to_json(self) -> str:
-        return json.dumps({k: getattr(self, k).tolist() for k in ("x_mean", "x_std", "y_mean", "y_std")})
+        return json.dumps(
+            {k: getattr(self, k).tolist() for k in ("x_mean", "x_std", "y_mean", "y_std")}
+        )
 
 
 @dataclass(frozen=True)
@@ -211,24 +223,35 @@ def expected_shapes(config: ModelConfig) -> dict[str, tuple[int, ...]]:
     return shapes
 
 
-def runtime_spec(model: "LoadedModel") -> dict[str, Any]:
+def runtime_spec(model: LoadedModel) -> dict[str, Any]:
     """The model as the native core takes it (``gazehead_rt._C.Model(spec)``): layers as
     ordered ``(weight, bias)`` pairs, so tensor names stay in this module only."""
     c, n, t = model.config, model.normalization, model.tensors
 
     def layers(mlp: str) -> list[tuple[np.ndarray, np.ndarray]]:
-        return [(t[f"{mlp}.{2 * i}.weight"], t[f"{mlp}.{2 * i}.bias"])
-                for i in range(len(c.mlp_layers(mlp)))]
+        return [
+            (t[f"{mlp}.{2 * i}.weight"], t[f"{mlp}.{2 * i}.bias"])
+            for i in range(len(c.mlp_layers(mlp)))
+        ]
 
     return {
-        "enc": layers("enc"), "prior": layers("prior"), "dec": layers("dec"),
+        "enc": layers("enc"),
+        "prior": layers("prior"),
+        "dec": layers("dec"),
         "gru_ih": (t["gru.weight_ih"], t["gru.bias_ih"]),
         "gru_hh": (t["gru.weight_hh"], t["gru.bias_hh"]),
-        "hidden": c.hidden_size, "latent": c.latent_size, "activation": c.activation,
+        "hidden": c.hidden_size,
+        "latent": c.latent_size,
+        "activation": c.activation,
         "fps": float(c.fps),
-        "x_mean": n.x_mean, "x_std": n.x_std, "y_mean": n.y_mean, "y_std": n.y_std,
-        "neck_limits": np.asarray(c.neck_limits, np.float32), "neck_soft": float(c.neck_soft),
-        "eye_limit": float(c.eye_limit), "style_mean": np.asarray(c.style_mean, np.float32),
+        "x_mean": n.x_mean,
+        "x_std": n.x_std,
+        "y_mean": n.y_mean,
+        "y_std": n.y_std,
+        "neck_limits": np.asarray(c.neck_limits, np.float32),
+        "neck_soft": float(c.neck_soft),
+        "eye_limit": float(c.eye_limit),
+        "style_mean": np.asarray(c.style_mean, np.float32),
         "style_std": np.asarray(c.style_std, np.float32),
     }
 

@@ -66,8 +66,13 @@ class RateAdapter:
     Not thread-safe: one adapter per loop, like the Generator it wraps.
     """
 
-    def __init__(self, step_fn: Callable[[np.ndarray], Any], fps: float, *,
-                 max_steps_per_update: int | None = None) -> None:
+    def __init__(
+        self,
+        step_fn: Callable[[np.ndarray], Any],
+        fps: float,
+        *,
+        max_steps_per_update: int | None = None,
+    ) -> None:
         fps = float(fps)
         if not (math.isfinite(fps) and fps > 0):
             raise ValueError(f"fps must be finite and > 0, got {fps}")
@@ -212,16 +217,24 @@ class RateAdapter:
     def state_dict(self) -> dict[str, Any]:
         """Copy of the adapter's state (clock phase, last two model poses, last gaze)."""
         c = lambda a: None if a is None else np.array(a, copy=True)  # noqa: E731
-        return {"fps": self._fps, "frames": self._frames, "phase": self._phase,
-                "dropped_time_s": self._dropped_time_s, "prev": c(self._prev),
-                "curr": c(self._curr), "gaze_last": c(self._gaze_last), "snap": c(self._snap),
-                "out": c(self._out)}
+        return {
+            "fps": self._fps,
+            "frames": self._frames,
+            "phase": self._phase,
+            "dropped_time_s": self._dropped_time_s,
+            "prev": c(self._prev),
+            "curr": c(self._curr),
+            "gaze_last": c(self._gaze_last),
+            "snap": c(self._snap),
+            "out": c(self._out),
+        }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Restore a :meth:`state_dict`; restore the step function's own state alongside."""
         if float(state["fps"]) != self._fps:
-            raise ValueError(f"state_dict is for fps={state['fps']}, this adapter runs "
-                             f"at fps={self._fps}")
+            raise ValueError(
+                f"state_dict is for fps={state['fps']}, this adapter runs at fps={self._fps}"
+            )
         c = lambda a: None if a is None else np.array(a, copy=True)  # noqa: E731
         self._frames = int(state["frames"])
         self._phase = float(state["phase"])
@@ -239,7 +252,9 @@ class RateAdapter:
         try:
             dt = float(dt_s)
         except (TypeError, ValueError):
-            raise TypeError(f"dt_s must be a real number of seconds, got {type(dt_s).__name__}")
+            raise TypeError(
+                f"dt_s must be a real number of seconds, got {type(dt_s).__name__}"
+            ) from None
         if not math.isfinite(dt) or dt < 0:
             raise ValueError(f"dt_s must be finite and >= 0 seconds, got {dt_s!r}")
         return dt
@@ -256,8 +271,9 @@ class RateAdapter:
         if out is None:
             out = np.empty(head.shape, dtype=np.float32)
         elif out.shape != head.shape or out.dtype != np.float32:
-            raise ValueError(f"out must be float32 with shape {head.shape}, got "
-                             f"{out.dtype} {out.shape}")
+            raise ValueError(
+                f"out must be float32 with shape {head.shape}, got {out.dtype} {out.shape}"
+            )
         out[...] = head
         self._out = out
         self._eye = None

@@ -44,8 +44,7 @@ IDLE_FLOOR_DEG_S = 0.1
 _R2D = 180.0 / np.pi
 
 
-def _check(gaze: np.ndarray, head: np.ndarray, fps: float) -> tuple[np.ndarray, np.ndarray,
-                                                                    float]:
+def _check(gaze: np.ndarray, head: np.ndarray, fps: float) -> tuple[np.ndarray, np.ndarray, float]:
     try:
         fps_f = float(fps)
     except (TypeError, ValueError):
@@ -57,11 +56,13 @@ def _check(gaze: np.ndarray, head: np.ndarray, fps: float) -> tuple[np.ndarray, 
     if g.ndim != 2 or g.shape[1] != 2:
         raise ValueError(f"gaze must have shape (T, 2) (pitch, yaw) rad, got {g.shape}")
     if h.ndim != 2 or h.shape[1] not in (2, 3):
-        raise ValueError(f"head must have shape (T, 3) (pitch, yaw, roll) rad or (T, 2), "
-                         f"got {h.shape}")
+        raise ValueError(
+            f"head must have shape (T, 3) (pitch, yaw, roll) rad or (T, 2), got {h.shape}"
+        )
     if h.shape[0] != g.shape[0]:
-        raise ValueError(f"head has {h.shape[0]} frames but gaze has {g.shape[0]}; they must "
-                         "be sampled together")
+        raise ValueError(
+            f"head has {h.shape[0]} frames but gaze has {g.shape[0]}; they must be sampled together"
+        )
     if not np.all(np.isfinite(g)):
         raise ValueError("gaze holds non-finite values (drop or fill those frames first)")
     if not np.all(np.isfinite(h)):
@@ -70,8 +71,10 @@ def _check(gaze: np.ndarray, head: np.ndarray, fps: float) -> tuple[np.ndarray, 
         h = np.concatenate([h, np.zeros((h.shape[0], 1))], 1)
     n_win = int(round(WINDOW_S * fps_f))
     if g.shape[0] < n_win + 1:
-        raise ValueError(f"gaze and head need at least {n_win + 1} frames (1 s at fps "
-                         f"{fps_f:g}) to estimate a style, got {g.shape[0]}")
+        raise ValueError(
+            f"gaze and head need at least {n_win + 1} frames (1 s at fps "
+            f"{fps_f:g}) to estimate a style, got {g.shape[0]}"
+        )
     return g, h, fps_f
 
 
@@ -121,8 +124,9 @@ def _idle(g: np.ndarray, h: np.ndarray, fps: float) -> float:
     return float(np.log10(max(med, IDLE_FLOOR_DEG_S)))
 
 
-def estimate_style(gaze: np.ndarray, head: np.ndarray, fps: float, *,
-                   allow_missing: bool = False) -> np.ndarray:
+def estimate_style(
+    gaze: np.ndarray, head: np.ndarray, fps: float, *, allow_missing: bool = False
+) -> np.ndarray:
     """Style ``(propensity, idle)`` (2,) float64 of one recording (see the module doc).
 
     gaze: (T, 2) (pitch, yaw) rad; head: (T, 3) (pitch, yaw, roll) rad (or (T, 2), roll 0),
@@ -136,12 +140,16 @@ def estimate_style(gaze: np.ndarray, head: np.ndarray, fps: float, *,
     style = np.array([_propensity(g, h, fps_f), _idle(g, h, fps_f)])
     if not allow_missing:
         if np.isnan(style[0]):
-            raise ValueError(f"gaze: no 1-s window has a gaze displacement over "
-                             f"{MIN_SHIFT_DEG:g} deg, so the head's share (propensity) "
-                             "cannot be estimated; record some gaze shifts")
+            raise ValueError(
+                f"gaze: no 1-s window has a gaze displacement over "
+                f"{MIN_SHIFT_DEG:g} deg, so the head's share (propensity) "
+                "cannot be estimated; record some gaze shifts"
+            )
         if np.isnan(style[1]):
-            raise ValueError(f"gaze: no frame has a gaze speed below "
-                             f"{FIXATION_SPEED_DEG_S:g} deg/s for {QUIET_AFTER_S:g} s, so head "
-                             "stillness (idle) "
-                             "cannot be estimated")
+            raise ValueError(
+                f"gaze: no frame has a gaze speed below "
+                f"{FIXATION_SPEED_DEG_S:g} deg/s for {QUIET_AFTER_S:g} s, so head "
+                "stillness (idle) "
+                "cannot be estimated"
+            )
     return style

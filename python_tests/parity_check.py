@@ -16,14 +16,23 @@ import numpy as np
 _STATE = ("s", "head", "head_vel", "z", "gaze")
 
 
-def reference_record(ref, gaze: np.ndarray, *, seed: int, style: np.ndarray,
-                     neck_limits=None, temperature: float = 1.0, t_step: int = 60) -> dict:
+def reference_record(
+    ref,
+    gaze: np.ndarray,
+    *,
+    seed: int,
+    style: np.ndarray,
+    neck_limits=None,
+    temperature: float = 1.0,
+    t_step: int = 60,
+) -> dict:
     """The reference's states and outputs: for t < t_step the state before step t and the
     step's head/eye (teacher forcing replays them), and the free rollout's heads (T, N, 3)."""
     import torch
 
-    from reference import torch_rollout
     from gazehead_rt.training.model import StepState
+
+    from reference import torch_rollout
 
     T, N, _ = gaze.shape
     cfg = ref.config
@@ -40,8 +49,9 @@ def reference_record(ref, gaze: np.ndarray, *, seed: int, style: np.ndarray,
         rec["out_head"].append(h.numpy())
         rec["out_eye"].append(e.numpy())
     out = {k: np.stack(v) for k, v in rec.items()}
-    out["long_head"], _, _ = torch_rollout(ref, gaze, seed=seed, temperature=temperature,
-                                           style=style, neck_limits=neck_limits)
+    out["long_head"], _, _ = torch_rollout(
+        ref, gaze, seed=seed, temperature=temperature, style=style, neck_limits=neck_limits
+    )
     out["gaze_seq"] = gaze
     return out
 
@@ -52,12 +62,18 @@ def teacher_forced_step_error(gen, rec: dict) -> float:
     worst = 0.0
     for t in range(rec["out_head"].shape[0]):
         sd = gen.state_dict()
-        sd.update({k: rec[k][t] for k in _STATE}, has_prev=rec["has_prev"][t].astype(np.uint8),
-                  frame=np.full(gen.num_agents, t, np.uint32))
+        sd.update(
+            {k: rec[k][t] for k in _STATE},
+            has_prev=rec["has_prev"][t].astype(np.uint8),
+            frame=np.full(gen.num_agents, t, np.uint32),
+        )
         gen.load_state_dict(sd)
         head = gen.step(rec["gaze_seq"][t])
-        worst = max(worst, float(np.abs(head - rec["out_head"][t]).max()),
-                    float(np.abs(gen.eye - rec["out_eye"][t]).max()))
+        worst = max(
+            worst,
+            float(np.abs(head - rec["out_head"][t]).max()),
+            float(np.abs(gen.eye - rec["out_eye"][t]).max()),
+        )
     return worst
 
 
@@ -71,9 +87,12 @@ def measure(make_gen, rec: dict) -> dict:
     import gazehead_rt as gh
 
     long_err = long_rollout_errors(make_gen(), rec)
-    return {"isa": gh.build_info()["cpu_kernels"],
-            "step_err": teacher_forced_step_error(make_gen(), rec),
-            "first_step_err": float(long_err[0]), "long_err": float(long_err.max())}
+    return {
+        "isa": gh.build_info()["cpu_kernels"],
+        "step_err": teacher_forced_step_error(make_gen(), rec),
+        "first_step_err": float(long_err[0]),
+        "long_err": float(long_err.max()),
+    }
 
 
 if __name__ == "__main__":

@@ -44,9 +44,19 @@ def normals_np(seed: int, agents, episode, frame, latent: int) -> np.ndarray:
     return out.reshape(n, blocks * 4)[:, :latent]
 
 
-def torch_rollout(model, gaze_seq: np.ndarray, *, seed: int, temperature: float = 1.0,
-                  style=None, neck_limits=None, agent_ids=None, state=None, frame0=None,
-                  episode=None):
+def torch_rollout(
+    model,
+    gaze_seq: np.ndarray,
+    *,
+    seed: int,
+    temperature: float = 1.0,
+    style=None,
+    neck_limits=None,
+    agent_ids=None,
+    state=None,
+    frame0=None,
+    episode=None,
+):
     """Roll the PyTorch reference over gaze_seq (T, N, 2) with the runtime's Philox noise.
 
     ``style`` (N, 2): the agents' styles (default: the runtime's population draw under
@@ -65,15 +75,21 @@ def torch_rollout(model, gaze_seq: np.ndarray, *, seed: int, temperature: float 
     if style is None:
         style = population_style_np(model, seed, agent_ids)
     cfg = model.config
-    st = state or StepState.zeros(N, cfg.hidden_size, cfg.latent_size, style=torch.from_numpy(
-        np.asarray(style, np.float32)))
+    st = state or StepState.zeros(
+        N, cfg.hidden_size, cfg.latent_size, style=torch.from_numpy(np.asarray(style, np.float32))
+    )
     lim = None if neck_limits is None else torch.tensor(neck_limits, dtype=torch.float32)
     heads = np.empty((T, N, 3), np.float32)
     eyes = np.empty((T, N, 2), np.float32)
     for t in range(T):
         eps = gh.philox_normal(seed, agent_ids, episode, frame, cfg.latent_size)
-        h, e, st = model.step(torch.from_numpy(np.ascontiguousarray(gaze_seq[t], np.float32)), st,
-                              torch.from_numpy(eps), temperature, lim)
+        h, e, st = model.step(
+            torch.from_numpy(np.ascontiguousarray(gaze_seq[t], np.float32)),
+            st,
+            torch.from_numpy(eps),
+            temperature,
+            lim,
+        )
         heads[t], eyes[t] = h.numpy(), e.numpy()
         frame += 1
     return heads, eyes, st
@@ -87,11 +103,18 @@ def population_style_np(model, seed: int, agents) -> np.ndarray:
     full = np.full(agents.shape, 0xFFFFFFFF, np.uint64)
     # lanes 0 and 1 (a latent size below 2 still draws both: lanes do not depend on it)
     n = normals_np(seed, agents, full, full, 2).astype(np.float32)
-    return (np.asarray(cfg.style_mean, np.float32) + np.asarray(cfg.style_std, np.float32) * n)
+    return np.asarray(cfg.style_mean, np.float32) + np.asarray(cfg.style_std, np.float32) * n
 
 
-def make_model(path, *, seed: int = 0, activation: str = "silu", sizes: dict | None = None,
-               y_std=(0.8, 1.5, 0.3), **config):
+def make_model(
+    path,
+    *,
+    seed: int = 0,
+    activation: str = "silu",
+    sizes: dict | None = None,
+    y_std=(0.8, 1.5, 0.3),
+    **config,
+):
     """A random v3 model scaled so head motion, the neck limit and the nonlinearities are
     well exercised. ``config``: other ModelConfig fields (neck_limits, eye_limit, ...)."""
     import torch
@@ -113,7 +136,7 @@ def make_model(path, *, seed: int = 0, activation: str = "silu", sizes: dict | N
     m = GazeHeadModel(cfg, norm)
     with torch.no_grad():
         m.dec[-1].weight.mul_(3.0)  # outputs of order one: a non-trivial test of the decoder
-        m.prior[-1].bias[cfg.latent_size:].fill_(-1.0)
+        m.prior[-1].bias[cfg.latent_size :].fill_(-1.0)
     m.save(path, provenance={"purpose": "test"})
     return GazeHeadModel.load(path)
 

@@ -35,8 +35,10 @@ def mp(tmp_path_factory):
 
 def _pair(mp, n, **kw):
     kw.setdefault("seed", 11)
-    return (gh.Generator(mp, num_agents=n, backend="cpu", **kw),
-            gh.Generator(mp, num_agents=n, backend="cuda", **kw))
+    return (
+        gh.Generator(mp, num_agents=n, backend="cpu", **kw),
+        gh.Generator(mp, num_agents=n, backend="cuda", **kw),
+    )
 
 
 def _copy_state(src, dst):
@@ -85,8 +87,9 @@ def test_long_rollout_matches_cpu(mp, rng):
 def test_generate_many_samples_and_step_agree(mp, rng):
     gaze = saccadic_gaze(rng, 50, 5)
     cpu, gpu = _pair(mp, 5)
-    np.testing.assert_allclose(gpu.generate(gaze, num_samples=3), cpu.generate(gaze, num_samples=3),
-                               atol=1e-4)
+    np.testing.assert_allclose(
+        gpu.generate(gaze, num_samples=3), cpu.generate(gaze, num_samples=3), atol=1e-4
+    )
 
 
 def test_setting_changes_reach_the_graph(mp, rng):
@@ -118,6 +121,7 @@ def test_parity_with_the_pytorch_reference(mp, n, rng):
     """Issue #9: the CUDA kernel against training/model.py, <= 1e-5 per step (teacher forced)
     and <= 1e-3 after 10,000 steps."""
     from parity_check import measure, reference_record
+
     from gazehead_rt.training.model import GazeHeadModel
 
     ref = GazeHeadModel.load(mp)
@@ -258,7 +262,22 @@ g.reset([0, 36]); g.prime(x[:4], np.zeros((4, 37, 3), np.float32))
 g.generate(x, num_samples=2); g.load_state_dict(g.state_dict()); g.reset()
 gh.Generator(r'{mp}', num_agents=37, backend='cuda', weights_dtype='bfloat16').step(x[0])
 """
-    r = subprocess.run([exe, "--tool", "memcheck", "--error-exitcode", "1", "--leak-check", "full",
-                        sys.executable, "-c", code], capture_output=True, text=True, timeout=600)
+    r = subprocess.run(
+        [
+            exe,
+            "--tool",
+            "memcheck",
+            "--error-exitcode",
+            "1",
+            "--leak-check",
+            "full",
+            sys.executable,
+            "-c",
+            code,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert r.returncode == 0, r.stdout[-4000:] + r.stderr[-4000:]
     assert "ERROR SUMMARY: 0 errors" in r.stdout

@@ -12,7 +12,9 @@ from gazehead_rt.generator import CUDA_CROSSOVER_AGENTS
 from reference import make_model, saccadic_gaze
 
 CFG = native().build_config()
-needs_cuda_build = pytest.mark.skipif(not CFG["cuda_built"], reason="built without the CUDA backend")
+needs_cuda_build = pytest.mark.skipif(
+    not CFG["cuda_built"], reason="built without the CUDA backend"
+)
 
 
 @pytest.fixture(scope="module")
@@ -96,8 +98,12 @@ def test_async_pair_refuses_overlap(mp):
     with pytest.raises(RuntimeError, match="no step_async"):
         gen.result()
     gen.step_async(np.zeros(2, np.float32))
-    for call in (lambda: gen.step([0.0, 0.0]), lambda: gen.step_async([0.0, 0.0]),
-                 lambda: gen.reset(), lambda: gen.prime(np.zeros((2, 2)), np.zeros((2, 3)))):
+    for call in (
+        lambda: gen.step([0.0, 0.0]),
+        lambda: gen.step_async([0.0, 0.0]),
+        lambda: gen.reset(),
+        lambda: gen.prime(np.zeros((2, 2)), np.zeros((2, 3))),
+    ):
         with pytest.raises(RuntimeError, match="in flight; call result"):
             call()
     gen.result()

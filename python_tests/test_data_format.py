@@ -21,8 +21,16 @@ def _clip(cid="a", T=50, split="train", seed=0):
     rng = np.random.default_rng(seed)
     valid = np.ones(T, bool)
     valid[5:8] = False
-    return Clip(id=cid, gaze=rng.normal(0, 0.2, (T, 2)), head=rng.normal(0, 0.1, (T, 3)),
-                valid=valid, fps=30.0, source="unit", subject="s1", split=split)
+    return Clip(
+        id=cid,
+        gaze=rng.normal(0, 0.2, (T, 2)),
+        head=rng.normal(0, 0.1, (T, 3)),
+        valid=valid,
+        fps=30.0,
+        source="unit",
+        subject="s1",
+        split=split,
+    )
 
 
 def test_round_trip_and_manifest(tmp_path):
@@ -51,17 +59,21 @@ def test_optional_audio_features(tmp_path):
     assert read_clip(p).audio_features.shape == (50, 4)
 
 
-@pytest.mark.parametrize("bad, match", [
-    (dict(gaze=np.zeros((10, 3))), "gaze must have shape"),
-    (dict(head=np.zeros((9, 3))), "head must have shape"),
-    (dict(gaze=np.full((10, 2), np.nan)), "non-finite"),
-    (dict(head=np.full((10, 3), 30.0)), "radians"),
-    (dict(split="holdout"), "split"),
-    (dict(id="a/b"), "id"),
-])
+@pytest.mark.parametrize(
+    "bad, match",
+    [
+        (dict(gaze=np.zeros((10, 3))), "gaze must have shape"),
+        (dict(head=np.zeros((9, 3))), "head must have shape"),
+        (dict(gaze=np.full((10, 2), np.nan)), "non-finite"),
+        (dict(head=np.full((10, 3), 30.0)), "radians"),
+        (dict(split="holdout"), "split"),
+        (dict(id="a/b"), "id"),
+    ],
+)
 def test_bad_clips_are_refused(bad, match):
-    kw = dict(id="a", gaze=np.zeros((10, 2)), head=np.zeros((10, 3)), valid=np.ones(10, bool),
-              fps=30.0)
+    kw = dict(
+        id="a", gaze=np.zeros((10, 2)), head=np.zeros((10, 3)), valid=np.ones(10, bool), fps=30.0
+    )
     kw.update(bad)
     with pytest.raises(DatasetError, match=match):
         Clip(**kw)

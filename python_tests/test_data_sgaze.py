@@ -30,8 +30,7 @@ def test_eye_signs_follow_design_conventions():
     (c,) = sgaze_segments(_rows(eye_x=10.0, eye_y=5.0), "x", fps=30.0)
     assert c.fps == 30.0 and c.frames == 450
     np.testing.assert_allclose(c.head, 0.0, atol=1e-12)
-    np.testing.assert_allclose(c.gaze[10:], [[5 * D2R, -10 * D2R]] * (c.frames - 10),
-                               atol=1e-5)
+    np.testing.assert_allclose(c.gaze[10:], [[5 * D2R, -10 * D2R]] * (c.frames - 10), atol=1e-5)
     assert c.extra["kind"] == "sgaze" and c.extra["timing_reliable"] is False
 
 
@@ -43,7 +42,7 @@ def test_head_turn_to_the_right_is_negative_yaw_and_held():
     (c,) = sgaze_segments(r, "x", fps=30.0)
     yaw = c.head[:, 1] / D2R
     assert yaw[0] == pytest.approx(0.0, abs=1e-9)
-    np.testing.assert_allclose(yaw[int(2.5 * 30):], -30.0, atol=1e-6)
+    np.testing.assert_allclose(yaw[int(2.5 * 30) :], -30.0, atol=1e-6)
     # the eye stays centred, so gaze = head
     np.testing.assert_allclose(c.gaze[:, 1], c.head[:, 1], atol=1e-6)
 
@@ -120,8 +119,9 @@ def test_vor_diagnostics_find_a_true_vor_and_its_delay():
     assert d["acc_r"] == pytest.approx(1.0, abs=1e-6)
 
 
-needs_data = pytest.mark.skipif(not os.path.isdir(sgaze_dir()),
-                                reason=f"SGaze data not found at {sgaze_dir()}")
+needs_data = pytest.mark.skipif(
+    not os.path.isdir(sgaze_dir()), reason=f"SGaze data not found at {sgaze_dir()}"
+)
 
 
 @needs_data

@@ -37,24 +37,31 @@ def test_script_hits_its_targets():
     for t_s in (0.9, 1.9, 2.9, 3.9, 4.9, 5.9, 11.9, 13.4):
         i = int(round(t_s * FPS))
         np.testing.assert_allclose(s.gaze[i], look_at(s.target_xyz[i], eye0), atol=1e-12)
+
     # shift sizes by hand from the targets: 13 deg at 3 s, 91 deg at 4 s; behind: -153 deg
     def shift_deg(t):
         return math.degrees(np.hypot(*(s.gaze[int(t * FPS) + 15] - s.gaze[int(t * FPS) - 1])))
+
     assert shift_deg(3.0) == pytest.approx(13.3, abs=0.2)
     assert shift_deg(4.0) == pytest.approx(90.6, abs=0.2)
     assert math.degrees(s.gaze[int(11.5 * FPS), 1]) == pytest.approx(-153.1, abs=0.1)
     # the look behind sweeps through the front (yaw never crosses +-180 deg)
-    behind = s.gaze[int(10 * FPS): int(11 * FPS), 1]
+    behind = s.gaze[int(10 * FPS) : int(11 * FPS), 1]
     assert np.all(np.diff(behind) <= 1e-12) and behind.min() > -math.pi
-    assert [p[2] for p in s.phases] == ["fixate ahead", "saccades", "smooth pursuit",
-                                        "look behind", "back to front"]
+    assert [p[2] for p in s.phases] == [
+        "fixate ahead",
+        "saccades",
+        "smooth pursuit",
+        "look behind",
+        "back to front",
+    ]
 
 
 def test_saccade_follows_main_sequence():
     s = demo.default_script(FPS)
     i0 = int(1.0 * FPS)
     amp = math.degrees(np.hypot(*(s.gaze[i0 + 20] - s.gaze[i0 - 1])))
-    moving = np.flatnonzero(np.any(np.diff(s.gaze[i0 - 1: i0 + 20], axis=0) != 0, axis=1))
+    moving = np.flatnonzero(np.any(np.diff(s.gaze[i0 - 1 : i0 + 20], axis=0) != 0, axis=1))
     dur_s = len(moving) / FPS
     assert abs(dur_s - (0.021 + 0.0022 * amp)) <= 1 / FPS
 
@@ -73,17 +80,18 @@ def test_baseline_step_response_hand_computed():
     for _ in range(int(round(tau * fps))):
         h = b.step([0.2, 0.4])
     # after one time constant: k * gaze * (1 - 1/e); roll stays 0
-    np.testing.assert_allclose(h[0], [0.5 * 0.2 * (1 - math.exp(-1)),
-                                      0.5 * 0.4 * (1 - math.exp(-1)), 0.0], rtol=1e-5)
+    np.testing.assert_allclose(
+        h[0], [0.5 * 0.2 * (1 - math.exp(-1)), 0.5 * 0.4 * (1 - math.exp(-1)), 0.0], rtol=1e-5
+    )
 
 
 def test_ray_caster_projects_a_sphere_where_a_pinhole_says():
-    cam = render.Camera(200, 100, position=(2.0, 0.0, 0.0), look_at=(0.0, 0.0, 0.0),
-                         vfov_deg=30.0)
+    cam = render.Camera(200, 100, position=(2.0, 0.0, 0.0), look_at=(0.0, 0.0, 0.0), vfov_deg=30.0)
     color = np.zeros((100 * 200, 3))
     depth = np.full(100 * 200, np.inf)
-    ball = render.Ellipsoid(np.array([0.0, -0.1, 0.05]), np.eye(3), np.full(3, 0.05),
-                             render._flat(np.ones(3)))
+    ball = render.Ellipsoid(
+        np.array([0.0, -0.1, 0.05]), np.eye(3), np.full(3, 0.05), render._flat(np.ones(3))
+    )
     render._cast(cam.rays.reshape(-1, 3), cam.position, [ball], color, depth)
     hit = np.isfinite(depth).reshape(100, 200)
     ys, xs = np.nonzero(hit)
@@ -108,10 +116,10 @@ def test_renderer_eyes_follow_eye_angles():
 
 def read_mp4_frames(path):
     import imageio_ffmpeg
+
     gen = imageio_ffmpeg.read_frames(path)
     meta = next(gen)
-    frames = [np.frombuffer(f, np.uint8).reshape(meta["size"][1], meta["size"][0], 3)
-              for f in gen]
+    frames = [np.frombuffer(f, np.uint8).reshape(meta["size"][1], meta["size"][0], 3) for f in gen]
     return meta, frames
 
 
@@ -119,10 +127,17 @@ def read_mp4_frames(path):
 def test_run_demo_writes_video_sheet_and_csv(tmp_path, fmt):
     if fmt == "mp4":
         pytest.importorskip("imageio_ffmpeg", reason="mp4 needs the demo extra (imageio-ffmpeg)")
-    paths = demo.run_demo(str(tmp_path / "out"), generator=FollowGaze(), duration_s=2.0,
-                          scale=0.25, fmt=fmt, log=lambda *a: None)
+    paths = demo.run_demo(
+        str(tmp_path / "out"),
+        generator=FollowGaze(),
+        duration_s=2.0,
+        scale=0.25,
+        fmt=fmt,
+        log=lambda *a: None,
+    )
     assert set(paths) == {"video", "contact_sheet", "csv"}
     from PIL import Image
+
     sheet = Image.open(paths["contact_sheet"])
     assert sheet.size[0] == 3 * 256 // 2 and sheet.size[1] > 2 * 192 // 2
     rows = list(csv.DictReader(open(paths["csv"])))
@@ -130,7 +145,8 @@ def test_run_demo_writes_video_sheet_and_csv(tmp_path, fmt):
     assert float(rows[59]["t_s"]) == pytest.approx(59 / FPS, abs=1e-6)
     # the CSV holds the stand-in's motion: head yaw tracks 0.7 x gaze yaw after settling
     assert float(rows[59]["model_head_yaw"]) == pytest.approx(
-        0.7 * float(rows[59]["gaze_yaw"]), abs=0.02)
+        0.7 * float(rows[59]["gaze_yaw"]), abs=0.02
+    )
     if fmt == "mp4":
         meta, frames = read_mp4_frames(paths["video"])
         assert meta["size"] == (256, 192) and len(frames) == 60
@@ -143,8 +159,14 @@ def test_run_demo_writes_video_sheet_and_csv(tmp_path, fmt):
 
 
 def test_no_video_writes_sheet_only(tmp_path):
-    paths = demo.run_demo(str(tmp_path), generator=FollowGaze(), duration_s=1.0, scale=0.25,
-                          video=False, log=lambda *a: None)
+    paths = demo.run_demo(
+        str(tmp_path),
+        generator=FollowGaze(),
+        duration_s=1.0,
+        scale=0.25,
+        video=False,
+        log=lambda *a: None,
+    )
     assert "video" not in paths and os.path.getsize(paths["contact_sheet"]) > 1000
 
 
@@ -165,8 +187,10 @@ def test_bad_arguments():
 gh = pytest.importorskip("gazehead_rt")
 
 
-@pytest.mark.skipif(not hasattr(gh, "Generator"),
-                    reason="gazehead_rt.Generator not on this branch yet (runtime-core issue)")
+@pytest.mark.skipif(
+    not hasattr(gh, "Generator"),
+    reason="gazehead_rt.Generator not on this branch yet (runtime-core issue)",
+)
 def test_main_runs_the_default_model(tmp_path, monkeypatch, capsys):
     if not os.path.isfile(gh.default_model_path()):
         pytest.skip("the default model file is not bundled in this checkout")

@@ -35,15 +35,25 @@ def run_example(name, argv, monkeypatch):
 
 
 def test_npc_game_loop(model_args, monkeypatch, capsys):
-    assert run_example("npc_game_loop.py", ["--npcs", "1000", "--frames", "40"] + model_args,
-                       monkeypatch) == 0
+    assert (
+        run_example(
+            "npc_game_loop.py", ["--npcs", "1000", "--frames", "40"] + model_args, monkeypatch
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert "1000 NPCs, 40 frames" in out and "p99" in out
 
 
 def test_npc_game_loop_unreal(model_args, monkeypatch, capsys):
-    assert run_example("npc_game_loop.py", ["--npcs", "50", "--frames", "20", "--engine",
-                                            "unreal"] + model_args, monkeypatch) == 0
+    assert (
+        run_example(
+            "npc_game_loop.py",
+            ["--npcs", "50", "--frames", "20", "--engine", "unreal"] + model_args,
+            monkeypatch,
+        )
+        == 0
+    )
 
 
 def test_robot_head_loop_holds_limits_and_reports_behind(model_args, monkeypatch, capsys):
@@ -69,8 +79,10 @@ def test_csv_convert_irregular_timestamps(tmp_path, model_args, monkeypatch, cap
     gaze_deg = np.stack([5 * np.sin(t), 30 * np.sign(np.sin(1.3 * t))], -1)
     src, dst = tmp_path / "gaze.csv", tmp_path / "head.csv"
     write_gaze_csv(src, t, gaze_deg)
-    assert run_example("csv_convert.py", [str(src), str(dst), "--degrees"] + model_args,
-                       monkeypatch) == 0
+    assert (
+        run_example("csv_convert.py", [str(src), str(dst), "--degrees"] + model_args, monkeypatch)
+        == 0
+    )
     rows = list(csv.DictReader(open(dst)))
     assert len(rows) == len(t)
     np.testing.assert_allclose([float(r["t_s"]) for r in rows], t, atol=1e-6)
@@ -79,6 +91,7 @@ def test_csv_convert_irregular_timestamps(tmp_path, model_args, monkeypatch, cap
     assert np.all(np.isfinite(head))
     # eye is the gaze seen from the head: with small pitch and roll, yaw adds up
     from gazehead_rt.geometry import gaze_from_head_eye
+
     back = np.degrees(gaze_from_head_eye(np.radians(head), np.radians(eye)))
     np.testing.assert_allclose(back, gaze_deg, atol=2e-3)  # CSV rounding at 1e-6 deg
 
@@ -100,6 +113,8 @@ def test_csv_convert_matches_generate_at_model_rate(tmp_path, model_args, monkey
 def test_csv_convert_bad_input(tmp_path, model_args, monkeypatch, capsys):
     src = tmp_path / "bad.csv"
     src.write_text("time,pitch\n0,0\n")
-    assert run_example("csv_convert.py", [str(src), str(tmp_path / "o.csv")] + model_args,
-                       monkeypatch) == 2
+    assert (
+        run_example("csv_convert.py", [str(src), str(tmp_path / "o.csv")] + model_args, monkeypatch)
+        == 2
+    )
     assert "missing columns" in capsys.readouterr().err

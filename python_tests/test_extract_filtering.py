@@ -87,14 +87,26 @@ def _raw(head_deg, eye_deg, found=None, openness=None, centre=None, iod=None):
     R_ct = M.T @ head_rotation_matrix(np.radians(head_deg))
     d_h = direction_from_pitch_yaw(np.radians(eye_deg))
     return RawFrames(
-        path="synthetic", fps=FPS, width_px=512, height_px=512, camera=cam, start=0,
-        found=np.ones(n, bool) if found is None else found, R_ct=R_ct, t_c_mm=t_c,
-        rms_px=np.full(n, 1.0), iod_px=np.full(n, 80.0) if iod is None else iod,
+        path="synthetic",
+        fps=FPS,
+        width_px=512,
+        height_px=512,
+        camera=cam,
+        start=0,
+        found=np.ones(n, bool) if found is None else found,
+        R_ct=R_ct,
+        t_c_mm=t_c,
+        rms_px=np.full(n, 1.0),
+        iod_px=np.full(n, 80.0) if iod is None else iod,
         centre_px=np.tile([256.0, 256.0], (n, 1)) if centre is None else centre,
-        in_image=np.ones(n), eye_dir_h=np.repeat(d_h[:, None], 2, axis=1),
+        in_image=np.ones(n),
+        eye_dir_h=np.repeat(d_h[:, None], 2, axis=1),
         eye_hit=np.ones((n, 2), bool),
         openness=np.full((n, 2), 0.3) if openness is None else openness,
-        visibility=np.ones((n, 2)), scene_cut=np.zeros(n, bool), iris_px=np.zeros((n, 2, 2)))
+        visibility=np.ones((n, 2)),
+        scene_cut=np.zeros(n, bool),
+        iris_px=np.zeros((n, 2, 2)),
+    )
 
 
 def test_track_chain_known_answers():

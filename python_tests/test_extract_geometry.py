@@ -99,8 +99,9 @@ def test_eyeball_model_recovers_eye_in_head(eye_deg, head_deg):
     eyes = estimate_eyes(lm, fit, TEMPLATE, CAM)
     assert eyes.hit.all()
     for e in range(2):
-        np.testing.assert_allclose(np.degrees(pitch_yaw_from_direction(eyes.dir_h[e])),
-                                   eye_deg, atol=0.05)
+        np.testing.assert_allclose(
+            np.degrees(pitch_yaw_from_direction(eyes.dir_h[e])), eye_deg, atol=0.05
+        )
 
 
 def test_eye_looking_left_moves_iris_to_image_right():

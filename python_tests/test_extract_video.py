@@ -11,7 +11,9 @@ import os
 import numpy as np
 import pytest
 
-pytest.importorskip("mediapipe", reason="needs the 'extract' extra: pip install 'gazehead_rt[extract]'")
+pytest.importorskip(
+    "mediapipe", reason="needs the 'extract' extra: pip install 'gazehead_rt[extract]'"
+)
 cv2 = pytest.importorskip("cv2", reason="needs OpenCV (the 'extract' extra)")
 
 from gazehead_rt.training.data import load_dataset, read_manifest  # noqa: E402
@@ -23,7 +25,9 @@ VIDEOS = shared_videos_dir()
 ALL = sorted(glob.glob(os.path.join(VIDEOS, "*.mp4")))
 pytestmark = pytest.mark.skipif(not ALL, reason=f"shared clips not found in {VIDEOS}")
 D11 = os.path.join(VIDEOS, "liveportrait_d11.mp4")
-KATIE = os.path.join(VIDEOS, "sadtalker_WDA_KatieHill_000.mp4")  # frontal speech, head yaw -20..+10°
+KATIE = os.path.join(
+    VIDEOS, "sadtalker_WDA_KatieHill_000.mp4"
+)  # frontal speech, head yaw -20..+10°
 
 
 def _deg(x):
@@ -44,9 +48,11 @@ def test_d11_child_looks_sideways_with_the_eyes(d11):
     left; 209-216 image right; 218-224 image left."""
     g = _deg(d11.gaze_src[:, 1])  # + = subject's left = image right
     ok = d11.gaze_valid_src
+
     def span(a, b):
         assert ok[a:b].mean() > 0.9, f"frames {a}-{b} mostly invalid"
         return g[a:b][ok[a:b]]
+
     assert np.abs(span(60, 105)).max() < 10
     assert span(110, 125).min() > 15
     assert span(131, 146).max() < -15
@@ -98,6 +104,7 @@ def test_rotated_image_shifts_roll_by_the_angle(angle_deg):
         h, w = f.shape[:2]
         M = cv2.getRotationMatrix2D((w / 2, h / 2), angle_deg, 1.0)  # + = counter-clockwise
         return cv2.warpAffine(f, M, (w, h), borderMode=cv2.BORDER_REPLICATE)
+
     a = _track(KATIE, stop=75)
     b = _track(KATIE, stop=75, transform=rotate)
     v = a.head_valid_src & b.head_valid_src
@@ -115,8 +122,14 @@ def batch(tmp_path_factory):
     (bad_dir / "corrupt.mp4").write_bytes(os.urandom(20000))
     (bad_dir / "empty.mp4").write_bytes(b"")
     out = root / "ds"
-    s = extract_dataset([VIDEOS, str(bad_dir)], str(out), ExtractConfig(), workers=2,
-                        progress=False, log=lambda m: None)
+    s = extract_dataset(
+        [VIDEOS, str(bad_dir)],
+        str(out),
+        ExtractConfig(),
+        workers=2,
+        progress=False,
+        log=lambda m: None,
+    )
     return out, s
 
 
@@ -131,8 +144,11 @@ def test_every_shared_clip_is_at_least_80_percent_valid(batch):
     out, s = batch
     done = {r["video_id"]: r for r in s["results"] if r["status"] == "done"}
     assert len(done) == len(ALL)
-    low = {k: round(r["valid_fraction"], 3) for k, r in done.items()
-           if r["valid_fraction"] < 0.8 and k not in EYES_SHUT_CLIPS}
+    low = {
+        k: round(r["valid_fraction"], 3)
+        for k, r in done.items()
+        if r["valid_fraction"] < 0.8 and k not in EYES_SHUT_CLIPS
+    }
     assert not low, f"valid fraction below 80 %: {low}"
     for vid in EYES_SHUT_CLIPS & set(done):
         with open(os.path.join(out, RECORD_DIR, f"{vid}.json")) as f:
@@ -159,8 +175,9 @@ def test_rerun_skips_finished_videos_and_redoes_unfinished(batch):
     out, _ = batch
     before = read_manifest(str(out))["clips"]
     os.remove(os.path.join(out, RECORD_DIR, "liveportrait_d18.json"))  # as if interrupted
-    s = extract_dataset([VIDEOS], str(out), ExtractConfig(), workers=1, progress=False,
-                        log=lambda m: None)
+    s = extract_dataset(
+        [VIDEOS], str(out), ExtractConfig(), workers=1, progress=False, log=lambda m: None
+    )
     status = {r["video_id"]: r["status"] for r in s["results"]}
     assert status.pop("liveportrait_d18") == "done"
     assert set(status.values()) == {"skipped"}
@@ -172,8 +189,15 @@ def test_ray_executor_matches_process_pool(batch, tmp_path):
     pytest.importorskip("ray", reason="Ray (the 'ray' extra) is not installed")
     out, _ = batch
     clip = os.path.join(VIDEOS, "liveportrait_d19.mp4")
-    s = extract_dataset([clip], str(tmp_path), ExtractConfig(), executor="ray", workers=1,
-                        progress=False, log=lambda m: None)
+    s = extract_dataset(
+        [clip],
+        str(tmp_path),
+        ExtractConfig(),
+        executor="ray",
+        workers=1,
+        progress=False,
+        log=lambda m: None,
+    )
     assert s["failed"] == 0 and s["clips"] == 1
     a = np.load(os.path.join(out, "clip_liveportrait_d19_t0.npz"))
     b = np.load(os.path.join(tmp_path, "clip_liveportrait_d19_t0.npz"))
@@ -197,8 +221,12 @@ def test_cli_json_summary(tmp_path):
     clip = os.path.join(VIDEOS, "liveportrait_d18.mp4")
     # the installed console script, run outside the checkout
     exe = os.path.join(os.path.dirname(sys.executable), "gazehead-rt")
-    r = subprocess.run([exe, "extract", clip, "-o", str(tmp_path / "ds"), "--no-progress",
-                        "--json", "--preview"], cwd=tmp_path, capture_output=True, text=True)
+    r = subprocess.run(
+        [exe, "extract", clip, "-o", str(tmp_path / "ds"), "--no-progress", "--json", "--preview"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
     assert r.returncode == 0, r.stderr[-2000:]
     s = json.loads(r.stdout)
     assert s["clips"] == 1 and s["failed"] == 0 and s["valid_fraction"] > 0.8

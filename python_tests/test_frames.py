@@ -29,13 +29,21 @@ def unreal_matrix(rotator_deg):
     """UE's FRotationMatrix(FRotator(P, Y, R)) (row-vector convention, rows = axes),
     transposed to act on column vectors. Copied from the engine's formula."""
     P, Y, R = np.radians(rotator_deg)
-    SP, CP, SY, CY, SR, CR = (math.sin(P), math.cos(P), math.sin(Y), math.cos(Y),
-                              math.sin(R), math.cos(R))
-    M = np.array([
-        [CP * CY, CP * SY, SP],
-        [SR * SP * CY - CR * SY, SR * SP * SY + CR * CY, -SR * CP],
-        [-(CR * SP * CY + SR * SY), CY * SR - CR * SP * SY, CR * CP],
-    ])
+    SP, CP, SY, CY, SR, CR = (
+        math.sin(P),
+        math.cos(P),
+        math.sin(Y),
+        math.cos(Y),
+        math.sin(R),
+        math.cos(R),
+    )
+    M = np.array(
+        [
+            [CP * CY, CP * SY, SP],
+            [SR * SP * CY - CR * SY, SR * SP * SY + CR * CY, -SR * CP],
+            [-(CR * SP * CY + SR * SY), CY * SR - CR * SP * SY, CR * CP],
+        ]
+    )
     return M.T
 
 
@@ -77,9 +85,11 @@ def test_unity_euler_hand_cases(head_deg, unity_euler_deg):
     head = np.radians(head_deg)
     np.testing.assert_allclose(F.head_to_unity_euler_deg(head), unity_euler_deg, atol=1e-12)
     # the Unity rotation built from those Euler angles equals the head rotation carried over
-    np.testing.assert_allclose(unity_matrix(unity_euler_deg),
-                               F.rotation_from_body(F.UNITY, g.head_rotation_matrix(head)),
-                               atol=1e-12)
+    np.testing.assert_allclose(
+        unity_matrix(unity_euler_deg),
+        F.rotation_from_body(F.UNITY, g.head_rotation_matrix(head)),
+        atol=1e-12,
+    )
     np.testing.assert_allclose(F.head_from_unity_euler_deg(unity_euler_deg), head, atol=1e-12)
 
 
@@ -90,13 +100,13 @@ def test_unity_turn_right_moves_forward_to_plus_x():
     fwd_unity = F.directions_from_body(F.UNITY, g.head_rotation_matrix(head)[:, 0])
     np.testing.assert_allclose(fwd_unity, [1, 0, 0], atol=1e-12)
     # and the quaternion Unity would hold for it: 90 deg about +y
-    np.testing.assert_allclose(F.head_to_engine_quaternion(F.UNITY, head), [0, S, 0, S],
-                               atol=1e-12)
+    np.testing.assert_allclose(F.head_to_engine_quaternion(F.UNITY, head), [0, S, 0, S], atol=1e-12)
 
 
 def test_unity_euler_reads_0_360_range():
-    np.testing.assert_allclose(F.head_from_unity_euler_deg([350, 330, 0]),
-                               np.radians([10, 30, 0]), atol=1e-12)
+    np.testing.assert_allclose(
+        F.head_from_unity_euler_deg([350, 330, 0]), np.radians([10, 30, 0]), atol=1e-12
+    )
 
 
 @pytest.mark.parametrize(
@@ -111,9 +121,11 @@ def test_unity_euler_reads_0_360_range():
 def test_unreal_rotator_hand_cases(head_deg, rotator_deg):
     head = np.radians(head_deg)
     np.testing.assert_allclose(F.head_to_unreal_rotator_deg(head), rotator_deg, atol=1e-12)
-    np.testing.assert_allclose(unreal_matrix(rotator_deg),
-                               F.rotation_from_body(F.UNREAL, g.head_rotation_matrix(head)),
-                               atol=1e-12)
+    np.testing.assert_allclose(
+        unreal_matrix(rotator_deg),
+        F.rotation_from_body(F.UNREAL, g.head_rotation_matrix(head)),
+        atol=1e-12,
+    )
     np.testing.assert_allclose(F.head_from_unreal_rotator_deg(rotator_deg), head, atol=1e-12)
 
 
@@ -132,17 +144,22 @@ def test_round_trips_all_frames(head):
         R_e = g.rotation_matrix_from_quaternion(q)
         np.testing.assert_allclose(
             F.directions_to_body(frame, R_e @ F.directions_from_body(frame, v)),
-            g.head_rotation_matrix(head) @ v, atol=1e-12)
-    np.testing.assert_allclose(F.head_from_unity_euler_deg(F.head_to_unity_euler_deg(head)),
-                               head, atol=1e-9)
-    np.testing.assert_allclose(F.head_from_unreal_rotator_deg(F.head_to_unreal_rotator_deg(head)),
-                               head, atol=1e-9)
+            g.head_rotation_matrix(head) @ v,
+            atol=1e-12,
+        )
+    np.testing.assert_allclose(
+        F.head_from_unity_euler_deg(F.head_to_unity_euler_deg(head)), head, atol=1e-9
+    )
+    np.testing.assert_allclose(
+        F.head_from_unreal_rotator_deg(F.head_to_unreal_rotator_deg(head)), head, atol=1e-9
+    )
 
 
 def test_ros_quaternion_is_geometry_quaternion():
     head = np.array([0.2, -0.5, 0.1])
-    np.testing.assert_allclose(F.head_to_engine_quaternion(F.ROS, head), g.head_to_quaternion(head),
-                               atol=1e-15)
+    np.testing.assert_allclose(
+        F.head_to_engine_quaternion(F.ROS, head), g.head_to_quaternion(head), atol=1e-15
+    )
 
 
 def test_engine_look_at_unity_npc():
@@ -150,19 +167,22 @@ def test_engine_look_at_unity_npc():
     body_q = F.head_to_engine_quaternion(F.UNITY, F.head_from_unity_euler_deg([0, 90, 0]))
     eye = np.array([5.0, 1.6, 5.0])
     # a target 2 m in front of it and 2 m up: pitch +45
-    np.testing.assert_allclose(np.degrees(F.engine_look_at(F.UNITY, [7, 3.6, 5], eye, body_q)),
-                               [45, 0], atol=1e-9)
+    np.testing.assert_allclose(
+        np.degrees(F.engine_look_at(F.UNITY, [7, 3.6, 5], eye, body_q)), [45, 0], atol=1e-9
+    )
     # a target at world +z of the NPC is on its left (it faces +x, up is +y): yaw +90
-    np.testing.assert_allclose(np.degrees(F.engine_look_at(F.UNITY, [5, 1.6, 8], eye, body_q)),
-                               [0, 90], atol=1e-9)
+    np.testing.assert_allclose(
+        np.degrees(F.engine_look_at(F.UNITY, [5, 1.6, 8], eye, body_q)), [0, 90], atol=1e-9
+    )
     # without body rotation the NPC faces +z: the same target is straight ahead
     np.testing.assert_allclose(F.engine_look_at(F.UNITY, [5, 1.6, 8], eye), [0, 0], atol=1e-12)
 
 
 def test_engine_look_at_unreal_cm():
     # 100 cm forward, 100 cm right: yaw -45 deg in B; units cancel
-    np.testing.assert_allclose(np.degrees(F.engine_look_at(F.UNREAL, [100, 100, 170], [0, 0, 170])),
-                               [0, -45], atol=1e-12)
+    np.testing.assert_allclose(
+        np.degrees(F.engine_look_at(F.UNREAL, [100, 100, 170], [0, 0, 170])), [0, -45], atol=1e-12
+    )
 
 
 def test_bad_shapes_named():

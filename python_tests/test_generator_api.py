@@ -22,8 +22,20 @@ def gen(mp):
 
 
 def _state_equal(a, b):
-    for k in ("s", "head", "head_vel", "z", "gaze", "style", "has_prev", "frame", "episode",
-              "neck_limits", "last_head", "last_eye"):
+    for k in (
+        "s",
+        "head",
+        "head_vel",
+        "z",
+        "gaze",
+        "style",
+        "has_prev",
+        "frame",
+        "episode",
+        "neck_limits",
+        "last_head",
+        "last_eye",
+    ):
         np.testing.assert_array_equal(a[k], b[k], err_msg=k)
 
 
@@ -63,17 +75,30 @@ def test_step_out_buffer_and_eye(gen):
     from gazehead_rt.geometry import eye_from_gaze_head
 
     lim = gen.model.config.eye_limit
-    np.testing.assert_allclose(gen.eye, np.clip(eye_from_gaze_head(np.zeros((4, 2)), buf), -lim, lim),
-                               atol=1e-6)
+    np.testing.assert_allclose(
+        gen.eye, np.clip(eye_from_gaze_head(np.zeros((4, 2)), buf), -lim, lim), atol=1e-6
+    )
 
 
 # -- bad input -------------------------------------------------------------------------------
 @pytest.mark.parametrize(
     "gaze,exc,match",
     [
-        (np.zeros((4, 3), np.float32), ValueError, r"gaze: expected shape \(2,\) or \(4, 2\), got \(4, 3\)"),
-        (np.zeros((3, 2), np.float32), ValueError, r"gaze: expected shape \(2,\) or \(4, 2\), got \(3, 2\)"),
-        (np.zeros((4, 2), np.int32), TypeError, r"gaze: expected a float32 or float64 array, got dtype int32"),
+        (
+            np.zeros((4, 3), np.float32),
+            ValueError,
+            r"gaze: expected shape \(2,\) or \(4, 2\), got \(4, 3\)",
+        ),
+        (
+            np.zeros((3, 2), np.float32),
+            ValueError,
+            r"gaze: expected shape \(2,\) or \(4, 2\), got \(3, 2\)",
+        ),
+        (
+            np.zeros((4, 2), np.int32),
+            TypeError,
+            r"gaze: expected a float32 or float64 array, got dtype int32",
+        ),
         (np.array(["a", "b"]), TypeError, r"gaze: expected a float32 or float64 array"),
     ],
 )
@@ -124,7 +149,10 @@ def test_nan_policy_hold_keeps_last_valid_gaze(mp, rng):
 
 
 def test_out_buffer_errors(gen):
-    with pytest.raises(TypeError, match=r"out: expected a writeable C-contiguous float32 array of shape \(4, 3\), got ndarray float64"):
+    with pytest.raises(
+        TypeError,
+        match=r"out: expected a writeable C-contiguous float32 array of shape \(4, 3\), got ndarray float64",
+    ):
         gen.step(np.zeros((4, 2)), out=np.empty((4, 3)))
     ro = np.empty((4, 3), np.float32)
     ro.flags.writeable = False
@@ -189,7 +217,9 @@ def test_generate_accepts_single_agent_sequences(mp, rng):
     gen = gh.Generator(mp, num_agents=2, seed=0)
     out = gen.generate(g[:, 0])  # (T, 2) drives all agents
     assert out.shape == (40, 2, 3)
-    with pytest.raises(ValueError, match=r"gaze_seq: expected shape \(T, 2\) or \(T, 2, 2\), got \(40, 3, 2\)"):
+    with pytest.raises(
+        ValueError, match=r"gaze_seq: expected shape \(T, 2\) or \(T, 2, 2\), got \(40, 3, 2\)"
+    ):
         gen.generate(np.zeros((40, 3, 2)))
     with pytest.raises(ValueError, match=r"gaze of frame 5, agent 1 is not finite"):
         bad = np.repeat(g, 2, axis=1)
@@ -272,8 +302,11 @@ def test_prime_continues_from_observed_motion(mp, rng):
     np.testing.assert_array_equal(gen.head, observed_head[-1])
     out = gen.generate(g[T0:])
     ref = GazeHeadModel.load(mp)
-    st = ref.prime(torch.from_numpy(g[:T0]), torch.from_numpy(observed_head),
-                   StepState.zeros(N, 128, ref.config.latent_size, style=torch.from_numpy(gen.style)))
+    st = ref.prime(
+        torch.from_numpy(g[:T0]),
+        torch.from_numpy(observed_head),
+        StepState.zeros(N, 128, ref.config.latent_size, style=torch.from_numpy(gen.style)),
+    )
     ref_out, _, _ = torch_rollout(ref, g[T0:], seed=6, state=st, frame0=np.full(N, T0))
     np.testing.assert_allclose(out, ref_out, atol=1e-4)
     with pytest.raises(ValueError, match=r"head_hist: has 5 frames but gaze_hist has 30"):
@@ -317,8 +350,9 @@ def test_threads_give_identical_results(mp, rng, n):
     one = gh.Generator(mp, num_agents=n, seed=2)
     four = gh.Generator(mp, num_agents=n, seed=2, num_threads=4)
     assert four.backend == "cpu"
-    np.testing.assert_array_equal(np.stack([four.step(x) for x in g]),
-                                  np.stack([one.step(x) for x in g]))
+    np.testing.assert_array_equal(
+        np.stack([four.step(x) for x in g]), np.stack([one.step(x) for x in g])
+    )
     np.testing.assert_array_equal(four.generate(g), one.generate(g))
     hist_head = np.zeros((10, n, 3), np.float32)
     one.prime(g[:10], hist_head)

@@ -81,8 +81,11 @@ def test_head_matrix_columns_are_forward_left_up():
 def test_quaternion_hand_cases(head_deg, quat):
     q = g.head_to_quaternion(np.radians(head_deg))
     np.testing.assert_allclose(q, quat, atol=1e-15)
-    np.testing.assert_allclose(g.quaternion_from_rotation_matrix(
-        g.head_rotation_matrix(np.radians(head_deg))), quat, atol=1e-15)
+    np.testing.assert_allclose(
+        g.quaternion_from_rotation_matrix(g.head_rotation_matrix(np.radians(head_deg))),
+        quat,
+        atol=1e-15,
+    )
 
 
 def test_quaternion_and_matrix_rotate_vectors_the_same_way():
@@ -93,10 +96,12 @@ def test_quaternion_and_matrix_rotate_vectors_the_same_way():
     qv = np.concatenate([v, np.zeros((200, 1))], -1)
     conj = q * np.array([-1, -1, -1, 1])
     rotated = g.quaternion_multiply(g.quaternion_multiply(q, qv), conj)[:, :3]
-    np.testing.assert_allclose(rotated, np.einsum("nij,nj->ni", g.head_rotation_matrix(heads), v),
-                               atol=1e-12)
-    np.testing.assert_allclose(g.rotation_matrix_from_quaternion(q), g.head_rotation_matrix(heads),
-                               atol=1e-12)
+    np.testing.assert_allclose(
+        rotated, np.einsum("nij,nj->ni", g.head_rotation_matrix(heads), v), atol=1e-12
+    )
+    np.testing.assert_allclose(
+        g.rotation_matrix_from_quaternion(q), g.head_rotation_matrix(heads), atol=1e-12
+    )
 
 
 @settings(max_examples=300, deadline=None)
@@ -110,8 +115,9 @@ def test_head_matrix_round_trip(p, y, r):
 
 
 @settings(max_examples=200, deadline=None)
-@given(arrays(np.float64, (4,), elements=st.floats(-1, 1)).filter(
-    lambda q: np.linalg.norm(q) > 1e-3))
+@given(
+    arrays(np.float64, (4,), elements=st.floats(-1, 1)).filter(lambda q: np.linalg.norm(q) > 1e-3)
+)
 def test_quaternion_matrix_round_trip(q):
     q = q / np.linalg.norm(q)
     back = g.quaternion_from_rotation_matrix(g.rotation_matrix_from_quaternion(q))
@@ -124,8 +130,9 @@ def test_gimbal_lock_gives_same_rotation():
     for head in ([math.pi / 2, 0.4, -0.3], [-math.pi / 2, -2.0, 1.0]):
         back = g.head_from_rotation_matrix(g.head_rotation_matrix(head))
         assert back[2] == 0.0
-        np.testing.assert_allclose(g.head_rotation_matrix(back), g.head_rotation_matrix(head),
-                                   atol=1e-12)
+        np.testing.assert_allclose(
+            g.head_rotation_matrix(back), g.head_rotation_matrix(head), atol=1e-12
+        )
 
 
 def test_quaternion_near_180_degrees_keeps_precision():
@@ -138,8 +145,10 @@ def test_quaternion_near_180_degrees_keeps_precision():
 
 def test_angular_distance_and_eye_consistency():
     np.testing.assert_allclose(g.angular_distance([0, 0], [0, math.pi / 2]), math.pi / 2)
-    np.testing.assert_allclose(g.angular_distance([0.2, 0.1], [0.2, 0.1 + 1e-9]),
-                               1e-9 * math.cos(0.2), rtol=1e-6)
+    np.testing.assert_allclose(
+        g.angular_distance([0.2, 0.1], [0.2, 0.1 + 1e-9]), 1e-9 * math.cos(0.2), rtol=1e-6
+    )
     # eye = gaze seen from the head; a head pointing at the gaze with no roll has eye (0, 0)
-    np.testing.assert_allclose(g.eye_from_gaze_head([0.3, -0.7], [0.3, -0.7, 0.0]), [0, 0],
-                               atol=1e-12)
+    np.testing.assert_allclose(
+        g.eye_from_gaze_head([0.3, -0.7], [0.3, -0.7, 0.0]), [0, 0], atol=1e-12
+    )

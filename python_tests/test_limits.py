@@ -57,8 +57,9 @@ def test_velocity_only_limits_with_infinite_acceleration():
     lim = HeadLimits(acceleration_max_rad_s2=np.inf, velocity_max_rad_s=1.0)
     limiter = HeadLimiter(lim)
     limiter.reset(head=np.zeros(3))
-    poses, heads = run(limiter, [np.array([[0.0, 1.0, 0.0]])] * 120, [np.zeros(2)] * 120,
-                       [0.01] * 120)
+    poses, heads = run(
+        limiter, [np.array([[0.0, 1.0, 0.0]])] * 120, [np.zeros(2)] * 120, [0.01] * 120
+    )
     # 1 rad/s for 1 s, then it stops on the target exactly (no overshoot)
     np.testing.assert_allclose(heads[:100, 0, 1], np.arange(1, 101) * 0.01, atol=1e-12)
     np.testing.assert_allclose(heads[100:, 0, 1], 1.0, atol=1e-12)
@@ -67,13 +68,13 @@ def test_velocity_only_limits_with_infinite_acceleration():
 def test_trapezoid_profile_hand_computed():
     # yaw step 0 -> 1 rad with v_max 2 rad/s, a_max 10 rad/s^2: accelerate 0.2 s (0.2 rad),
     # cruise 0.3 s (0.6 rad), brake 0.2 s (0.2 rad) -> arrives at t = 0.7 s.
-    lim = HeadLimits(angle_min_rad=-2.0, angle_max_rad=2.0, velocity_max_rad_s=2.0,
-                     acceleration_max_rad_s2=10.0)
+    lim = HeadLimits(
+        angle_min_rad=-2.0, angle_max_rad=2.0, velocity_max_rad_s=2.0, acceleration_max_rad_s2=10.0
+    )
     limiter = HeadLimiter(lim)
     limiter.reset(head=np.zeros(3))
     dt = 0.001
-    _, heads = run(limiter, [np.array([[0.0, 1.0, 0.0]])] * 1000, [np.zeros(2)] * 1000,
-                   [dt] * 1000)
+    _, heads = run(limiter, [np.array([[0.0, 1.0, 0.0]])] * 1000, [np.zeros(2)] * 1000, [dt] * 1000)
     yaw = heads[:, 0, 1]
     t_arrive = (np.argmax(yaw >= 1.0 - 1e-9) + 1) * dt
     assert 0.69 <= t_arrive <= 0.72, t_arrive
@@ -89,16 +90,19 @@ def test_braking_at_joint_end_from_full_speed():
     lim = HeadLimits()
     limiter = HeadLimiter(lim)
     limiter.reset(head=np.zeros(3))
-    _, heads = run(limiter, [np.array([[0.0, 3.0, 0.0]])] * 300, [np.zeros(2)] * 300,
-                   [0.01] * 300)
+    _, heads = run(limiter, [np.array([[0.0, 3.0, 0.0]])] * 300, [np.zeros(2)] * 300, [0.01] * 300)
     yaw = heads[:, 0, 1]
     assert yaw.max() <= D(80) and yaw[-1] == pytest.approx(D(80), abs=1e-12)
     assert yaw[-1] == yaw[-2]  # at rest
 
 
 def test_eyes_take_up_the_remainder_hand_cases():
-    lim = HeadLimits(angle_min_rad=-D(30), angle_max_rad=D(30),
-                     velocity_max_rad_s=np.inf, acceleration_max_rad_s2=np.inf)
+    lim = HeadLimits(
+        angle_min_rad=-D(30),
+        angle_max_rad=D(30),
+        velocity_max_rad_s=np.inf,
+        acceleration_max_rad_s2=np.inf,
+    )
     events = []
     limiter = HeadLimiter(lim, on_unreachable=lambda agents, pose: events.append(agents.tolist()))
     gaze = np.array([[0.0, D(70)], [0.0, D(100)], [D(20), D(10)]])

@@ -21,7 +21,7 @@ def _smooth_noise(T, seed, ch=2):
 def test_lag_of_shifted_copy(shift_frames):
     g = _smooth_noise(3000, 0)
     head = np.zeros((3000, 3))
-    head[shift_frames:, :2] = 0.6 * g[:3000 - shift_frames]
+    head[shift_frames:, :2] = 0.6 * g[: 3000 - shift_frames]
     lag = M.gaze_head_lag_s(g, head, FPS)
     assert lag == pytest.approx(shift_frames / FPS, abs=0.2 / FPS)
 
@@ -43,7 +43,7 @@ def test_lag_sub_frame_and_negative():
 def test_jerk_of_cubic_polynomial():
     t = np.arange(300) / FPS
     a_rad_s3 = 0.7
-    head = np.stack([a_rad_s3 * t ** 3, -2 * a_rad_s3 * t ** 3, np.zeros_like(t)], 1)
+    head = np.stack([a_rad_s3 * t**3, -2 * a_rad_s3 * t**3, np.zeros_like(t)], 1)
     # d3/dt3 (a t^3) = 6a exactly, also for the third finite difference of a cubic
     expect = (6 * a_rad_s3 + 12 * a_rad_s3) / 2 / D2R
     assert M.mean_abs_jerk_deg_s3(head, FPS) == pytest.approx(expect, rel=1e-6)
@@ -78,7 +78,7 @@ def test_head_contribution_of_half_share_steps():
         pos += amp
         hpos += share * amp
         gaze[t0:, 1] = pos * D2R
-        head[t0 + 3:, 1] = hpos * D2R
+        head[t0 + 3 :, 1] = hpos * D2R
     curve, count = M.head_contribution_curve(gaze, head, FPS)
     bins = M.CONTRIBUTION_BINS_DEG
     k12 = np.searchsorted(bins, 12.0, "right") - 1

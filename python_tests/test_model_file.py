@@ -45,14 +45,22 @@ def test_round_trip_keeps_everything(good):
     "mutate,match",
     [
         (lambda t: t.pop("gru.weight_hh"), r"tensor 'gru.weight_hh' is missing"),
-        (lambda t: t.__setitem__("post.0.weight", np.zeros((2, 2), np.float32)),
-         r"unexpected tensor 'post.0.weight'"),
-        (lambda t: t.__setitem__("dec.0.weight", np.zeros((128, 10), np.float32)),
-         r"tensor 'dec.0.weight' has shape \(128, 10\), expected \(128, 136\)"),
-        (lambda t: t.__setitem__("enc.0.bias", np.zeros(64, np.float64)),
-         r"tensor 'enc.0.bias' has dtype float64, expected float32"),
-        (lambda t: t["prior.0.weight"].__setitem__((0, 0), np.nan),
-         r"tensor 'prior.0.weight' holds non-finite values"),
+        (
+            lambda t: t.__setitem__("post.0.weight", np.zeros((2, 2), np.float32)),
+            r"unexpected tensor 'post.0.weight'",
+        ),
+        (
+            lambda t: t.__setitem__("dec.0.weight", np.zeros((128, 10), np.float32)),
+            r"tensor 'dec.0.weight' has shape \(128, 10\), expected \(128, 136\)",
+        ),
+        (
+            lambda t: t.__setitem__("enc.0.bias", np.zeros(64, np.float64)),
+            r"tensor 'enc.0.bias' has dtype float64, expected float32",
+        ),
+        (
+            lambda t: t["prior.0.weight"].__setitem__((0, 0), np.nan),
+            r"tensor 'prior.0.weight' holds non-finite values",
+        ),
     ],
 )
 def test_bad_tensors(good, tmp_path, mutate, match):
@@ -69,12 +77,23 @@ def test_bad_tensors(good, tmp_path, mutate, match):
         (lambda m: m.pop("format_version"), r"no 'format_version'"),
         (lambda m: m.pop("config"), r"no 'config' entry"),
         (lambda m: m.__setitem__("config", "{not json"), r"'config' is not valid JSON"),
-        (lambda m: m.__setitem__("config", json.dumps({"activation": "gelu"})),
-         r"config.activation must be one of"),
-        (lambda m: m.__setitem__("config", json.dumps({"layers": 3})), r"unknown keys \['layers'\]"),
-        (lambda m: m.__setitem__("normalization", json.dumps(
-            {"x_mean": [0] * 9, "x_std": [0] * 9, "y_mean": [0] * 3, "y_std": [1] * 3})),
-         r"normalization.x_std must be positive"),
+        (
+            lambda m: m.__setitem__("config", json.dumps({"activation": "gelu"})),
+            r"config.activation must be one of",
+        ),
+        (
+            lambda m: m.__setitem__("config", json.dumps({"layers": 3})),
+            r"unknown keys \['layers'\]",
+        ),
+        (
+            lambda m: m.__setitem__(
+                "normalization",
+                json.dumps(
+                    {"x_mean": [0] * 9, "x_std": [0] * 9, "y_mean": [0] * 3, "y_std": [1] * 3}
+                ),
+            ),
+            r"normalization.x_std must be positive",
+        ),
     ],
 )
 def test_bad_metadata(good, tmp_path, mutate, match):

@@ -29,40 +29,80 @@ ABI_VERSION = 2
 
 
 class Options(ctypes.Structure):  # gazehead_generator_options (layout unchanged since ABI 1)
-    _fields_ = [("struct_size", ctypes.c_uint32), ("abi_version", ctypes.c_uint32),
-                ("num_agents", ctypes.c_int64), ("seed", ctypes.c_uint32),
-                ("temperature", ctypes.c_float), ("nan_policy", ctypes.c_int32),
-                ("num_threads", ctypes.c_int32), ("backend", ctypes.c_int32),
-                ("reserved_i", ctypes.c_int32 * 7), ("reserved_f", ctypes.c_float * 8)]
+    _fields_ = [
+        ("struct_size", ctypes.c_uint32),
+        ("abi_version", ctypes.c_uint32),
+        ("num_agents", ctypes.c_int64),
+        ("seed", ctypes.c_uint32),
+        ("temperature", ctypes.c_float),
+        ("nan_policy", ctypes.c_int32),
+        ("num_threads", ctypes.c_int32),
+        ("backend", ctypes.c_int32),
+        ("reserved_i", ctypes.c_int32 * 7),
+        ("reserved_f", ctypes.c_float * 8),
+    ]
 
 
 class ModelInfo(ctypes.Structure):  # gazehead_model_info, ABI 2
-    _fields_ = [("struct_size", ctypes.c_uint32), ("format_version", ctypes.c_int32),
-                ("fps", ctypes.c_float), ("hidden_size", ctypes.c_int32),
-                ("latent_size", ctypes.c_int32), ("style_size", ctypes.c_int32),
-                ("num_parameters", ctypes.c_int64), ("fingerprint", ctypes.c_uint64),
-                ("neck_limits", ctypes.c_float * 3), ("neck_soft", ctypes.c_float),
-                ("eye_limit", ctypes.c_float), ("style_mean", ctypes.c_float * 2),
-                ("style_std", ctypes.c_float * 2)]
+    _fields_ = [
+        ("struct_size", ctypes.c_uint32),
+        ("format_version", ctypes.c_int32),
+        ("fps", ctypes.c_float),
+        ("hidden_size", ctypes.c_int32),
+        ("latent_size", ctypes.c_int32),
+        ("style_size", ctypes.c_int32),
+        ("num_parameters", ctypes.c_int64),
+        ("fingerprint", ctypes.c_uint64),
+        ("neck_limits", ctypes.c_float * 3),
+        ("neck_soft", ctypes.c_float),
+        ("eye_limit", ctypes.c_float),
+        ("style_mean", ctypes.c_float * 2),
+        ("style_std", ctypes.c_float * 2),
+    ]
 
 
 @pytest.fixture(scope="module")
 def lib():
     path = native_library_path()
-    assert path is not None, "the installed package has no libgazehead (built with GAZEHEAD_BUILD_CAPI=OFF?)"
+    assert path is not None, (
+        "the installed package has no libgazehead (built with GAZEHEAD_BUILD_CAPI=OFF?)"
+    )
     L = ctypes.CDLL(path)
     L.gazehead_last_error.restype = ctypes.c_char_p
     L.gazehead_version.restype = ctypes.c_char_p
     L.gazehead_build_info.restype = ctypes.c_char_p
     L.gazehead_model_load_file.argtypes = [ctypes.c_char_p, ctypes.POINTER(ctypes.c_void_p)]
     L.gazehead_model_free.argtypes = [ctypes.c_void_p]
-    L.gazehead_generator_options_init.argtypes = [ctypes.POINTER(Options), ctypes.c_uint32, ctypes.c_uint32]
-    L.gazehead_generator_create.argtypes = [ctypes.c_void_p, ctypes.POINTER(Options), ctypes.POINTER(ctypes.c_void_p)]
+    L.gazehead_generator_options_init.argtypes = [
+        ctypes.POINTER(Options),
+        ctypes.c_uint32,
+        ctypes.c_uint32,
+    ]
+    L.gazehead_generator_create.argtypes = [
+        ctypes.c_void_p,
+        ctypes.POINTER(Options),
+        ctypes.POINTER(ctypes.c_void_p),
+    ]
     L.gazehead_generator_free.argtypes = [ctypes.c_void_p]
-    L.gazehead_generator_step.argtypes = [ctypes.c_void_p, f32p, ctypes.c_int64, f32p, ctypes.c_int64,
-                                          f32p, ctypes.c_int64]
-    L.gazehead_generator_update.argtypes = [ctypes.c_void_p, f32p, ctypes.c_int64, ctypes.c_double, f32p,
-                                            ctypes.c_int64, f32p, ctypes.c_int64]
+    L.gazehead_generator_step.argtypes = [
+        ctypes.c_void_p,
+        f32p,
+        ctypes.c_int64,
+        f32p,
+        ctypes.c_int64,
+        f32p,
+        ctypes.c_int64,
+    ]
+    L.gazehead_generator_update.argtypes = [
+        ctypes.c_void_p,
+        f32p,
+        ctypes.c_int64,
+        ctypes.c_double,
+        f32p,
+        ctypes.c_int64,
+        f32p,
+        ctypes.c_int64,
+    ]
     L.gazehead_model_get_info.argtypes = [ctypes.c_void_p, ctypes.POINTER(ModelInfo)]
     for name in ("set_style", "get_style"):
         getattr(L, f"gazehead_generator_{name}").argtypes = [ctypes.c_void_p, f32p, ctypes.c_int64]
@@ -88,8 +128,9 @@ def _generator(lib, model, n, seed, temperature):
     assert lib.gazehead_generator_options_init(ctypes.byref(o), ctypes.sizeof(o), ABI_VERSION) == 0
     o.num_agents, o.seed, o.temperature = n, seed, temperature
     g = ctypes.c_void_p()
-    assert lib.gazehead_generator_create(model, ctypes.byref(o), ctypes.byref(g)) == 0, \
+    assert lib.gazehead_generator_create(model, ctypes.byref(o), ctypes.byref(g)) == 0, (
         lib.gazehead_last_error()
+    )
     return g
 
 
@@ -125,14 +166,26 @@ def test_step_and_update_equal_the_python_api(lib):
     head = np.empty((n, 3), np.float32)
     eye = np.empty((n, 2), np.float32)
     try:
-        for t in range(40):
+        for _ in range(40):
             gaze = rng.uniform(-0.6, 0.6, (n, 2)).astype(np.float32)
-            assert lib.gazehead_generator_step(g, _ptr(gaze), 2 * n, _ptr(head), 3 * n, _ptr(eye), 2 * n) == 0
-            np.testing.assert_array_equal(head, gen.step(gaze))  # same core, same machine: bit-equal
+            assert (
+                lib.gazehead_generator_step(
+                    g, _ptr(gaze), 2 * n, _ptr(head), 3 * n, _ptr(eye), 2 * n
+                )
+                == 0
+            )
+            np.testing.assert_array_equal(
+                head, gen.step(gaze)
+            )  # same core, same machine: bit-equal
             np.testing.assert_array_equal(eye, gen.eye)
         for dt in (0.0, 1 / 60, 1 / 144, 0.3, 0.011):  # update() continues from the stepped state
             gaze = rng.uniform(-0.6, 0.6, (n, 2)).astype(np.float32)
-            assert lib.gazehead_generator_update(g, _ptr(gaze), 2 * n, dt, _ptr(head), 3 * n, _ptr(eye), 2 * n) == 0
+            assert (
+                lib.gazehead_generator_update(
+                    g, _ptr(gaze), 2 * n, dt, _ptr(head), 3 * n, _ptr(eye), 2 * n
+                )
+                == 0
+            )
             np.testing.assert_allclose(head, gen.update(gaze, dt), rtol=0, atol=1e-6)
             np.testing.assert_allclose(eye, gen.eye, rtol=0, atol=1e-6)
     finally:
@@ -161,9 +214,15 @@ def test_model_info_is_the_config(lib):
         assert lib.gazehead_model_get_info(model, ctypes.byref(info)) == 0
     finally:
         lib.gazehead_model_free(model)
-    assert (info.format_version, info.hidden_size, info.latent_size, info.style_size) == \
-        (2, c.hidden_size, c.latent_size, 2)
-    np.testing.assert_array_equal(np.asarray(info.neck_limits), np.asarray(c.neck_limits, np.float32))
+    assert (info.format_version, info.hidden_size, info.latent_size, info.style_size) == (
+        2,
+        c.hidden_size,
+        c.latent_size,
+        2,
+    )
+    np.testing.assert_array_equal(
+        np.asarray(info.neck_limits), np.asarray(c.neck_limits, np.float32)
+    )
     np.testing.assert_array_equal(np.asarray(info.style_mean), np.asarray(c.style_mean, np.float32))
     np.testing.assert_array_equal(np.asarray(info.style_std), np.asarray(c.style_std, np.float32))
     assert info.neck_soft == np.float32(c.neck_soft) and info.eye_limit == np.float32(c.eye_limit)
@@ -199,9 +258,14 @@ def test_set_style_and_neck_limits_step_equal_the_python_api(lib):
         gen.neck_limits = limits
         np.testing.assert_array_equal(_style(lib, g, n), gen.style)
         np.testing.assert_array_equal(_neck_limits(lib, g), np.asarray(gen.neck_limits, np.float32))
-        for t in range(30):
+        for _ in range(30):
             gaze = rng.uniform(-1.0, 1.0, (n, 2)).astype(np.float32)
-            assert lib.gazehead_generator_step(g, _ptr(gaze), 2 * n, _ptr(head), 3 * n, _ptr(eye), 2 * n) == 0
+            assert (
+                lib.gazehead_generator_step(
+                    g, _ptr(gaze), 2 * n, _ptr(head), 3 * n, _ptr(eye), 2 * n
+                )
+                == 0
+            )
             np.testing.assert_array_equal(head, gen.step(gaze))
             np.testing.assert_array_equal(eye, gen.eye)
         assert np.all(np.abs(head) <= limits)
@@ -223,8 +287,13 @@ def test_bad_style_and_neck_limits_give_the_python_message(lib):
             gen.set_style(bad_style)
         assert lib.gazehead_last_error().decode() == str(e.value)
         np.testing.assert_array_equal(_style(lib, g, n), before)  # nothing changed
-        for bad in ([0.0, 1.0, 0.5], [0.5, 3.5, 0.5], [0.5, 1.0, 1.7], [0.5, 1.0, np.nan],
-                    [-0.1, 1.0, 0.5]):
+        for bad in (
+            [0.0, 1.0, 0.5],
+            [0.5, 3.5, 0.5],
+            [0.5, 1.0, 1.7],
+            [0.5, 1.0, np.nan],
+            [-0.1, 1.0, 0.5],
+        ):
             limits = np.asarray(bad, np.float32)
             assert lib.gazehead_generator_set_neck_limits(g, _ptr(limits)) == 1
             with pytest.raises(ValueError) as e:
@@ -242,7 +311,11 @@ def test_bad_gaze_gives_the_python_message(lib):
     gen = gh.Generator(num_agents=2, backend="cpu")
     head = np.empty((2, 3), np.float32)
     try:
-        for bad in ([[0.1, 0.2], [np.nan, 0.1]], [[2.0, 0.0], [0.0, 0.0]], [[0.0, 0.0], [0.0, -3.5]]):
+        for bad in (
+            [[0.1, 0.2], [np.nan, 0.1]],
+            [[2.0, 0.0], [0.0, 0.0]],
+            [[0.0, 0.0], [0.0, -3.5]],
+        ):
             gaze = np.asarray(bad, np.float32)
             assert lib.gazehead_generator_step(g, _ptr(gaze), 4, _ptr(head), 6, None, 0) == 1
             with pytest.raises(ValueError) as e:
@@ -281,11 +354,31 @@ def _config_with(src, **changes):
     return json.dumps(d)
 
 
-@pytest.mark.parametrize("case", ["version", "format1", "no_config", "bad_json", "unknown_key",
-                                  "v2_residual", "activation", "norm_count", "neck_count",
-                                  "neck_range", "neck_soft", "eye_limit", "style_mean_nan",
-                                  "style_std", "missing", "unexpected", "dtype", "shape",
-                                  "enc_input", "nan"])
+@pytest.mark.parametrize(
+    "case",
+    [
+        "version",
+        "format1",
+        "no_config",
+        "bad_json",
+        "unknown_key",
+        "v2_residual",
+        "activation",
+        "norm_count",
+        "neck_count",
+        "neck_range",
+        "neck_soft",
+        "eye_limit",
+        "style_mean_nan",
+        "style_std",
+        "missing",
+        "unexpected",
+        "dtype",
+        "shape",
+        "enc_input",
+        "nan",
+    ],
+)
 def test_bad_model_files_give_the_python_message(lib, tmp_path, case):
     src = gh.default_model_path()
     w = load_model(src).tensors["dec.0.weight"]
@@ -299,8 +392,11 @@ def test_bad_model_files_give_the_python_message(lib, tmp_path, case):
         "eye_limit": dict(meta={"config": _config_with(src, eye_limit=1.75)}),
         "style_mean_nan": dict(meta={"config": _config_with(src, style_mean=[0.5, float("nan")])}),
         "style_std": dict(meta={"config": _config_with(src, style_std=[0.2, -1e-05])}),
-        "enc_input": dict(tensors={"enc.0.weight": np.ascontiguousarray(
-            load_model(src).tensors["enc.0.weight"][:, :9])}),  # a v2 encoder: no z_{t-1} input
+        "enc_input": dict(
+            tensors={
+                "enc.0.weight": np.ascontiguousarray(load_model(src).tensors["enc.0.weight"][:, :9])
+            }
+        ),  # a v2 encoder: no z_{t-1} input
         "no_config": dict(meta={"config": None}),
         "bad_json": dict(meta={"config": '{"hidden_size": }'}),
         "unknown_key": dict(meta={"config": _config_with(src, zeta=1, alpha=2)}),
@@ -310,7 +406,13 @@ def test_bad_model_files_give_the_python_message(lib, tmp_path, case):
         "unexpected": dict(tensors={"post.0.weight": np.zeros((2, 2), np.float32)}),
         "dtype": dict(tensors={"dec.0.weight": w.astype(np.float64)}),
         "shape": dict(tensors={"dec.0.weight": np.ascontiguousarray(w.T)}),
-        "nan": dict(tensors={"dec.0.weight": np.where(np.arange(w.size).reshape(w.shape) == 5, np.nan, w).astype(np.float32)}),
+        "nan": dict(
+            tensors={
+                "dec.0.weight": np.where(np.arange(w.size).reshape(w.shape) == 5, np.nan, w).astype(
+                    np.float32
+                )
+            }
+        ),
     }[case]
     path = _rewrite(src, str(tmp_path / "bad.safetensors"), **edits)
     with pytest.raises(gh.ModelError) as py_err:
@@ -323,8 +425,11 @@ def test_bad_model_files_give_the_python_message(lib, tmp_path, case):
 def test_unreadable_files_give_the_python_message(lib, tmp_path):
     with open(gh.default_model_path(), "rb") as f:
         raw = f.read()
-    cases = {"empty.safetensors": b"", "trunc.safetensors": raw[: len(raw) // 2],
-             "garbage.safetensors": b"\x07" * 64}
+    cases = {
+        "empty.safetensors": b"",
+        "trunc.safetensors": raw[: len(raw) // 2],
+        "garbage.safetensors": b"\x07" * 64,
+    }
     for name, data in cases.items():
         path = str(tmp_path / name)
         with open(path, "wb") as f:

@@ -2,7 +2,6 @@
 per-agent style (population draw, set_style) and neck_limits settings, the state round trip
 and the refusal of format-version-1 model files."""
 
-import json
 import math
 
 import numpy as np
@@ -50,7 +49,9 @@ def adversarial_gaze(rng, T: int, N: int) -> np.ndarray:
                 g[i, a] = cur
         elif kind == 1:  # circling the character, alternately both ways
             direction = 1.0 if a % 2 else -1.0
-            g[:, a, 1] = np.remainder(direction * 2 * math.pi / 3 * t + math.pi, 2 * math.pi) - math.pi
+            g[:, a, 1] = (
+                np.remainder(direction * 2 * math.pi / 3 * t + math.pi, 2 * math.pi) - math.pi
+            )
             g[:, a, 0] = 0.4 * np.sin(0.7 * t)
         else:  # back and forth across +-180 deg every frame
             g[:, a, 1] = np.where(np.arange(T) % 2 == 0, math.pi - 0.01, -math.pi + 0.01)
@@ -120,7 +121,9 @@ def test_gaze_across_180_matches_the_reference_and_does_not_spin(fast, rng):
     hist_gaze = np.tile(np.float32([0.0, 2.8]), (30, 1))
     hist_head = np.tile(np.float32([0.0, 0.6, 0.0]), (30, 1))
     jitter = np.where(np.arange(T) % 2 == 0, 0.005, -0.005).astype(np.float32)
-    across = np.stack([np.zeros(T), np.remainder(math.pi + jitter + math.pi, 2 * math.pi) - math.pi], -1)
+    across = np.stack(
+        [np.zeros(T), np.remainder(math.pi + jitter + math.pi, 2 * math.pi) - math.pi], -1
+    )
     beside = np.stack([np.zeros(T), math.pi - 0.006 + jitter], -1)
     out = []
     for g in (across, beside):
@@ -144,8 +147,9 @@ def test_population_style_is_deterministic_and_batch_size_independent(mp):
     np.testing.assert_array_equal(a, gh.Generator(mp, num_agents=7, seed=13).style)
     assert np.abs(a - c).min() > 0  # another seed, other characters
     np.testing.assert_allclose(a, population_style_np(ref, 13, np.arange(7)), atol=1e-6)
-    np.testing.assert_allclose(a, gh.generator.population_style(gh.load_model(mp), 13, range(7)),
-                               atol=1e-7)
+    np.testing.assert_allclose(
+        a, gh.generator.population_style(gh.load_model(mp), 13, range(7)), atol=1e-7
+    )
     crowd = gh.Generator(mp, num_agents=1000, seed=0).style  # a crowd differs visibly
     cfg = ref.config
     np.testing.assert_allclose(crowd.mean(0), cfg.style_mean, atol=4 * np.max(cfg.style_std) / 30)
@@ -173,7 +177,9 @@ def test_set_style_forms(mp):
     np.testing.assert_array_equal(gen.style[:, 0], np.float32(0.9))
     np.testing.assert_array_equal(gen.style[:, 1], drawn[:, 1])
     gen.set_style({"idle": [0.0, 0.1, 0.2, 0.3], "propensity": 0.4}, agents=None)
-    np.testing.assert_allclose(gen.style, [[0.4, 0.0], [0.4, 0.1], [0.4, 0.2], [0.4, 0.3]], atol=1e-7)
+    np.testing.assert_allclose(
+        gen.style, [[0.4, 0.0], [0.4, 0.1], [0.4, 0.2], [0.4, 0.3]], atol=1e-7
+    )
     gen.set_style([1.0, 2.0], agents=[1, 3])
     np.testing.assert_allclose(gen.style[[1, 3]], [[1.0, 2.0], [1.0, 2.0]])
     gen.set_style(np.array([[5.0, 6.0], [7.0, 8.0]]), agents=[2, 0])
@@ -184,18 +190,41 @@ def test_set_style_forms(mp):
     np.testing.assert_allclose(gen.style, np.tile(gen.model.config.style_mean, (4, 1)))
 
 
-@pytest.mark.parametrize("style,agents,exc,match", [
-    ([1.0, 2.0, 3.0], None, ValueError, r"style: expected shape \(2,\) or \(4, 2\), got \(3,\)"),
-    (np.zeros((3, 2)), None, ValueError, r"style: expected shape \(2,\) or \(4, 2\), got \(3, 2\)"),
-    (np.zeros((3, 2)), [0, 1], ValueError, r"expected shape \(2,\) or \(2, 2\)"),
-    ([np.nan, 0.0], None, ValueError, r"style: the style of agent 0 is not finite"),
-    ({"propensity": [0.1, np.inf, 0.0, 0.0]}, None, ValueError, r"style of agent 1 is not finite"),
-    ({"speed": 1.0}, None, ValueError, r"style: unknown knobs \['speed'\]"),
-    ({"idle": [1.0, 2.0]}, None, ValueError, r"style\['idle'\]: expected a number or shape \(4,\)"),
-    ("eye mover", None, ValueError, r"style: expected None, 'mean', an array or a dict"),
-    (["a", "b"], None, TypeError, r"style: expected numbers"),
-    ([0.1, 0.2], [4], ValueError, r"agents: id 4 is out of range for 4 agents"),
-])
+@pytest.mark.parametrize(
+    "style,agents,exc,match",
+    [
+        (
+            [1.0, 2.0, 3.0],
+            None,
+            ValueError,
+            r"style: expected shape \(2,\) or \(4, 2\), got \(3,\)",
+        ),
+        (
+            np.zeros((3, 2)),
+            None,
+            ValueError,
+            r"style: expected shape \(2,\) or \(4, 2\), got \(3, 2\)",
+        ),
+        (np.zeros((3, 2)), [0, 1], ValueError, r"expected shape \(2,\) or \(2, 2\)"),
+        ([np.nan, 0.0], None, ValueError, r"style: the style of agent 0 is not finite"),
+        (
+            {"propensity": [0.1, np.inf, 0.0, 0.0]},
+            None,
+            ValueError,
+            r"style of agent 1 is not finite",
+        ),
+        ({"speed": 1.0}, None, ValueError, r"style: unknown knobs \['speed'\]"),
+        (
+            {"idle": [1.0, 2.0]},
+            None,
+            ValueError,
+            r"style\['idle'\]: expected a number or shape \(4,\)",
+        ),
+        ("eye mover", None, ValueError, r"style: expected None, 'mean', an array or a dict"),
+        (["a", "b"], None, TypeError, r"style: expected numbers"),
+        ([0.1, 0.2], [4], ValueError, r"agents: id 4 is out of range for 4 agents"),
+    ],
+)
 def test_set_style_errors_change_nothing(mp, style, agents, exc, match):
     gen = gh.Generator(mp, num_agents=4, seed=3)
     before = gen.style
@@ -207,14 +236,21 @@ def test_set_style_errors_change_nothing(mp, style, agents, exc, match):
             gh.Generator(mp, num_agents=4, style=style)
 
 
-@pytest.mark.parametrize("limits,exc,match", [
-    ((2.0, 1.0, 0.5), ValueError, r"neck_limits: pitch limit 2 rad is outside \(0, pi/2\]"),
-    ((0.5, 3.2, 0.5), ValueError, r"neck_limits: yaw limit 3.2 rad is outside \(0, pi\)"),
-    ((0.5, 1.0, 0.0), ValueError, r"neck_limits: roll limit 0 rad is outside"),
-    ((0.5, float("nan"), 0.5), ValueError, r"neck_limits: yaw limit nan"),
-    ((0.5, 1.0), ValueError, r"neck_limits: expected 3 values \(pitch, yaw, roll\) in radians, got shape \(2,\)"),
-    (("a", "b", "c"), TypeError, r"neck_limits: expected numbers"),
-])
+@pytest.mark.parametrize(
+    "limits,exc,match",
+    [
+        ((2.0, 1.0, 0.5), ValueError, r"neck_limits: pitch limit 2 rad is outside \(0, pi/2\]"),
+        ((0.5, 3.2, 0.5), ValueError, r"neck_limits: yaw limit 3.2 rad is outside \(0, pi\)"),
+        ((0.5, 1.0, 0.0), ValueError, r"neck_limits: roll limit 0 rad is outside"),
+        ((0.5, float("nan"), 0.5), ValueError, r"neck_limits: yaw limit nan"),
+        (
+            (0.5, 1.0),
+            ValueError,
+            r"neck_limits: expected 3 values \(pitch, yaw, roll\) in radians, got shape \(2,\)",
+        ),
+        (("a", "b", "c"), TypeError, r"neck_limits: expected numbers"),
+    ],
+)
 def test_neck_limits_errors(mp, limits, exc, match):
     with pytest.raises(exc, match=match):
         gh.Generator(mp, neck_limits=limits)
@@ -240,14 +276,22 @@ def test_reset_ids_are_deduplicated_in_the_core(mp, rng):
 # -- state -----------------------------------------------------------------------------------
 def test_state_round_trip_carries_style_and_limits(mp, rng):
     g = saccadic_gaze(rng, 60, 3)
-    gen = gh.Generator(mp, num_agents=3, seed=8, style=[[0.2, 0.9], [1.1, 0.0], [0.6, 0.4]],
-                       neck_limits=(0.4, 0.8, 0.3))
+    gen = gh.Generator(
+        mp,
+        num_agents=3,
+        seed=8,
+        style=[[0.2, 0.9], [1.1, 0.0], [0.6, 0.4]],
+        neck_limits=(0.4, 0.8, 0.3),
+    )
     for x in g[:30]:
         gen.step(x)
     saved = gen.state_dict()
     assert saved["format"] == "gazehead_rt.state/2"
-    for k, shape in (("head_vel", (3, 3)), ("z", (3, gen.model.config.latent_size)),
-                     ("style", (3, 2))):
+    for k, shape in (
+        ("head_vel", (3, 3)),
+        ("z", (3, gen.model.config.latent_size)),
+        ("style", (3, 2)),
+    ):
         assert saved[k].shape == shape
     cont = np.stack([gen.step(x) for x in g[30:]])
     other = gh.Generator(mp, num_agents=3, seed=0)
@@ -257,15 +301,18 @@ def test_state_round_trip_carries_style_and_limits(mp, rng):
     np.testing.assert_array_equal(np.stack([other.step(x) for x in g[30:]]), cont)
 
 
-@pytest.mark.parametrize("change,match", [
-    ({"style": np.full((3, 2), np.nan, np.float32)}, r"state 'style' holds non-finite values"),
-    ({"style": np.zeros((3, 3), np.float32)}, r"state 'style': expected 6 values, got 9"),
-    ({"neck_limits": np.float32([0.4, 4.0, 0.3])}, r"neck_limits: yaw limit 4 rad is outside"),
-    ({"z": np.zeros((3, 1), np.float32)}, r"state 'z': expected"),
-    ({"seed": -3}, r"state: seed must be an integer"),
-    ({"temperature": -1.0}, r"temperature: expected a finite number >= 0"),
-    ({"format": "gazehead_rt.state/1"}, r"state: format 'gazehead_rt.state/1' is not"),
-])
+@pytest.mark.parametrize(
+    "change,match",
+    [
+        ({"style": np.full((3, 2), np.nan, np.float32)}, r"state 'style' holds non-finite values"),
+        ({"style": np.zeros((3, 3), np.float32)}, r"state 'style': expected 6 values, got 9"),
+        ({"neck_limits": np.float32([0.4, 4.0, 0.3])}, r"neck_limits: yaw limit 4 rad is outside"),
+        ({"z": np.zeros((3, 1), np.float32)}, r"state 'z': expected"),
+        ({"seed": -3}, r"state: seed must be an integer"),
+        ({"temperature": -1.0}, r"temperature: expected a finite number >= 0"),
+        ({"format": "gazehead_rt.state/1"}, r"state: format 'gazehead_rt.state/1' is not"),
+    ],
+)
 def test_load_state_dict_is_all_or_nothing(mp, rng, change, match):
     gen = gh.Generator(mp, num_agents=3, seed=8)
     for x in saccadic_gaze(rng, 10, 3):
@@ -286,17 +333,20 @@ def test_load_state_dict_is_all_or_nothing(mp, rng, change, match):
 
 # -- model file ------------------------------------------------------------------------------
 def test_format_version_1_is_refused_with_a_clear_model_error(mp, tmp_path):
-    from safetensors.numpy import load_file, save_file
     from safetensors import safe_open
+    from safetensors.numpy import load_file, save_file
 
     with safe_open(str(mp), framework="numpy") as f:
         meta = dict(f.metadata())
     meta["format_version"] = "1"
     old = tmp_path / "v2_model.safetensors"
     save_file(load_file(str(mp)), str(old), metadata=meta)
-    with pytest.raises(gh.ModelError, match=r"v2_model.safetensors: format_version 1 \(motion "
-                                            r"model v2\) is not supported; this runtime runs "
-                                            r"format_version 2") as e:
+    with pytest.raises(
+        gh.ModelError,
+        match=r"v2_model.safetensors: format_version 1 \(motion "
+        r"model v2\) is not supported; this runtime runs "
+        r"format_version 2",
+    ) as e:
         gh.Generator(old)
     assert isinstance(e.value, ValueError)
 

@@ -22,8 +22,9 @@ ROLLOUT_ATOL = 1e-3  # the step contract's long-rollout bound, here over 1,000 s
 SEED = 21
 N = 6
 # sizes off the defaults on purpose: Z = 5 spans two Philox blocks, one partial
-SIZES = dict(enc_sizes=(32, 24), hidden_size=40, prior_sizes=(24,), latent_size=5,
-             dec_sizes=(40, 24))
+SIZES = dict(
+    enc_sizes=(32, 24), hidden_size=40, prior_sizes=(24,), latent_size=5, dec_sizes=(40, 24)
+)
 
 
 def _export_module():
@@ -51,7 +52,7 @@ def _make_model(path):
     m = _model_class()(cfg, norm)
     with torch.no_grad():
         m.dec[-1].weight.mul_(3.0)  # outputs of order one
-        m.prior[-1].bias[cfg.latent_size:].fill_(-1.0)
+        m.prior[-1].bias[cfg.latent_size :].fill_(-1.0)
     m.save(path, provenance={"purpose": "onnx export test"})
     return _model_class().load(path).eval()
 
@@ -99,10 +100,19 @@ def _eps(frame: int, n: int, latent: int) -> np.ndarray:
 
 def _feeds(gaze, st, eps, temperature, limits):
     f32 = lambda a: np.ascontiguousarray(np.asarray(a, np.float32))  # noqa: E731
-    return {"gaze": f32(gaze), "gaze_prev": f32(st.gaze), "has_prev": f32(st.has_prev),
-            "head_prev": f32(st.head), "head_vel_prev": f32(st.head_vel), "z_prev": f32(st.z),
-            "s_prev": f32(st.s), "style": f32(st.style), "eps": f32(eps),
-            "temperature": np.array([temperature], np.float32), "neck_limits": f32(limits)}
+    return {
+        "gaze": f32(gaze),
+        "gaze_prev": f32(st.gaze),
+        "has_prev": f32(st.has_prev),
+        "head_prev": f32(st.head),
+        "head_vel_prev": f32(st.head_vel),
+        "z_prev": f32(st.z),
+        "s_prev": f32(st.s),
+        "style": f32(st.style),
+        "eps": f32(eps),
+        "temperature": np.array([temperature], np.float32),
+        "neck_limits": f32(limits),
+    }
 
 
 def _state(model, n, style):
@@ -135,12 +145,26 @@ def test_per_step_parity(exported, temperature, limits_deg):
         if t % 5 == 4:
             st.head = torch.from_numpy((rng.uniform(-1.1, 1.1, (N, 3)) * limits).astype(np.float32))
         eps = _eps(t, N, c.latent_size)
-        h, e, nst = model.step(torch.from_numpy(gaze[t]), st, torch.from_numpy(eps), temperature,
-                               torch.from_numpy(limits))
-        out = dict(zip(("head", "eye", "head_vel", "z", "s"),
-                       sess.run(None, _feeds(gaze[t], st, eps, temperature, limits))))
-        for name, ref in (("head", h), ("eye", e), ("head_vel", nst.head_vel), ("z", nst.z),
-                          ("s", nst.s)):
+        h, e, nst = model.step(
+            torch.from_numpy(gaze[t]),
+            st,
+            torch.from_numpy(eps),
+            temperature,
+            torch.from_numpy(limits),
+        )
+        out = dict(
+            zip(
+                ("head", "eye", "head_vel", "z", "s"),
+                sess.run(None, _feeds(gaze[t], st, eps, temperature, limits)),
+            )
+        )
+        for name, ref in (
+            ("head", h),
+            ("eye", e),
+            ("head_vel", nst.head_vel),
+            ("z", nst.z),
+            ("s", nst.s),
+        ):
             worst = max(worst, float(np.abs(out[name] - ref.numpy()).max()))
         with torch.no_grad():
             v = model.decode(nst.s, nst.z).numpy()
@@ -149,8 +173,10 @@ def test_per_step_parity(exported, temperature, limits_deg):
         eye_clamped += int((np.abs(e.numpy()) >= c.eye_limit * (1 - 1e-6)).sum())
         wrapped |= bool(t > 0 and np.any(np.abs(gaze[t, :, 1] - gaze[t - 1, :, 1]) > np.pi))
         st = nst
-    print(f"per-step max abs error (T={temperature}, limits={limits_deg}): {worst:.3g}; "
-          f"limited {limited}, clamped {clamped}, eye clamped {eye_clamped} (agent-axis values)")
+    print(
+        f"per-step max abs error (T={temperature}, limits={limits_deg}): {worst:.3g}; "
+        f"limited {limited}, clamped {clamped}, eye clamped {eye_clamped} (agent-axis values)"
+    )
     assert worst <= STEP_ATOL
     # the test must exercise what it claims: the soft limit, the clamp, the eye clamp, the seam
     assert limited > 100 and clamped > 20 and eye_clamped > 20
@@ -159,19 +185,31 @@ def test_per_step_parity(exported, temperature, limits_deg):
 
 def _ort_rollout(sess, gaze, style, latent, hidden, temperature, limits):
     T, n, _ = gaze.shape
-    f = {"gaze_prev": np.zeros((n, 2), np.float32), "has_prev": np.zeros(n, np.float32),
-         "head_prev": np.zeros((n, 3), np.float32), "head_vel_prev": np.zeros((n, 3), np.float32),
-         "z_prev": np.zeros((n, latent), np.float32), "s_prev": np.zeros((n, hidden), np.float32),
-         "style": style, "temperature": np.array([temperature], np.float32),
-         "neck_limits": np.asarray(limits, np.float32)}
+    f = {
+        "gaze_prev": np.zeros((n, 2), np.float32),
+        "has_prev": np.zeros(n, np.float32),
+        "head_prev": np.zeros((n, 3), np.float32),
+        "head_vel_prev": np.zeros((n, 3), np.float32),
+        "z_prev": np.zeros((n, latent), np.float32),
+        "s_prev": np.zeros((n, hidden), np.float32),
+        "style": style,
+        "temperature": np.array([temperature], np.float32),
+        "neck_limits": np.asarray(limits, np.float32),
+    }
     heads, eyes = np.empty((T, n, 3), np.float32), np.empty((T, n, 2), np.float32)
     for t in range(T):
         f["gaze"], f["eps"] = gaze[t], _eps(t, n, latent)
         head, eye, vel, z, s = sess.run(None, f)
         heads[t], eyes[t] = head, eye
         # the host's whole job: carry the state into the next frame
-        f.update(gaze_prev=gaze[t], has_prev=np.ones(n, np.float32), head_prev=head,
-                 head_vel_prev=vel, z_prev=z, s_prev=s)
+        f.update(
+            gaze_prev=gaze[t],
+            has_prev=np.ones(n, np.float32),
+            head_prev=head,
+            head_vel_prev=vel,
+            z_prev=z,
+            s_prev=s,
+        )
     return heads, eyes
 
 
@@ -180,13 +218,15 @@ def test_rollout_parity_1000_steps(exported):
     c = model.config
     T, temperature = 1000, 1.0
     gaze, style = _gaze(T, N), _styles(N)
-    heads, eyes = _ort_rollout(sess, gaze, style, c.latent_size, c.hidden_size, temperature,
-                               c.neck_limits)
+    heads, eyes = _ort_rollout(
+        sess, gaze, style, c.latent_size, c.hidden_size, temperature, c.neck_limits
+    )
     st = _state(model, N, style)
     err = np.empty(T)
     for t in range(T):
-        h, e, st = model.step(torch.from_numpy(gaze[t]), st,
-                              torch.from_numpy(_eps(t, N, c.latent_size)), temperature)
+        h, e, st = model.step(
+            torch.from_numpy(gaze[t]), st, torch.from_numpy(_eps(t, N, c.latent_size)), temperature
+        )
         err[t] = max(np.abs(heads[t] - h.numpy()).max(), np.abs(eyes[t] - e.numpy()).max())
     print(f"rollout max abs error over {T} steps: {err.max():.3g} (last step {err[-1]:.3g})")
     assert err.max() <= ROLLOUT_ATOL
@@ -200,24 +240,40 @@ def test_prime_through_the_graph(exported):
     c = model.config
     T = 60
     gaze = _gaze(T, N)
-    head_obs = (0.5 * np.sin(np.arange(T)[:, None, None] / 9.0 + np.arange(N * 3).reshape(1, N, 3))
-                ).astype(np.float32)
+    head_obs = (
+        0.5 * np.sin(np.arange(T)[:, None, None] / 9.0 + np.arange(N * 3).reshape(1, N, 3))
+    ).astype(np.float32)
     style = _styles(N)
     ref = model.prime(torch.from_numpy(gaze), torch.from_numpy(head_obs), _state(model, N, style))
-    f = {"gaze_prev": np.zeros((N, 2), np.float32), "has_prev": np.zeros(N, np.float32),
-         "head_prev": np.zeros((N, 3), np.float32), "head_vel_prev": np.zeros((N, 3), np.float32),
-         "z_prev": np.zeros((N, c.latent_size), np.float32),
-         "s_prev": np.zeros((N, c.hidden_size), np.float32), "style": style,
-         "eps": np.zeros((N, c.latent_size), np.float32), "temperature": np.zeros(1, np.float32),
-         "neck_limits": np.asarray(c.neck_limits, np.float32)}
+    f = {
+        "gaze_prev": np.zeros((N, 2), np.float32),
+        "has_prev": np.zeros(N, np.float32),
+        "head_prev": np.zeros((N, 3), np.float32),
+        "head_vel_prev": np.zeros((N, 3), np.float32),
+        "z_prev": np.zeros((N, c.latent_size), np.float32),
+        "s_prev": np.zeros((N, c.hidden_size), np.float32),
+        "style": style,
+        "eps": np.zeros((N, c.latent_size), np.float32),
+        "temperature": np.zeros(1, np.float32),
+        "neck_limits": np.asarray(c.neck_limits, np.float32),
+    }
     for t in range(T):
         f["gaze"] = gaze[t]
         _, _, _, z, s = sess.run(None, f)
         vel = (head_obs[t] - f["head_prev"]) * np.float32(c.fps) * f["has_prev"][:, None]
-        f.update(gaze_prev=gaze[t], has_prev=np.ones(N, np.float32), head_prev=head_obs[t],
-                 head_vel_prev=vel, z_prev=z, s_prev=s)
-    for name, a, b in (("s", f["s_prev"], ref.s), ("z", f["z_prev"], ref.z),
-                       ("head_vel", f["head_vel_prev"], ref.head_vel)):
+        f.update(
+            gaze_prev=gaze[t],
+            has_prev=np.ones(N, np.float32),
+            head_prev=head_obs[t],
+            head_vel_prev=vel,
+            z_prev=z,
+            s_prev=s,
+        )
+    for name, a, b in (
+        ("s", f["s_prev"], ref.s),
+        ("z", f["z_prev"], ref.z),
+        ("head_vel", f["head_vel_prev"], ref.head_vel),
+    ):
         assert np.abs(a - b.numpy()).max() <= STEP_ATOL, name
 
 
@@ -227,8 +283,18 @@ def test_graph_contract(exported):
     proto = onnx.load(out)
     onnx.checker.check_model(proto, full_check=True)
     assert [i.name for i in sess.get_inputs()] == [
-        "gaze", "gaze_prev", "has_prev", "head_prev", "head_vel_prev", "z_prev", "s_prev",
-        "style", "eps", "temperature", "neck_limits"]
+        "gaze",
+        "gaze_prev",
+        "has_prev",
+        "head_prev",
+        "head_vel_prev",
+        "z_prev",
+        "s_prev",
+        "style",
+        "eps",
+        "temperature",
+        "neck_limits",
+    ]
     assert [o.name for o in sess.get_outputs()] == ["head", "eye", "head_vel", "z", "s"]
     ops = {n.op_type for n in proto.graph.node}
     assert not ops & {"GRU", "RNN", "LSTM", "Loop", "Scan", "If"}, sorted(ops)
@@ -246,8 +312,10 @@ def test_graph_contract(exported):
     assert json.loads(meta["gazehead.config"])["dec_sizes"] == list(SIZES["dec_sizes"])
     Z, H = SIZES["latent_size"], SIZES["hidden_size"]
     for n in (1, 13):
-        f = {i.name: np.zeros([n if isinstance(d, str) else d for d in i.shape], np.float32)
-             for i in sess.get_inputs()}
+        f = {
+            i.name: np.zeros([n if isinstance(d, str) else d for d in i.shape], np.float32)
+            for i in sess.get_inputs()
+        }
         f["temperature"][:] = 1.0
         f["neck_limits"][:] = 0.5
         shapes = [o.shape for o in sess.run(None, f)]
@@ -255,8 +323,8 @@ def test_graph_contract(exported):
 
 
 def test_format_1_file_refused(exported, tmp_path):
-    from safetensors.numpy import load_file, save_file
     from safetensors import safe_open
+    from safetensors.numpy import load_file, save_file
 
     _, path, _, _ = exported
     with safe_open(path, framework="numpy") as f:
@@ -281,8 +349,7 @@ def test_against_installed_generator(exported):
         pytest.skip(f"the installed Generator has no per-agent style (not the v3 runtime): {e}")
     T = 300
     gaze = _gaze(T, N)
-    heads, eyes = _ort_rollout(sess, gaze, style, c.latent_size, c.hidden_size, 1.0,
-                               c.neck_limits)
+    heads, eyes = _ort_rollout(sess, gaze, style, c.latent_size, c.hidden_size, 1.0, c.neck_limits)
     err = np.empty(T)
     for t in range(T):
         h = gen.step(gaze[t])
@@ -319,8 +386,12 @@ def test_cli_export(exported, tmp_path):
     sess = ort.InferenceSession(str(out), providers=["CPUExecutionProvider"])
     assert [o.name for o in sess.get_outputs()] == ["head", "eye", "head_vel", "z", "s"]
     rng = np.random.default_rng(4)
-    f = {i.name: rng.normal(0, 0.5, [7 if isinstance(d, str) else d for d in i.shape]
-                            ).astype(np.float32) for i in sess.get_inputs()}
+    f = {
+        i.name: rng.normal(0, 0.5, [7 if isinstance(d, str) else d for d in i.shape]).astype(
+            np.float32
+        )
+        for i in sess.get_inputs()
+    }
     f["has_prev"] = np.ones(7, np.float32)
     f["temperature"] = np.ones(1, np.float32)
     f["neck_limits"] = np.asarray(model.config.neck_limits, np.float32)
@@ -356,7 +427,9 @@ def test_documented_c_noise_matches_runtime(tmp_path):
     if cc is None:
         pytest.skip("no C compiler on PATH")
     src = tmp_path / "eps.c"
-    src.write_text(_doc_c_snippet() + """
+    src.write_text(
+        _doc_c_snippet()
+        + """
 #include <stdio.h>
 #include <stdlib.h>
 int main(int argc, char **argv) {
@@ -368,17 +441,29 @@ int main(int argc, char **argv) {
   for (int j = 0; j < latent; ++j) printf("%.9g\\n", eps[j]);
   return 0;
 }
-""")
+"""
+    )
     exe = tmp_path / "eps"
-    r = subprocess.run([cc, "-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", str(src), "-o",
-                        str(exe), "-lm"], capture_output=True, text=True)
+    r = subprocess.run(
+        [cc, "-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", str(src), "-o", str(exe), "-lm"],
+        capture_output=True,
+        text=True,
+    )
     assert r.returncode == 0, r.stderr
     worst = 0.0
-    cases = [(0, 0, 0, 0, 8), (21, 5, 0, 999, 5), (7, 123456, 3, 2**31 + 5, 13),
-             (2**32 - 1, 2**32 - 1, 2**32 - 1, 2**32 - 1, 2)]  # the last: the style draw's counter
+    cases = [
+        (0, 0, 0, 0, 8),
+        (21, 5, 0, 999, 5),
+        (7, 123456, 3, 2**31 + 5, 13),
+        (2**32 - 1, 2**32 - 1, 2**32 - 1, 2**32 - 1, 2),
+    ]  # the last: the style draw's counter
     for seed, agent, episode, frame, latent in cases:
-        out = subprocess.run([str(exe), *map(str, (seed, agent, episode, frame, latent))],
-                             check=True, capture_output=True, text=True).stdout.split()
+        out = subprocess.run(
+            [str(exe), *map(str, (seed, agent, episode, frame, latent))],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.split()
         got = np.array([float(x) for x in out], np.float32)
         want = gh.philox_normal(seed, [agent], [episode], [frame], latent)[0]
         worst = max(worst, float(np.abs(got - want).max()))

@@ -10,10 +10,10 @@ import sys
 import numpy as np
 import pytest
 import torch
+from parity_check import measure, reference_record, teacher_forced_step_error
 
 import gazehead_rt as gh
 
-from parity_check import measure, reference_record, teacher_forced_step_error
 from reference import make_model, saccadic_gaze, torch_rollout
 
 STEP_ATOL = 1e-5  # docs/design.md §4, fp32
@@ -34,8 +34,9 @@ def _record(model_path, n, seed, T, temperature=1.0, t_step=60):
     ref = GazeHeadModel.load(model_path)
     gaze = saccadic_gaze(np.random.default_rng(seed), T, n)
     style = gh.Generator(model_path, num_agents=n, seed=seed).style
-    return reference_record(ref, gaze, seed=seed, style=style, temperature=temperature,
-                            t_step=t_step)
+    return reference_record(
+        ref, gaze, seed=seed, style=style, temperature=temperature, t_step=t_step
+    )
 
 
 @pytest.fixture(scope="module")
@@ -71,9 +72,19 @@ def test_every_kernel_build_matches_the_reference(model_path, long_record, tmp_p
     _, rec_path = long_record
     env = dict(os.environ, GAZEHEAD_CPU_ISA=cap, PYTHONPATH=HERE)
     # cwd outside the checkout: the source tree's gazehead_rt must not shadow the install
-    out = subprocess.run([sys.executable, os.path.join(HERE, "parity_check.py"),
-                          str(model_path), str(rec_path), "7"],
-                         env=env, capture_output=True, text=True, cwd=tmp_path)
+    out = subprocess.run(
+        [
+            sys.executable,
+            os.path.join(HERE, "parity_check.py"),
+            str(model_path),
+            str(rec_path),
+            "7",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
     assert out.returncode == 0, out.stderr
     r = json.loads(out.stdout)
     print(f"parity {r}")
@@ -85,17 +96,47 @@ def test_every_kernel_build_matches_the_reference(model_path, long_record, tmp_p
     assert r["long_err"] <= LONG_ATOL, r
 
 
-@pytest.mark.parametrize("activation,sizes,config", [
-    ("relu", {"enc_sizes": (32, 24, 16), "hidden_size": 40, "prior_sizes": (20, 12),
-              "latent_size": 5, "dec_sizes": (30,)}, {}),
-    ("tanh", {"enc_sizes": (16,), "hidden_size": 24, "prior_sizes": (8,), "latent_size": 1,
-              "dec_sizes": (20, 12)}, {"neck_soft": 0.0, "eye_limit": 0.5}),
-    ("silu", {"latent_size": 3}, {"neck_limits": (0.3, 0.5, 0.2), "neck_soft": 0.5,
-                                  "style_mean": (0.8, 0.1), "style_std": (0.3, 0.5)}),
-])
+@pytest.mark.parametrize(
+    "activation,sizes,config",
+    [
+        (
+            "relu",
+            {
+                "enc_sizes": (32, 24, 16),
+                "hidden_size": 40,
+                "prior_sizes": (20, 12),
+                "latent_size": 5,
+                "dec_sizes": (30,),
+            },
+            {},
+        ),
+        (
+            "tanh",
+            {
+                "enc_sizes": (16,),
+                "hidden_size": 24,
+                "prior_sizes": (8,),
+                "latent_size": 1,
+                "dec_sizes": (20, 12),
+            },
+            {"neck_soft": 0.0, "eye_limit": 0.5},
+        ),
+        (
+            "silu",
+            {"latent_size": 3},
+            {
+                "neck_limits": (0.3, 0.5, 0.2),
+                "neck_soft": 0.5,
+                "style_mean": (0.8, 0.1),
+                "style_std": (0.3, 0.5),
+            },
+        ),
+    ],
+)
 def test_parity_other_configs(tmp_path, activation, sizes, config, rng):
-    ref = make_model(tmp_path / "m.safetensors", seed=4, activation=activation, sizes=sizes,
-                     **config)
+    ref = make_model(
+        tmp_path / "m.safetensors", seed=4, activation=activation, sizes=sizes, **config
+    )
     gaze = saccadic_gaze(rng, 300, 6)
     gen = gh.Generator(tmp_path / "m.safetensors", num_agents=6, seed=2)
     heads = gen.generate(gaze)
@@ -111,9 +152,13 @@ def test_parity_with_set_style_and_neck_limits(model_path, rng):
     from gazehead_rt.training.model import GazeHeadModel
 
     ref = GazeHeadModel.load(model_path)
-    gen = gh.Generator(model_path, num_agents=4, seed=8, style=[[0.9, 0.2], [0.1, 1.0],
-                                                                 [0.5, 0.5], [1.4, -0.3]],
-                       neck_limits=(0.2, 0.4, 0.1))
+    gen = gh.Generator(
+        model_path,
+        num_agents=4,
+        seed=8,
+        style=[[0.9, 0.2], [0.1, 1.0], [0.5, 0.5], [1.4, -0.3]],
+        neck_limits=(0.2, 0.4, 0.1),
+    )
     gaze = saccadic_gaze(rng, 400, 4)
     heads = gen.generate(gaze)
     ref_heads, _, _ = torch_rollout(ref, gaze, seed=8, style=gen.style, neck_limits=(0.2, 0.4, 0.1))
@@ -129,7 +174,9 @@ def test_prime_parity(model_path, rng):
     N = 3
     gen = gh.Generator(model_path, num_agents=N, seed=4)
     gaze = saccadic_gaze(rng, 80, N)
-    head_hist = (0.3 * gaze[:40, :, [0, 1, 0]] * np.array([1, 1, 0.1], np.float32)).astype(np.float32)
+    head_hist = (0.3 * gaze[:40, :, [0, 1, 0]] * np.array([1, 1, 0.1], np.float32)).astype(
+        np.float32
+    )
     gen.prime(gaze[:40], head_hist)
     cfg = ref.config
     st = StepState.zeros(N, cfg.hidden_size, cfg.latent_size, style=torch.from_numpy(gen.style))
@@ -189,10 +236,15 @@ def test_bf16_weights_accuracy_against_fp32(model_path):
     for t in range(200):  # per step: both start every step from the fp32 state
         b16.load_state_dict(f32.state_dict())
         h32 = f32.step(gaze[t])
-        worst = max(worst, float(np.abs(b16.step(gaze[t]) - h32).max()),
-                    float(np.abs(b16.eye - f32.eye).max()))
-    long = np.abs(gh.Generator(model_path, num_agents=5, seed=7, weights_dtype="bfloat16")
-                  .generate(gaze) - gh.Generator(model_path, num_agents=5, seed=7).generate(gaze))
+        worst = max(
+            worst,
+            float(np.abs(b16.step(gaze[t]) - h32).max()),
+            float(np.abs(b16.eye - f32.eye).max()),
+        )
+    long = np.abs(
+        gh.Generator(model_path, num_agents=5, seed=7, weights_dtype="bfloat16").generate(gaze)
+        - gh.Generator(model_path, num_agents=5, seed=7).generate(gaze)
+    )
     print(f"bf16 vs fp32: per step {worst:.2e}, after 10,000 steps {long.max():.2e}")
     assert 0 < worst <= BF16_STEP_ATOL
     assert long.max() <= BF16_LONG_ATOL

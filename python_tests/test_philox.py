@@ -12,8 +12,11 @@ from reference import normals_np, philox4x32_10_np
 KAT = [
     ((0, 0, 0, 0), (0, 0), (0x6627E8D5, 0xE169C58D, 0xBC57AC4C, 0x9B00DBD8)),
     ((0xFFFFFFFF,) * 4, (0xFFFFFFFF,) * 2, (0x408F276D, 0x41C83B0E, 0xA20BC7C6, 0x6D5451FD)),
-    ((0x243F6A88, 0x85A308D3, 0x13198A2E, 0x03707344), (0xA4093822, 0x299F31D0),
-     (0xD16CFE09, 0x94FDCCEB, 0x5001E420, 0x24126EA1)),
+    (
+        (0x243F6A88, 0x85A308D3, 0x13198A2E, 0x03707344),
+        (0xA4093822, 0x299F31D0),
+        (0xD16CFE09, 0x94FDCCEB, 0x5001E420, 0x24126EA1),
+    ),
 ]
 
 
@@ -21,7 +24,8 @@ KAT = [
 def test_known_answers(ctr, key, expected):
     assert native().philox4x32_10(*ctr, *key) == expected
     np.testing.assert_array_equal(
-        philox4x32_10_np(np.array(ctr, np.uint32), np.array(key, np.uint32)), expected)
+        philox4x32_10_np(np.array(ctr, np.uint32), np.array(key, np.uint32)), expected
+    )
 
 
 def test_native_matches_numpy_reference(rng):

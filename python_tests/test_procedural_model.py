@@ -72,8 +72,7 @@ def test_saccades_follow_main_sequence():
         if amp < 5:
             continue
         dur = (b - a) / 1000.0
-        assert dur == pytest.approx(p.saccade_d0_s + p.saccade_d1_s_per_deg * amp,
-                                    abs=0.003)
+        assert dur == pytest.approx(p.saccade_d0_s + p.saccade_d1_s_per_deg * amp, abs=0.003)
 
 
 def test_generated_clip_is_plausible():

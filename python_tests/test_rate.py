@@ -56,8 +56,9 @@ def resample(ts_model, heads, ts):
     """Model trajectory (T, N, 3) linearly interpolated at ts - 1/fps (the adapter latency)."""
     q = np.clip(ts - 1.0 / FPS, 0.0, None)
     flat = heads.reshape(len(ts_model), -1)
-    return np.stack([np.interp(q, ts_model, flat[:, c]) for c in range(flat.shape[1])],
-                    -1).reshape(len(ts), *heads.shape[1:])
+    return np.stack([np.interp(q, ts_model, flat[:, c]) for c in range(flat.shape[1])], -1).reshape(
+        len(ts), *heads.shape[1:]
+    )
 
 
 def loop_dts(kind, duration_s, rng):
@@ -76,8 +77,9 @@ PURSUIT_HZ = 0.5
 
 def smooth_gaze(t):
     w = 2 * math.pi * PURSUIT_HZ
-    return np.stack([0.5 * PURSUIT_AMP_RAD * math.sin(w * t + 1.0),
-                     PURSUIT_AMP_RAD * math.sin(w * t)], -1)
+    return np.stack(
+        [0.5 * PURSUIT_AMP_RAD * math.sin(w * t + 1.0), PURSUIT_AMP_RAD * math.sin(w * t)], -1
+    )
 
 
 @pytest.mark.parametrize("kind", [60, 90, 144, "jitter"])
@@ -107,8 +109,9 @@ def test_piecewise_linear_gaze_is_reproduced_exactly(kind):
     g_samples = rng.uniform(-1, 1, (len(dts), N, 2))
 
     def gaze_fn(t):
-        return np.stack([[np.interp(t, t_samples, g_samples[:, a, c]) for c in range(2)]
-                         for a in range(N)])
+        return np.stack(
+            [[np.interp(t, t_samples, g_samples[:, a, c]) for c in range(2)] for a in range(N)]
+        )
 
     _, ts, out = run_adapter(LowPass(N), gaze_fn, dts)
     tm, ref = run_model_rate(LowPass(N), gaze_fn, ts[-1])
@@ -163,7 +166,7 @@ def test_bad_dt_rejected(bad):
     with pytest.raises(ValueError, match="dt_s"):
         ad.update([0.0, 0.0], bad)
     with pytest.raises(TypeError, match="dt_s"):
-        ad.update([0.0, 0.0], "0.1")  # noqa: not a number
+        ad.update([0.0, 0.0], "0.1")  # a string, not a number
     assert ad.frames == 1  # nothing advanced
 
 
@@ -240,7 +243,7 @@ def test_out_buffer_and_shape_errors():
     with pytest.raises(ValueError, match="out"):
         ad.update([0.0, 0.0], 0.01, out=np.empty((2, 3), np.float64))
     with pytest.raises(RuntimeError, match="first update"):
-        RateAdapter(LowPass(1), FPS).eye
+        _ = RateAdapter(LowPass(1), FPS).eye
 
 
 # -- the real Generator ---------------------------------------------------------------------
@@ -271,8 +274,9 @@ def test_real_generator_matches_model_rate(kind, model_file):
     g_samples = np.stack([smooth_gaze(t) for t in t_samples])
 
     def gaze_fn(t):
-        return np.stack([[np.interp(t, t_samples, g_samples[:, a, c]) for c in range(2)]
-                         for a in range(N)]).astype(np.float64)
+        return np.stack(
+            [[np.interp(t, t_samples, g_samples[:, a, c]) for c in range(2)] for a in range(N)]
+        ).astype(np.float64)
 
     gen_a = gh.Generator(model_file, num_agents=N, seed=3)
     gen_b = gh.Generator(model_file, num_agents=N, seed=3)
@@ -308,8 +312,9 @@ def test_generator_update_state_reset_and_eye(model_file):
     rest = [gen.update(gaze[i], dts[i]) for i in range(30, 60)]
     other = gh.Generator(model_file, num_agents=2, seed=0)
     other.load_state_dict(saved)
-    np.testing.assert_array_equal(np.stack([other.update(gaze[i], dts[i]) for i in range(30, 60)]),
-                                  np.stack(rest))
+    np.testing.assert_array_equal(
+        np.stack([other.update(gaze[i], dts[i]) for i in range(30, 60)]), np.stack(rest)
+    )
     gen.reset()
     first = gen.update(gaze[0], 0.5)  # after a full reset the clock restarts: dt ignored
     fresh = gh.Generator(model_file, num_agents=2, seed=4)

@@ -44,8 +44,9 @@ def test_propensity_is_invariant_to_a_global_yaw_turn_across_pi(rng):
     g2, h2 = gaze.copy(), head.copy()
     g2[:, 1] = wrap(g2[:, 1] + 3.0)
     h2[:, 1] = wrap(h2[:, 1] + 3.0)
-    np.testing.assert_allclose(estimate_style(g2, h2, FPS), estimate_style(gaze, head, FPS),
-                               atol=1e-6)
+    np.testing.assert_allclose(
+        estimate_style(g2, h2, FPS), estimate_style(gaze, head, FPS), atol=1e-6
+    )
 
 
 @pytest.mark.parametrize("rms_deg_s", [0.5, 2.0, 8.0])
@@ -87,17 +88,20 @@ def test_propensity_is_clipped():
     assert estimate_style(gaze, head, FPS)[0] == 1.5
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    (dict(gaze=np.zeros((60, 3))), "gaze must have shape"),
-    (dict(head=np.zeros((60, 4))), "head must have shape"),
-    (dict(head=np.zeros((59, 3))), "head has 59 frames but gaze has 60"),
-    (dict(fps=0.0), "fps must be a positive"),
-    (dict(fps=float("nan")), "fps must be a positive"),
-    (dict(fps="x"), "fps must be a number"),
-    (dict(gaze=np.full((60, 2), np.nan)), "gaze holds non-finite"),
-    (dict(head=np.full((60, 3), np.inf)), "head holds non-finite"),
-    (dict(gaze=np.zeros((20, 2)), head=np.zeros((20, 3))), "at least 31 frames"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(gaze=np.zeros((60, 3))), "gaze must have shape"),
+        (dict(head=np.zeros((60, 4))), "head must have shape"),
+        (dict(head=np.zeros((59, 3))), "head has 59 frames but gaze has 60"),
+        (dict(fps=0.0), "fps must be a positive"),
+        (dict(fps=float("nan")), "fps must be a positive"),
+        (dict(fps="x"), "fps must be a number"),
+        (dict(gaze=np.full((60, 2), np.nan)), "gaze holds non-finite"),
+        (dict(head=np.full((60, 3), np.inf)), "head holds non-finite"),
+        (dict(gaze=np.zeros((20, 2)), head=np.zeros((20, 3))), "at least 31 frames"),
+    ],
+)
 def test_bad_arguments_are_named(kwargs, message):
     args = dict(gaze=np.zeros((60, 2)), head=np.zeros((60, 3)), fps=FPS)
     args.update(kwargs)

@@ -20,8 +20,9 @@ D2R = np.pi / 180.0
 
 
 def _held(person, target_deg, hold_s=5.0, idle=False, seed=0):
-    return simulate(person, [target_deg], [hold_s], fps=FPS, idle=idle,
-                    rng=np.random.default_rng(seed))
+    return simulate(
+        person, [target_deg], [hold_s], fps=FPS, idle=idle, rng=np.random.default_rng(seed)
+    )
 
 
 @pytest.mark.parametrize("propensity", [0.0, 0.5, 1.0])
@@ -43,11 +44,11 @@ def test_settled_eye_within_20_deg_for_held_shifts_up_to_90(seed):
     p = sample_person(rng)
     for target in ([0, 90], [0, -90], [20, 60], [-30, -75], [35, 40], [0, 45]):
         s = _held(p, target, hold_s=6.0, seed=seed)
-        eye = s.eye[-int(0.5 * FPS):] / D2R
+        eye = s.eye[-int(0.5 * FPS) :] / D2R
         assert np.abs(eye).max() <= 20.0 + 0.05, (p, target, eye[-1])
         # the idle sway (<= ~0.6 deg) rides on top; at the neck limit it can only push inward
         s_idle = _held(p, target, hold_s=6.0, idle=True, seed=seed)
-        assert np.abs(s_idle.eye[-int(0.5 * FPS):] / D2R).max() <= 20.0 + 1.0
+        assert np.abs(s_idle.eye[-int(0.5 * FPS) :] / D2R).max() <= 20.0 + 1.0
         # and the gaze is on the target (the eye is within its range)
         np.testing.assert_allclose(s.gaze[-1] / D2R, target, atol=0.5)
 
@@ -73,12 +74,13 @@ def test_gaze_is_head_composed_with_eye():
 def test_head_latency_mostly_0_to_100_ms_sometimes_head_first():
     rng = np.random.default_rng(2)
     lat = []
-    for i in range(20):
+    for _ in range(20):
         p = sample_person(rng)
         tg, hold = random_targets(rng, 60.0, p)
         s = simulate(p, tg, hold, fps=FPS, rng=rng, idle=False)
-        lat += [sh["head_start_s"] - sh["onset_s"] for sh in s.shifts
-                if sh["head_start_s"] is not None]
+        lat += [
+            sh["head_start_s"] - sh["onset_s"] for sh in s.shifts if sh["head_start_s"] is not None
+        ]
     lat = np.array(lat)
     assert len(lat) > 500
     assert np.all((lat >= -0.1) & (lat <= 0.2))
@@ -133,8 +135,10 @@ def test_targets_cover_large_shifts_in_yaw_and_pitch_within_range():
 def test_estimated_propensity_follows_the_persons_parameter():
     rng = np.random.default_rng(7)
     ps = np.linspace(0.0, 1.0, 9)
-    est = [person_clip(f"p{i}", sample_person(rng, p), 180.0, seed=i).extra["style"][0]
-           for i, p in enumerate(ps)]
+    est = [
+        person_clip(f"p{i}", sample_person(rng, p), 180.0, seed=i).extra["style"][0]
+        for i, p in enumerate(ps)
+    ]
     rank = np.argsort(np.argsort(est))
     rho = np.corrcoef(rank, np.arange(len(ps)))[0, 1]  # Spearman: traits have their own
     assert rho > 0.8, est  # per-person spread, so neighbours may swap
@@ -166,12 +170,14 @@ def test_splits_draw_different_people_deterministically():
 
 # --- the v3 data set built on these clips (training.data.v3) --------------------------------
 
+
 def test_detect_shifts_finds_steps_and_their_amplitudes():
     from gazehead_rt.training.data.v3 import detect_shifts
 
     p = Person(idle_speed_deg_s=0.0)
-    s = simulate(p, [[0.0, 30.0], [0.0, -40.0], [20.0, -40.0]], [1.0, 1.0, 1.0], fps=FPS,
-                 idle=False)
+    s = simulate(
+        p, [[0.0, 30.0], [0.0, -40.0], [20.0, -40.0]], [1.0, 1.0, 1.0], fps=FPS, idle=False
+    )
     found = detect_shifts(s.gaze, np.ones(len(s.gaze), bool), FPS)
     assert [round(a) for _, _, a in found] == [30, 70, 20]
     for (a, b, _), sh in zip(found, s.shifts):
@@ -204,9 +210,14 @@ def test_load_v3_clips_selects_the_split_and_skips_missing_video(tmp_path):
     from gazehead_rt.training.data.v3 import load_v3_clips
 
     logs = []
-    clips = load_v3_clips("test", sources=("synthetic", "video"), seed=1,
-                          synthetic_minutes=1.0, video_dir=str(tmp_path / "none"),
-                          log=logs.append)
+    clips = load_v3_clips(
+        "test",
+        sources=("synthetic", "video"),
+        seed=1,
+        synthetic_minutes=1.0,
+        video_dir=str(tmp_path / "none"),
+        log=logs.append,
+    )
     assert len(clips) == 1 and clips[0].split == "test"
     assert clips[0].extra["kind"] == "synthetic" and len(clips[0].extra["style"]) == 2
     assert any("video: no extracted dataset" in m and "skipped" in m for m in logs)

@@ -1,6 +1,5 @@
 """Training lowers the loss on tiny synthetic data; export -> load round trip is exact."""
 
-
 import numpy as np
 import pytest
 import torch
@@ -12,8 +11,14 @@ from gazehead_rt.training.model import GazeHeadModel, StepState
 from gazehead_rt.training.objective import LossConfig, window_loss
 from gazehead_rt.training.train import TrainConfig, WindowSampler, compute_normalization, train
 
-TINY = ModelConfig(enc_sizes=(16,), hidden_size=16, prior_sizes=(16,), latent_size=2,
-                   dec_sizes=(16,), post_sizes=(16,))
+TINY = ModelConfig(
+    enc_sizes=(16,),
+    hidden_size=16,
+    prior_sizes=(16,),
+    latent_size=2,
+    dec_sizes=(16,),
+    post_sizes=(16,),
+)
 
 
 def _learnable(c):
@@ -25,8 +30,10 @@ def _learnable(c):
 
 @pytest.fixture(scope="module")
 def clips():
-    return ([_learnable(generate_clip(f"t{i}", 20.0, 30.0, seed=i)) for i in range(2)],
-            [_learnable(generate_clip("v", 10.0, 30.0, seed=9, split="val"))])
+    return (
+        [_learnable(generate_clip(f"t{i}", 20.0, 30.0, seed=i)) for i in range(2)],
+        [_learnable(generate_clip("v", 10.0, 30.0, seed=9, split="val"))],
+    )
 
 
 def _fixed_loss(model, g, h, cfg):
@@ -39,14 +46,31 @@ def _fixed_loss(model, g, h, cfg):
 
 def test_short_training_lowers_the_loss(clips, tmp_path):
     tr, va = clips
-    cfg = TrainConfig(model=TINY, steps=40, batch_size=8, window_frames=15, lr=1e-2,
-                      kl_anneal_steps=0, ss_ramp_steps=0, eval_every=20, ckpt_every=20,
-                      val_windows=16, loss=LossConfig(ss_prob=0.3))
+    cfg = TrainConfig(
+        model=TINY,
+        steps=40,
+        batch_size=8,
+        window_frames=15,
+        lr=1e-2,
+        kl_anneal_steps=0,
+        ss_ramp_steps=0,
+        eval_every=20,
+        ckpt_every=20,
+        val_windows=16,
+        loss=LossConfig(ss_prob=0.3),
+    )
     g, h = WindowSampler(tr, 30, mirror=False, seed=5).sample(64)
     torch.manual_seed(cfg.seed)  # train() draws the initial weights from this seed
     before = _fixed_loss(GazeHeadModel(TINY, compute_normalization(tr, 30.0)), g, h, cfg.loss)
-    res = train(cfg, tr, va, str(tmp_path), progress=False, device="cpu",
-                provenance={"data": ["procedural"]})
+    res = train(
+        cfg,
+        tr,
+        va,
+        str(tmp_path),
+        progress=False,
+        device="cpu",
+        provenance={"data": ["procedural"]},
+    )
     trained = GazeHeadModel(TINY)  # with the training-only posterior, from the checkpoint
     trained.load_state_dict(torch.load(tmp_path / "ckpt.pt")["model"])
     after = _fixed_loss(trained, g, h, cfg.loss)
@@ -61,8 +85,15 @@ def test_short_training_lowers_the_loss(clips, tmp_path):
 
 def test_resume_continues_from_checkpoint(clips, tmp_path):
     tr, va = clips
-    cfg = TrainConfig(model=TINY, steps=10, batch_size=2, window_frames=8, eval_every=5,
-                      ckpt_every=5, val_windows=2)
+    cfg = TrainConfig(
+        model=TINY,
+        steps=10,
+        batch_size=2,
+        window_frames=8,
+        eval_every=5,
+        ckpt_every=5,
+        val_windows=2,
+    )
     train(cfg, tr, va, str(tmp_path), progress=False, device="cpu")
     cfg.steps = 15
     res = train(cfg, tr, va, str(tmp_path), progress=False, device="cpu", resume=True)
@@ -135,8 +166,11 @@ def test_eye_hinge_and_rollout_loss_only_add_where_they_should(clips):
     losses = []
     for w in (1.0, 0.0):
         torch.manual_seed(0)
-        losses.append(window_loss(model, g, h, LossConfig(ss_prob=1.0, rollout_weight=w,
-                                                          eye_weight=0.0), 1.0, 1.0)[0])
+        losses.append(
+            window_loss(
+                model, g, h, LossConfig(ss_prob=1.0, rollout_weight=w, eye_weight=0.0), 1.0, 1.0
+            )[0]
+        )
     model.zero_grad()
     (losses[0] - losses[1]).backward()
     assert model.enc[0].weight.grad.abs().sum() > 0

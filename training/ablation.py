@@ -32,8 +32,11 @@ VARIANTS = {
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m training.ablation", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="python -m training.ablation",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("--out", default="runs/ablation")
     p.add_argument("--steps", type=int, default=500)
     p.add_argument("--batch-size", type=int, default=32)
@@ -52,12 +55,29 @@ def main(argv: list[str] | None = None) -> int:
     for n in names:
         run = os.path.join(a.out, n)
         if not a.skip_train:
-            kl = [] if "--kl-anneal-steps" in VARIANTS[n] else ["--kl-anneal-steps",
-                                                                 str(a.steps // 5)]
-            T.main(["--out", run, "--steps", str(a.steps), "--batch-size", str(a.batch_size),
-                    *kl, "--ss-ramp-steps", str(a.steps // 3), "--eval-every", "50",
-                    "--no-progress"]
-                   + (["--data-root", a.data_root] if a.data_root else []) + VARIANTS[n])
+            kl = (
+                []
+                if "--kl-anneal-steps" in VARIANTS[n]
+                else ["--kl-anneal-steps", str(a.steps // 5)]
+            )
+            T.main(
+                [
+                    "--out",
+                    run,
+                    "--steps",
+                    str(a.steps),
+                    "--batch-size",
+                    str(a.batch_size),
+                    *kl,
+                    "--ss-ramp-steps",
+                    str(a.steps // 3),
+                    "--eval-every",
+                    "50",
+                    "--no-progress",
+                ]
+                + (["--data-root", a.data_root] if a.data_root else [])
+                + VARIANTS[n]
+            )
         paths[n] = os.path.join(run, "model.safetensors")
     from .data.sgaze import load_sgaze_clips
     from .model import GazeHeadModel
@@ -70,16 +90,23 @@ def main(argv: list[str] | None = None) -> int:
     res = E.evaluate(paths, tr, te, k=a.k, seed=0, rollout_hours=0, log=log)
     res["stability_per_variant"] = {
         n: E.stability_rollout(GazeHeadModel.load(pth), a.rollout_hours, te[0].fps, seed=0)
-        for n, pth in paths.items()}
+        for n, pth in paths.items()
+    }
     res["budget"] = {"steps": a.steps, "batch_size": a.batch_size}
     with open(os.path.join(a.out, "ablation.json"), "w") as f:
         json.dump(res, f, indent=1)
     table = E.markdown_table(res)
-    st = ["", f"Stability, {a.rollout_hours:g} h rollout per variant (random saccadic gaze):",
-          "", "| variant | finite | max abs eye ° | eye>50° /1k |", "|---|---|---|---|"]
+    st = [
+        "",
+        f"Stability, {a.rollout_hours:g} h rollout per variant (random saccadic gaze):",
+        "",
+        "| variant | finite | max abs eye ° | eye>50° /1k |",
+        "|---|---|---|---|",
+    ]
     for n, s in res["stability_per_variant"].items():
-        st.append(f"| {n} | {s['finite']} | {s['max_abs_eye_deg']:.1f} | "
-                  f"{s['eye_viol_per_1000']:.2f} |")
+        st.append(
+            f"| {n} | {s['finite']} | {s['max_abs_eye_deg']:.1f} | {s['eye_viol_per_1000']:.2f} |"
+        )
     table += "\n".join(st) + "\n"
     with open(os.path.join(a.out, "ablation.md"), "w") as f:
         f.write(table)

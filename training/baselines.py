@@ -19,8 +19,14 @@ from .data.dataset import Clip
 from .data.procedural import ProceduralParams, head_from_gaze
 from .model import GazeHeadModel, StepState
 
-__all__ = ["constant_head", "ProportionalBaseline", "fit_proportional", "procedural_head",
-           "model_rollout", "population_styles"]
+__all__ = [
+    "constant_head",
+    "ProportionalBaseline",
+    "fit_proportional",
+    "procedural_head",
+    "model_rollout",
+    "population_styles",
+]
 
 
 def constant_head(gaze: np.ndarray) -> np.ndarray:
@@ -49,9 +55,11 @@ class ProportionalBaseline:
         return np.concatenate([lp, np.zeros((len(gaze), 1))], 1)[None].astype(np.float32)
 
 
-def fit_proportional(clips: list[Clip], fps: float,
-                     taus_s=(0.0, 0.03, 0.05, 0.08, 0.1, 0.15, 0.2, 0.3, 0.4, 0.6, 0.8, 1.0)
-                     ) -> ProportionalBaseline:
+def fit_proportional(
+    clips: list[Clip],
+    fps: float,
+    taus_s=(0.0, 0.03, 0.05, 0.08, 0.1, 0.15, 0.2, 0.3, 0.4, 0.6, 0.8, 1.0),
+) -> ProportionalBaseline:
     """Least-squares k per axis for each tau on a grid; keeps the tau of lowest error.
     For a fixed tau the prediction is linear in k, so k has a closed form."""
     best = None
@@ -69,13 +77,13 @@ def fit_proportional(clips: list[Clip], fps: float,
             err += ((lp[c.valid] * k - c.head[c.valid, :2]) ** 2).sum()
         if best is None or err < best[0]:
             best = (err, tau, k)
-    return ProportionalBaseline(k=(float(best[2][0]), float(best[2][1])), tau_s=best[1],
-                                fps=fps)
+    return ProportionalBaseline(k=(float(best[2][0]), float(best[2][1])), tau_s=best[1], fps=fps)
 
 
-def procedural_head(gaze: np.ndarray, fps: float,
-                    params: ProceduralParams = ProceduralParams()) -> np.ndarray:
-    return head_from_gaze(gaze, fps, params)[None].astype(np.float32)
+def procedural_head(
+    gaze: np.ndarray, fps: float, params: ProceduralParams | None = None
+) -> np.ndarray:
+    return head_from_gaze(gaze, fps, params or ProceduralParams())[None].astype(np.float32)
 
 
 def population_styles(model: GazeHeadModel, k: int, seed: int) -> torch.Tensor:
@@ -87,9 +95,17 @@ def population_styles(model: GazeHeadModel, k: int, seed: int) -> torch.Tensor:
 
 
 @torch.no_grad()
-def model_rollout(model: GazeHeadModel, gaze: np.ndarray, k: int, seed: int,
-                  temperature: float = 1.0, return_eye: bool = False, style=None,
-                  head0: np.ndarray | None = None, neck_limits=None):
+def model_rollout(
+    model: GazeHeadModel,
+    gaze: np.ndarray,
+    k: int,
+    seed: int,
+    temperature: float = 1.0,
+    return_eye: bool = False,
+    style=None,
+    head0: np.ndarray | None = None,
+    neck_limits=None,
+):
     """K independent samples (K, T, 3) (and eye (K, T, 2)) for one gaze sequence (T, 2).
 
     ``style``: None draws each sample's style from the model's population; "mean" uses the

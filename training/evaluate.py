@@ -23,7 +23,6 @@ from gazehead_rt.geometry import eye_from_gaze_head
 from . import metrics as M
 from .baselines import constant_head, fit_proportional, model_rollout, procedural_head
 from .data.dataset import Clip, load_dataset
-from .data.procedural import random_params, saccadic_gaze
 from .model import GazeHeadModel
 from .paths import default_model_path, sgaze_dir
 
@@ -34,12 +33,12 @@ D2R = math.pi / 180.0
 SEGMENT_S = 10.0  # best-of-K and per-segment lag are computed on 10-s segments
 WINDOW_FRAMES = 30  # classifier windows: 1 s at 30 fps
 #: Targets of the default model (issue 3), checked in the table.
-TARGETS = {"c2st_acc": 0.60, "lag_err_ms": 33.0, "jerk_ratio": (0.8, 1.25),
-           "eye_limit_deg": 50.0}
+TARGETS = {"c2st_acc": 0.60, "lag_err_ms": 33.0, "jerk_ratio": (0.8, 1.25), "eye_limit_deg": 50.0}
 
 
-def _method_metrics(name: str, samples: list[np.ndarray], clips: list[Clip], fps: float,
-                    seed: int) -> dict:
+def _method_metrics(
+    name: str, samples: list[np.ndarray], clips: list[Clip], fps: float, seed: int
+) -> dict:
     """All per-method metrics pooled over the test clips. samples[i]: (K, T, 3)."""
     seg = int(SEGMENT_S * fps)
     n_frames = sum(c.frames for c in clips)
@@ -50,35 +49,54 @@ def _method_metrics(name: str, samples: list[np.ndarray], clips: list[Clip], fps
     for s, c in zip(samples, clips):
         for ax in range(2):
             corr[ax] += np.mean([M.pearson(x[:, ax], c.head[:, ax]) for x in s]) * w(c)
-    jerk_gen = sum(np.mean([M.mean_abs_jerk_deg_s3(x, fps) for x in s]) * w(c)
-                   for s, c in zip(samples, clips))
+    jerk_gen = sum(
+        np.mean([M.mean_abs_jerk_deg_s3(x, fps) for x in s]) * w(c) for s, c in zip(samples, clips)
+    )
     jerk_real = sum(M.mean_abs_jerk_deg_s3(c.head, fps) * w(c) for c in clips)
     lags = [M.gaze_head_lag_s(c.gaze, x, fps) for s, c in zip(samples, clips) for x in s]
-    seg_lags = [M.gaze_head_lag_s(c.gaze[a:a + seg], s[0, a:a + seg], fps)
-                for s, c in zip(samples, clips) for a in range(0, c.frames - seg + 1, seg)]
+    seg_lags = [
+        M.gaze_head_lag_s(c.gaze[a : a + seg], s[0, a : a + seg], fps)
+        for s, c in zip(samples, clips)
+        for a in range(0, c.frames - seg + 1, seg)
+    ]
     amps, shares = [], []
     for s, c in zip(samples, clips):
         for x in s:
             a, sh = M.head_contribution_pairs(c.gaze, x, fps)
             amps.append(a)
             shares.append(sh)
-    curve, count = M.head_contribution_curve(None, None, fps, pairs=(np.concatenate(amps),
-                                                                     np.concatenate(shares)))
-    eye = np.concatenate([eye_from_gaze_head(np.broadcast_to(c.gaze, s.shape[:2] + (2,)), s)
-                          .reshape(-1, 2) for s, c in zip(samples, clips)])
-    w1 = np.mean([M.speed_w1_deg_s(np.concatenate([x for x in s], 0),
-                                   np.concatenate([c.head] * len(s), 0), fps)
-                  for s, c in zip(samples, clips)])
-    real_w = np.concatenate([M.make_windows(c.gaze, c.head, fps, WINDOW_FRAMES, WINDOW_FRAMES)
-                             for c in clips])
-    gen_w = np.concatenate([M.make_windows(c.gaze, s[0], fps, WINDOW_FRAMES, WINDOW_FRAMES)
-                            for s, c in zip(samples, clips)])
+    curve, count = M.head_contribution_curve(
+        None, None, fps, pairs=(np.concatenate(amps), np.concatenate(shares))
+    )
+    eye = np.concatenate(
+        [
+            eye_from_gaze_head(np.broadcast_to(c.gaze, s.shape[:2] + (2,)), s).reshape(-1, 2)
+            for s, c in zip(samples, clips)
+        ]
+    )
+    w1 = np.mean(
+        [
+            M.speed_w1_deg_s(np.concatenate(list(s), 0), np.concatenate([c.head] * len(s), 0), fps)
+            for s, c in zip(samples, clips)
+        ]
+    )
+    real_w = np.concatenate(
+        [M.make_windows(c.gaze, c.head, fps, WINDOW_FRAMES, WINDOW_FRAMES) for c in clips]
+    )
+    gen_w = np.concatenate(
+        [
+            M.make_windows(c.gaze, s[0], fps, WINDOW_FRAMES, WINDOW_FRAMES)
+            for s, c in zip(samples, clips)
+        ]
+    )
     return {
         "name": name,
         "k": int(samples[0].shape[0]),
-        "mae_pitch_deg": float(mae[0]), "mae_yaw_deg": float(mae[1]),
+        "mae_pitch_deg": float(mae[0]),
+        "mae_yaw_deg": float(mae[1]),
         "best_of_k_mae_deg": float(bok),
-        "corr_pitch": float(corr[0]), "corr_yaw": float(corr[1]),
+        "corr_pitch": float(corr[0]),
+        "corr_yaw": float(corr[1]),
         "jerk_ratio": float(jerk_gen / jerk_real) if jerk_gen > 0 else 0.0,
         "lag_s": float(np.mean(lags)) if np.all(np.isfinite(lags)) else float("nan"),
         "segment_lags_s": [float(x) for x in seg_lags],
@@ -109,7 +127,7 @@ def adversarial_gaze(duration_s: float, fps: float, rng: np.random.Generator) ->
             yaw = cur[1] + np.sign(rng.standard_normal()) * np.linspace(0, 360, n)
             seg = np.stack([np.full(n, cur[0]), (yaw + 180) % 360 - 180], 1)
             m = min(n, T - t)
-            g[t:t + m] = seg[:m] * D2R
+            g[t : t + m] = seg[:m] * D2R
             t += m
             cur = seg[-1].copy()
             continue
@@ -118,20 +136,26 @@ def adversarial_gaze(duration_s: float, fps: float, rng: np.random.Generator) ->
             tgt = np.clip(tgt, [-35, -130], [35, 130])
         dur = max(1, int((0.03 + 0.0025 * np.abs(tgt - cur).max()) * fps))
         u = np.linspace(0, 1, dur + 1)[1:, None]
-        prof = u ** 3 * (10 - 15 * u + 6 * u ** 2)
+        prof = u**3 * (10 - 15 * u + 6 * u**2)
         seg = cur + (tgt - cur) * prof
         hold = int(rng.uniform(0.2, 2.0) * fps)
         seg = np.concatenate([seg, np.repeat(tgt[None], hold, 0)])
         m = min(len(seg), T - t)
-        g[t:t + m] = seg[:m] * D2R
+        g[t : t + m] = seg[:m] * D2R
         t += m
         cur = tgt
     g[:, 1] = (g[:, 1] + math.pi) % (2 * math.pi) - math.pi
     return g
 
 
-def stability_rollout(model: GazeHeadModel, hours: float, fps: float, seed: int,
-                      agents: int = 4, temperature: float = 1.0) -> dict:
+def stability_rollout(
+    model: GazeHeadModel,
+    hours: float,
+    fps: float,
+    seed: int,
+    agents: int = 4,
+    temperature: float = 1.0,
+) -> dict:
     """Autoregressive rollout on :func:`adversarial_gaze` with population styles.
 
     Eye figures use the unclamped eye-in-head (the rotation the eye would need), so a head
@@ -155,9 +179,13 @@ def stability_rollout(model: GazeHeadModel, hours: float, fps: float, seed: int,
     fast = np.concatenate([np.zeros((1, agents)), np.cumsum(gspeed > 100.0, 0)], 0)
     w = int(round(fps))
     settled = np.zeros((T, agents), bool)
-    settled[w:] = (fast[w + 1:] - fast[1:-w]) == 0
-    st = StepState.zeros(agents, model.config.hidden_size, model.config.latent_size,
-                         style=population_styles(model, agents, seed))
+    settled[w:] = (fast[w + 1 :] - fast[1:-w]) == 0
+    st = StepState.zeros(
+        agents,
+        model.config.hidden_size,
+        model.config.latent_size,
+        style=population_styles(model, agents, seed),
+    )
     g = torch.as_tensor(gaze, dtype=torch.float32)
     gen = torch.Generator().manual_seed(seed)
     lim = np.asarray(model.config.neck_limits) * R2D
@@ -168,8 +196,9 @@ def stability_rollout(model: GazeHeadModel, hours: float, fps: float, seed: int,
     eyes = []
     with torch.no_grad():
         for t in range(T):
-            h, e_out, st = model.step(g[t], st, torch.randn(agents, model.config.latent_size,
-                                                            generator=gen), temperature)
+            h, e_out, st = model.step(
+                g[t], st, torch.randn(agents, model.config.latent_size, generator=gen), temperature
+            )
             finite &= bool(torch.isfinite(h).all())
             hn = h.numpy()
             max_head = np.maximum(max_head, np.abs(hn).max(0) * R2D)
@@ -184,14 +213,20 @@ def stability_rollout(model: GazeHeadModel, hours: float, fps: float, seed: int,
                 eyes.append(ecc[ok & settled[t]])
     eyes = np.concatenate(eyes) if eyes else np.zeros(0)
     frac = lambda k: 1.0 - cnt[k][0] / max(cnt[k][1], 1)  # noqa: E731
-    return {"hours": hours, "frames": T, "agents": agents, "finite": finite,
-            "max_abs_head_deg": [float(v) for v in max_head],
-            "neck_limits_deg": [float(v) for v in lim],
-            "max_abs_reported_eye_deg": max_eye_out,
-            "eye_le_50_frac": frac("all"), "eye_le_50_settled_frac": frac("settled"),
-            "settled_frames_frac": cnt["settled"][1] / max(cnt["all"][1], 1),
-            "eye_p99_settled_deg": float(np.percentile(eyes, 99)) if len(eyes) else float("nan"),
-            "eye_viol_per_1000": (1.0 - frac("all")) * 1000.0}
+    return {
+        "hours": hours,
+        "frames": T,
+        "agents": agents,
+        "finite": finite,
+        "max_abs_head_deg": [float(v) for v in max_head],
+        "neck_limits_deg": [float(v) for v in lim],
+        "max_abs_reported_eye_deg": max_eye_out,
+        "eye_le_50_frac": frac("all"),
+        "eye_le_50_settled_frac": frac("settled"),
+        "settled_frames_frac": cnt["settled"][1] / max(cnt["all"][1], 1),
+        "eye_p99_settled_deg": float(np.percentile(eyes, 99)) if len(eyes) else float("nan"),
+        "eye_viol_per_1000": (1.0 - frac("all")) * 1000.0,
+    }
 
 
 def eval_windows(clips: list[Clip], seconds: float = SEGMENT_S) -> list[Clip]:
@@ -202,9 +237,9 @@ def eval_windows(clips: list[Clip], seconds: float = SEGMENT_S) -> list[Clip]:
     for c in clips:
         n = int(round(seconds * c.fps))
         for a in range(0, c.frames - n + 1, n):
-            if not c.valid[a:a + n].all():
+            if not c.valid[a : a + n].all():
                 continue
-            g, h = c.gaze[a:a + n].astype(np.float64), c.head[a:a + n].astype(np.float64)
+            g, h = c.gaze[a : a + n].astype(np.float64), c.head[a : a + n].astype(np.float64)
             y0 = h[0, 1]
             g[:, 1] = np.remainder(g[:, 1] - y0 + math.pi, 2 * math.pi) - math.pi
             h[:, 1] = np.remainder(h[:, 1] - y0 + math.pi, 2 * math.pi) - math.pi
@@ -213,14 +248,24 @@ def eval_windows(clips: list[Clip], seconds: float = SEGMENT_S) -> list[Clip]:
             h[:, 1] = np.unwrap(h[:, 1])
             if np.abs(g).max() > 2 * math.pi or np.abs(h).max() > 2 * math.pi:
                 continue
-            out.append(Clip(id=f"{c.id}.w{a // n:03d}", gaze=g, head=h,
-                            valid=np.ones(n, bool), fps=c.fps, source=c.source,
-                            split=c.split, extra=dict(c.extra)))
+            out.append(
+                Clip(
+                    id=f"{c.id}.w{a // n:03d}",
+                    gaze=g,
+                    head=h,
+                    valid=np.ones(n, bool),
+                    fps=c.fps,
+                    source=c.source,
+                    split=c.split,
+                    extra=dict(c.extra),
+                )
+            )
     return out
 
 
-def physiology(models: dict[str, GazeHeadModel], prop, fps: float, k: int, seed: int,
-               temperature: float = 1.0) -> dict[str, dict]:
+def physiology(
+    models: dict[str, GazeHeadModel], prop, fps: float, k: int, seed: int, temperature: float = 1.0
+) -> dict[str, dict]:
     """Held gaze steps (training/physiology.py) for every model and baseline."""
     from .physiology import StepProtocol, step_response
 
@@ -233,10 +278,19 @@ def physiology(models: dict[str, GazeHeadModel], prop, fps: float, k: int, seed:
     return res
 
 
-def evaluate(model_paths: dict[str, str], train_clips: list[Clip], test_clips: list[Clip],
-             *, k: int = 8, seed: int = 0, temperature: float = 1.0,
-             rollout_hours: float = 1.0, baselines: bool = True, log=print,
-             neck_limits=None) -> dict:
+def evaluate(
+    model_paths: dict[str, str],
+    train_clips: list[Clip],
+    test_clips: list[Clip],
+    *,
+    k: int = 8,
+    seed: int = 0,
+    temperature: float = 1.0,
+    rollout_hours: float = 1.0,
+    baselines: bool = True,
+    log=print,
+    neck_limits=None,
+) -> dict:
     """``neck_limits`` (3,) rad: the models' neck limits on the test windows (recordings with
     a moving body, like SGaze, turn the head on the torso beyond a person's neck range);
     the held gaze steps and the stability rollout keep each model's own (fixed torso)."""
@@ -251,28 +305,32 @@ def evaluate(model_paths: dict[str, str], train_clips: list[Clip], test_clips: l
             raise ValueError(f"{model_paths[n]}: model fps {m.config.fps} != data fps {fps}")
         kk = k
         temp = 0.0 if n.endswith("deterministic") else temperature
-        methods[n] = [model_rollout(m, c.gaze, kk, seed + i, temp, head0=c.head[0],
-                                    neck_limits=neck_limits)
-                      for i, c in enumerate(test_clips)]
+        methods[n] = [
+            model_rollout(m, c.gaze, kk, seed + i, temp, head0=c.head[0], neck_limits=neck_limits)
+            for i, c in enumerate(test_clips)
+        ]
         log(f"{n}: generated ({time.time() - t0:.0f} s)")
     if baselines:
         methods["constant"] = [constant_head(c.gaze) for c in test_clips]
         methods["proportional"] = [prop(c.gaze) for c in test_clips]
         methods["procedural"] = [procedural_head(c.gaze, fps) for c in test_clips]
-    real = {"lag_s": float(np.mean([M.gaze_head_lag_s(c.gaze, c.head, fps)
-                                    for c in test_clips]))}
+    real = {"lag_s": float(np.mean([M.gaze_head_lag_s(c.gaze, c.head, fps) for c in test_clips]))}
     seg = int(SEGMENT_S * fps)
-    real["segment_lags_s"] = [M.gaze_head_lag_s(c.gaze[a:a + seg], c.head[a:a + seg], fps)
-                              for c in test_clips for a in range(0, c.frames - seg + 1, seg)]
+    real["segment_lags_s"] = [
+        M.gaze_head_lag_s(c.gaze[a : a + seg], c.head[a : a + seg], fps)
+        for c in test_clips
+        for a in range(0, c.frames - seg + 1, seg)
+    ]
     amps, shares = zip(*[M.head_contribution_pairs(c.gaze, c.head, fps) for c in test_clips])
-    rc, rn = M.head_contribution_curve(None, None, fps,
-                                       pairs=(np.concatenate(amps), np.concatenate(shares)))
+    rc, rn = M.head_contribution_curve(
+        None, None, fps, pairs=(np.concatenate(amps), np.concatenate(shares))
+    )
     real["contribution_curve"] = [None if not np.isfinite(v) else float(v) for v in rc]
     real["contribution_count"] = rn.tolist()
-    real["jerk_deg_s3"] = float(np.mean([M.mean_abs_jerk_deg_s3(c.head, fps)
-                                         for c in test_clips]))
-    real["eye_viol_per_1000"] = M.eye_violations_per_1000(np.concatenate(
-        [eye_from_gaze_head(c.gaze, c.head) for c in test_clips]))
+    real["jerk_deg_s3"] = float(np.mean([M.mean_abs_jerk_deg_s3(c.head, fps) for c in test_clips]))
+    real["eye_viol_per_1000"] = M.eye_violations_per_1000(
+        np.concatenate([eye_from_gaze_head(c.gaze, c.head) for c in test_clips])
+    )
     # the real-vs-real classifier score is the floor of this test (two disjoint real sets)
     res = {}
     for n, s in methods.items():
@@ -282,20 +340,29 @@ def evaluate(model_paths: dict[str, str], train_clips: list[Clip], test_clips: l
         r["contribution_rmse"] = M.curve_rmse(curve, rc, rn)
         res[n] = r
         log(f"{n}: metrics ({time.time() - t0:.0f} s)")
-    out = {"real": real, "methods": res,
-           "proportional_fit": {"k": list(prop.k), "tau_s": prop.tau_s},
-           "test_clips": [c.id for c in test_clips],
-           "test_frames": int(sum(c.frames for c in test_clips)), "fps": fps, "k": k,
-           "seed": seed, "temperature": temperature, "models": model_paths,
-           "window_neck_limits_deg": None if neck_limits is None else
-           [float(np.degrees(v)) for v in neck_limits]}
+    out = {
+        "real": real,
+        "methods": res,
+        "proportional_fit": {"k": list(prop.k), "tau_s": prop.tau_s},
+        "test_clips": [c.id for c in test_clips],
+        "test_frames": int(sum(c.frames for c in test_clips)),
+        "fps": fps,
+        "k": k,
+        "seed": seed,
+        "temperature": temperature,
+        "models": model_paths,
+        "window_neck_limits_deg": None
+        if neck_limits is None
+        else [float(np.degrees(v)) for v in neck_limits],
+    }
     if models:
         out["physiology"] = physiology(models, prop, fps, k, seed, temperature)
         log(f"physiology ({time.time() - t0:.0f} s)")
     if rollout_hours > 0 and models:
         name = next(iter(models))
-        out["stability"] = stability_rollout(models[name], rollout_hours, fps, seed,
-                                             temperature=temperature)
+        out["stability"] = stability_rollout(
+            models[name], rollout_hours, fps, seed, temperature=temperature
+        )
         out["stability"]["model"] = name
         log(f"stability rollout ({time.time() - t0:.0f} s): {out['stability']}")
     return out
@@ -319,37 +386,48 @@ COLUMNS = [
 
 
 def markdown_table(res: dict) -> str:
-    lines = ["| method | " + " | ".join(c[1] for c in COLUMNS) + " |",
-             "|---|" + "---|" * len(COLUMNS)]
+    lines = [
+        "| method | " + " | ".join(c[1] for c in COLUMNS) + " |",
+        "|---|" + "---|" * len(COLUMNS),
+    ]
     for n, r in res["methods"].items():
-        cells = [fmt.format(r[key]) if r.get(key) is not None and
-                 not (isinstance(r[key], float) and math.isnan(r[key])) else "–"
-                 for key, _, fmt in COLUMNS]
+        cells = [
+            fmt.format(r[key])
+            if r.get(key) is not None and not (isinstance(r[key], float) and math.isnan(r[key]))
+            else "–"
+            for key, _, fmt in COLUMNS
+        ]
         lines.append(f"| {n} | " + " | ".join(cells) + " |")
     real = res["real"]
-    lines += ["", f"Real data: gaze→head lag {real['lag_s'] * 1000:.0f} ms, mean |jerk| "
-              f"{real['jerk_deg_s3']:.0f} °/s³, eye>50° {real['eye_viol_per_1000']:.2f} /1k "
-              f"frames; test split {', '.join(res['test_clips'])} ({res['test_frames']} "
-              f"frames at {res['fps']:g} fps); K = {res['k']} samples, temperature "
-              f"{res['temperature']}, seed {res['seed']}; proportional fit k = "
-              f"({res['proportional_fit']['k'][0]:.2f}, {res['proportional_fit']['k'][1]:.2f}),"
-              f" tau = {res['proportional_fit']['tau_s']} s."]
+    lines += [
+        "",
+        f"Real data: gaze→head lag {real['lag_s'] * 1000:.0f} ms, mean |jerk| "
+        f"{real['jerk_deg_s3']:.0f} °/s³, eye>50° {real['eye_viol_per_1000']:.2f} /1k "
+        f"frames; test split {', '.join(res['test_clips'])} ({res['test_frames']} "
+        f"frames at {res['fps']:g} fps); K = {res['k']} samples, temperature "
+        f"{res['temperature']}, seed {res['seed']}; proportional fit k = "
+        f"({res['proportional_fit']['k'][0]:.2f}, {res['proportional_fit']['k'][1]:.2f}),"
+        f" tau = {res['proportional_fit']['tau_s']} s.",
+    ]
     if "stability" in res:
         s = res["stability"]
         mh = ", ".join(f"{v:.1f}" for v in s["max_abs_head_deg"])
-        lines.append(f"Stability ({s['model']}): {s['hours']:g} h rollout x {s['agents']} "
-                     f"agents on adversarial gaze (180° jumps, circling targets): "
-                     f"finite={s['finite']}, max |head| (pitch, yaw, roll) ({mh})° within "
-                     f"the neck limits; reported |eye| ≤ {s['max_abs_reported_eye_deg']:.1f}°; "
-                     f"unclamped |eye| ≤ 50° in {s['eye_le_50_settled_frac']:.3%} of settled "
-                     f"frames (p99 {s['eye_p99_settled_deg']:.1f}°) and in "
-                     f"{s['eye_le_50_frac']:.2%} of all frames with a reachable target "
-                     f"(head transit after jumps included).")
+        lines.append(
+            f"Stability ({s['model']}): {s['hours']:g} h rollout x {s['agents']} "
+            f"agents on adversarial gaze (180° jumps, circling targets): "
+            f"finite={s['finite']}, max |head| (pitch, yaw, roll) ({mh})° within "
+            f"the neck limits; reported |eye| ≤ {s['max_abs_reported_eye_deg']:.1f}°; "
+            f"unclamped |eye| ≤ 50° in {s['eye_le_50_settled_frac']:.3%} of settled "
+            f"frames (p99 {s['eye_p99_settled_deg']:.1f}°) and in "
+            f"{s['eye_le_50_frac']:.2%} of all frames with a reachable target "
+            f"(head transit after jumps included)."
+        )
     return "\n".join(lines) + "\n"
 
 
-def plots(res: dict, methods_samples: dict | None, test_clips: list[Clip], out_dir: str
-          ) -> list[str]:
+def plots(
+    res: dict, methods_samples: dict | None, test_clips: list[Clip], out_dir: str
+) -> list[str]:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -360,13 +438,23 @@ def plots(res: dict, methods_samples: dict | None, test_clips: list[Clip], out_d
     bins = M.CONTRIBUTION_BINS_DEG
     centers = [(a + b) / 2 for a, b in zip(bins[:-1], bins[1:])]
     fig, ax = plt.subplots(figsize=(6, 4))
-    ax.plot(centers, [np.nan if v is None else v for v in real["contribution_curve"]], "k-o",
-            lw=2, label="real")
+    ax.plot(
+        centers,
+        [np.nan if v is None else v for v in real["contribution_curve"]],
+        "k-o",
+        lw=2,
+        label="real",
+    )
     for n, r in res["methods"].items():
         if n == "constant":
             continue
-        ax.plot(centers, [np.nan if v is None else v for v in r["contribution_curve"]], "-o",
-                ms=3, label=n)
+        ax.plot(
+            centers,
+            [np.nan if v is None else v for v in r["contribution_curve"]],
+            "-o",
+            ms=3,
+            label=n,
+        )
     ax.set_xlabel("gaze shift amplitude (deg)")
     ax.set_ylabel("head share within 0.5 s")
     ax.legend(fontsize=7)
@@ -395,13 +483,21 @@ def plots(res: dict, methods_samples: dict | None, test_clips: list[Clip], out_d
         fig, ax = plt.subplots(figsize=(6, 4))
         edges = np.linspace(0, 200, 41)
         sp = lambda h: np.hypot(*np.diff(h[:, :2], axis=0).T) * fps * R2D  # noqa: E731
-        ax.hist(np.concatenate([sp(c.head) for c in test_clips]), edges, histtype="step",
-                color="k", lw=2, density=True, label="real")
+        ax.hist(
+            np.concatenate([sp(c.head) for c in test_clips]),
+            edges,
+            histtype="step",
+            color="k",
+            lw=2,
+            density=True,
+            label="real",
+        )
         for n, s in methods_samples.items():
             if n == "constant":
                 continue
-            ax.hist(np.concatenate([sp(x[0]) for x in s]), edges, histtype="step",
-                    density=True, label=n)
+            ax.hist(
+                np.concatenate([sp(x[0]) for x in s]), edges, histtype="step", density=True, label=n
+            )
         ax.set_yscale("log")
         ax.set_xlabel("head angular speed (deg/s)")
         ax.legend(fontsize=7)
@@ -434,32 +530,62 @@ def plots(res: dict, methods_samples: dict | None, test_clips: list[Clip], out_d
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="gazehead-rt evaluate", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="gazehead-rt evaluate",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("--model", default=None, help="model file (default: the shipped model)")
     p.add_argument("--name", default="model", help="table name of --model")
-    p.add_argument("--ablation", action="append", default=[], metavar="NAME=PATH",
-                   help="more model files for the table (repeatable)")
-    p.add_argument("--data-root", default=None,
-                   help="shared data folder (default ../shared/data or $GAZEHEAD_DATA)")
-    p.add_argument("--dataset", action="append", default=[],
-                   help="extra dataset folder (docs/design.md §3); its test split is scored too")
-    p.add_argument("--split", default="test", choices=["test", "val"],
-                   help="held-out split to score (val: for model development)")
+    p.add_argument(
+        "--ablation",
+        action="append",
+        default=[],
+        metavar="NAME=PATH",
+        help="more model files for the table (repeatable)",
+    )
+    p.add_argument(
+        "--data-root",
+        default=None,
+        help="shared data folder (default ../shared/data or $GAZEHEAD_DATA)",
+    )
+    p.add_argument(
+        "--dataset",
+        action="append",
+        default=[],
+        help="extra dataset folder (docs/design.md §3); its test split is scored too",
+    )
+    p.add_argument(
+        "--split",
+        default="test",
+        choices=["test", "val"],
+        help="held-out split to score (val: for model development)",
+    )
     p.add_argument("--no-baselines", action="store_true", help="score the models only")
     p.add_argument("--out", default="runs/eval")
     p.add_argument("--k", type=int, default=8, help="samples per test clip")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--temperature", type=float, default=1.0)
-    p.add_argument("--rollout-hours", type=float, default=1.0,
-                   help="length of the stability rollout (0 to skip)")
+    p.add_argument(
+        "--rollout-hours",
+        type=float,
+        default=1.0,
+        help="length of the stability rollout (0 to skip)",
+    )
     p.add_argument("--no-plots", action="store_true")
-    p.add_argument("--window-neck-limits-deg", default=None, metavar="P,Y,R",
-                   help="neck limits of the models on the test windows (default: each model's "
-                   "own); SGaze's bodies turn, so e.g. 89,179,89 scores the head in the world")
+    p.add_argument(
+        "--window-neck-limits-deg",
+        default=None,
+        metavar="P,Y,R",
+        help="neck limits of the models on the test windows (default: each model's "
+        "own); SGaze's bodies turn, so e.g. 89,179,89 scores the head in the world",
+    )
     p.add_argument("--threads", type=int, default=None)
-    p.add_argument("--write-metrics-to-model", action="store_true",
-                   help="store the metrics summary in --model's metadata")
+    p.add_argument(
+        "--write-metrics-to-model",
+        action="store_true",
+        help="store the metrics summary in --model's metadata",
+    )
     a = p.parse_args(argv)
     if a.threads:
         torch.set_num_threads(a.threads)
@@ -467,8 +593,10 @@ def main(argv: list[str] | None = None) -> int:
 
     sdir = sgaze_dir(a.data_root)
     if not os.path.isdir(sdir):
-        print(f"error: SGaze data not found at {sdir}; pass --data-root or set "
-              "GAZEHEAD_DATA", file=sys.stderr)
+        print(
+            f"error: SGaze data not found at {sdir}; pass --data-root or set GAZEHEAD_DATA",
+            file=sys.stderr,
+        )
         return 2
     clips = load_sgaze_clips(sdir)
     for d in a.dataset:
@@ -488,9 +616,18 @@ def main(argv: list[str] | None = None) -> int:
         wl = np.radians([float(v) for v in a.window_neck_limits_deg.split(",")])
         if wl.shape != (3,):
             p.error("--window-neck-limits-deg expects three numbers P,Y,R")
-    res = evaluate(paths, train_clips, test_clips, k=a.k, seed=a.seed,
-                   temperature=a.temperature, rollout_hours=a.rollout_hours,
-                   baselines=not a.no_baselines, log=log, neck_limits=wl)
+    res = evaluate(
+        paths,
+        train_clips,
+        test_clips,
+        k=a.k,
+        seed=a.seed,
+        temperature=a.temperature,
+        rollout_hours=a.rollout_hours,
+        baselines=not a.no_baselines,
+        log=log,
+        neck_limits=wl,
+    )
     os.makedirs(a.out, exist_ok=True)
     with open(os.path.join(a.out, "metrics.json"), "w") as f:
         json.dump(res, f, indent=1)
@@ -512,9 +649,10 @@ def main(argv: list[str] | None = None) -> int:
         for n, pth in paths.items():
             m = GazeHeadModel.load(pth)
             temp = 0.0 if n.endswith("deterministic") else a.temperature
-            samples[n] = [model_rollout(m, c.gaze, 1, a.seed + i, temp, head0=c.head[0],
-                                        neck_limits=wl)
-                          for i, c in enumerate(test_clips)]
+            samples[n] = [
+                model_rollout(m, c.gaze, 1, a.seed + i, temp, head0=c.head[0], neck_limits=wl)
+                for i, c in enumerate(test_clips)
+            ]
         if not a.no_baselines:
             prop = fp(train_clips, fps)
             samples["proportional"] = [prop(c.gaze) for c in test_clips]
@@ -534,14 +672,25 @@ def _write_metrics(model_path: str, res: dict, name: str) -> None:
     r = res["methods"][name]
     keys = [k for k, _, _ in COLUMNS] + ["lag_s"]
     summary = {k: r[k] for k in keys}
-    summary.update(real_lag_s=res["real"]["lag_s"], test_clips=res["test_clips"],
-                   stability=res.get("stability"),
-                   baselines={n: {k: v[k] for k in ("c2st_acc", "lag_err_ms", "corr_yaw",
-                                                     "speed_w1_deg_s")}
-                              for n, v in res["methods"].items() if n != name})
-    save_model(model_path, lm.tensors, lm.config, lm.normalization,
-               provenance=lm.metadata.get("provenance"), metrics=summary,
-               code_revision=str(lm.metadata.get("code_revision", "unknown")))
+    summary.update(
+        real_lag_s=res["real"]["lag_s"],
+        test_clips=res["test_clips"],
+        stability=res.get("stability"),
+        baselines={
+            n: {k: v[k] for k in ("c2st_acc", "lag_err_ms", "corr_yaw", "speed_w1_deg_s")}
+            for n, v in res["methods"].items()
+            if n != name
+        },
+    )
+    save_model(
+        model_path,
+        lm.tensors,
+        lm.config,
+        lm.normalization,
+        provenance=lm.metadata.get("provenance"),
+        metrics=summary,
+        code_revision=str(lm.metadata.get("code_revision", "unknown")),
+    )
 
 
 if __name__ == "__main__":

@@ -18,8 +18,9 @@ from .model import GazeHeadModel
 from .paths import code_revision
 
 
-def export_checkpoint(run_dir: str, out_path: str, ckpt: str = "best.pt",
-                      provenance: dict | None = None) -> str:
+def export_checkpoint(
+    run_dir: str, out_path: str, ckpt: str = "best.pt", provenance: dict | None = None
+) -> str:
     with open(os.path.join(run_dir, "train_config.json")) as f:
         tc = json.load(f)
     cfg = ModelConfig.from_dict(tc["model"])
@@ -40,8 +41,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--ckpt", default="best.pt")
     p.add_argument("--out", default=None, help="default RUN_DIR/model.safetensors")
     a = p.parse_args(argv)
-    print(export_checkpoint(a.run_dir, a.out or os.path.join(a.run_dir, "model.safetensors"),
-                            a.ckpt))
+    print(
+        export_checkpoint(a.run_dir, a.out or os.path.join(a.run_dir, "model.safetensors"), a.ckpt)
+    )
     return 0
 
 

@@ -30,12 +30,32 @@ from .model import GazeHeadModel, StepState, condition_features
 __all__ = ["INPUT_NAMES", "OUTPUT_NAMES", "StepGraph", "export_step_onnx", "gru_cell"]
 
 #: graph inputs in order; shapes with N the dynamic agent axis
-INPUT_NAMES = ("gaze", "gaze_prev", "has_prev", "head_prev", "head_vel_prev", "z_prev",
-               "s_prev", "style", "eps", "temperature", "neck_limits")
+INPUT_NAMES = (
+    "gaze",
+    "gaze_prev",
+    "has_prev",
+    "head_prev",
+    "head_vel_prev",
+    "z_prev",
+    "s_prev",
+    "style",
+    "eps",
+    "temperature",
+    "neck_limits",
+)
 #: graph outputs in order; (head_vel, z, s) are the next frame's (head_vel_prev, z_prev, s_prev)
 OUTPUT_NAMES = ("head", "eye", "head_vel", "z", "s")
-_BATCHED = ("gaze", "gaze_prev", "has_prev", "head_prev", "head_vel_prev", "z_prev", "s_prev",
-            "style", "eps") + OUTPUT_NAMES
+_BATCHED = (
+    "gaze",
+    "gaze_prev",
+    "has_prev",
+    "head_prev",
+    "head_vel_prev",
+    "z_prev",
+    "s_prev",
+    "style",
+    "eps",
+) + OUTPUT_NAMES
 
 
 def gru_cell(x: torch.Tensor, h: torch.Tensor, cell: nn.GRUCell) -> torch.Tensor:
@@ -61,13 +81,27 @@ class StepGraph(nn.Module):
         super().__init__()
         self.m = model.eval()
 
-    def forward(self, gaze, gaze_prev, has_prev, head_prev, head_vel_prev, z_prev, s_prev,
-                style, eps, temperature, neck_limits):
+    def forward(
+        self,
+        gaze,
+        gaze_prev,
+        has_prev,
+        head_prev,
+        head_vel_prev,
+        z_prev,
+        s_prev,
+        style,
+        eps,
+        temperature,
+        neck_limits,
+    ):
         m = self.m
-        state = StepState(s_prev, head_prev, head_vel_prev, z_prev, gaze_prev, has_prev > 0.5,
-                          style)
-        x = condition_features(gaze, state.gaze, state.head, state.head_vel, state.style,
-                               state.has_prev, m.config.fps)
+        state = StepState(
+            s_prev, head_prev, head_vel_prev, z_prev, gaze_prev, has_prev > 0.5, style
+        )
+        x = condition_features(
+            gaze, state.gaze, state.head, state.head_vel, state.style, state.has_prev, m.config.fps
+        )
         s = gru_cell(m.encode(x, state.z), state.s, m.gru)
         mu, sigma = m.split_gaussian(m.prior(s))
         z = mu + temperature * sigma * eps
@@ -78,8 +112,19 @@ class StepGraph(nn.Module):
 
 def _example_inputs(hidden: int, latent: int, n: int = 2) -> tuple[torch.Tensor, ...]:
     z = torch.zeros
-    return (z(n, 2), z(n, 2), z(n), z(n, 3), z(n, 3), z(n, latent), z(n, hidden),
-            z(n, STYLE_SIZE), z(n, latent), torch.ones(1), torch.full((3,), 0.5))
+    return (
+        z(n, 2),
+        z(n, 2),
+        z(n),
+        z(n, 3),
+        z(n, 3),
+        z(n, latent),
+        z(n, hidden),
+        z(n, STYLE_SIZE),
+        z(n, latent),
+        torch.ones(1),
+        torch.full((3,), 0.5),
+    )
 
 
 def _metadata(loaded) -> dict[str, str]:
@@ -102,13 +147,16 @@ def _metadata(loaded) -> dict[str, str]:
         "gazehead.eye_limit": repr(float(c.eye_limit)),
         "gazehead.inputs": ",".join(INPUT_NAMES),
         "gazehead.outputs": ",".join(OUTPUT_NAMES),
-        "gazehead.noise": ("eps[a, j] = Box-Muller of Philox4x32-10(counter=(frame, j // 4, "
-                           "episode, 0), key=(seed, agent)); gazehead_rt.philox_normal"),
+        "gazehead.noise": (
+            "eps[a, j] = Box-Muller of Philox4x32-10(counter=(frame, j // 4, "
+            "episode, 0), key=(seed, agent)); gazehead_rt.philox_normal"
+        ),
     }
 
 
-def export_step_onnx(model_path: str | os.PathLike, out_path: str | os.PathLike,
-                     opset: int = 17) -> str:
+def export_step_onnx(
+    model_path: str | os.PathLike, out_path: str | os.PathLike, opset: int = 17
+) -> str:
     """Write the v3 step of ``model_path`` to ``out_path`` as ONNX; returns ``out_path``.
 
     Raises :class:`gazehead_rt.ModelError` for a bad model file (format 1 files included).
@@ -122,16 +170,24 @@ def export_step_onnx(model_path: str | os.PathLike, out_path: str | os.PathLike,
     buf = io.BytesIO()
     with torch.no_grad():
         torch.onnx.export(
-            graph, _example_inputs(c.hidden_size, c.latent_size), buf,
-            input_names=list(INPUT_NAMES), output_names=list(OUTPUT_NAMES),
+            graph,
+            _example_inputs(c.hidden_size, c.latent_size),
+            buf,
+            input_names=list(INPUT_NAMES),
+            output_names=list(OUTPUT_NAMES),
             dynamic_axes={k: {0: "N"} for k in _BATCHED},
-            opset_version=int(opset), do_constant_folding=True, dynamo=False)
+            opset_version=int(opset),
+            do_constant_folding=True,
+            dynamo=False,
+        )
     proto = onnx.load_from_string(buf.getvalue())
     for k, v in _metadata(loaded).items():
         entry = proto.metadata_props.add()
         entry.key, entry.value = k, v
-    proto.doc_string = ("gazehead_rt motion model v3: one step for N agents; the host carries "
-                        "(gaze, head, head_vel, z, s) into the next frame's *_prev inputs")
+    proto.doc_string = (
+        "gazehead_rt motion model v3: one step for N agents; the host carries "
+        "(gaze, head, head_vel, z, s) into the next frame's *_prev inputs"
+    )
     ops = {n.op_type for n in proto.graph.node}
     if ops & {"GRU", "RNN", "LSTM", "Loop", "Scan", "If"}:
         raise RuntimeError(f"exported step holds control-flow or recurrent ops {sorted(ops)}")

@@ -10,10 +10,22 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = [
-    "mae_deg", "best_of_k_mae_deg", "pearson", "mean_abs_jerk_deg_s3", "jerk_ratio",
-    "gaze_head_lag_s", "detect_gaze_shifts", "head_contribution_pairs", "head_contribution_curve", "curve_rmse",
-    "diversity_deg", "eye_violations_per_1000", "speed_w1_deg_s", "make_windows",
-    "classifier_two_sample_test", "CONTRIBUTION_BINS_DEG",
+    "mae_deg",
+    "best_of_k_mae_deg",
+    "pearson",
+    "mean_abs_jerk_deg_s3",
+    "jerk_ratio",
+    "gaze_head_lag_s",
+    "detect_gaze_shifts",
+    "head_contribution_pairs",
+    "head_contribution_curve",
+    "curve_rmse",
+    "diversity_deg",
+    "eye_violations_per_1000",
+    "speed_w1_deg_s",
+    "make_windows",
+    "classifier_two_sample_test",
+    "CONTRIBUTION_BINS_DEG",
 ]
 
 R2D = 180.0 / np.pi
@@ -32,7 +44,9 @@ def best_of_k_mae_deg(samples: np.ndarray, real: np.ndarray, segment_frames: int
     K, T = samples.shape[:2]
     out = []
     for a in range(0, T - segment_frames + 1, segment_frames):
-        err = np.abs(samples[:, a:a + segment_frames, :2] - real[None, a:a + segment_frames, :2])
+        err = np.abs(
+            samples[:, a : a + segment_frames, :2] - real[None, a : a + segment_frames, :2]
+        )
         out.append(err.mean(axis=(1, 2)).min())
     return float(np.mean(out) * R2D)
 
@@ -46,7 +60,7 @@ def pearson(a: np.ndarray, b: np.ndarray) -> float:
 
 def mean_abs_jerk_deg_s3(head: np.ndarray, fps: float) -> float:
     """Mean |d^3 head / dt^3| over pitch and yaw, deg/s^3 (third finite difference)."""
-    j = np.diff(head[..., :2], n=3, axis=-2) * fps ** 3
+    j = np.diff(head[..., :2], n=3, axis=-2) * fps**3
     return float(np.abs(j).mean() * R2D)
 
 
@@ -54,8 +68,9 @@ def jerk_ratio(gen: np.ndarray, real: np.ndarray, fps: float) -> float:
     return mean_abs_jerk_deg_s3(gen, fps) / mean_abs_jerk_deg_s3(real, fps)
 
 
-def gaze_head_lag_s(gaze: np.ndarray, head: np.ndarray, fps: float,
-                    max_lag_s: float = 1.0) -> float:
+def gaze_head_lag_s(
+    gaze: np.ndarray, head: np.ndarray, fps: float, max_lag_s: float = 1.0
+) -> float:
     """Lag (s, positive = head after gaze) at the peak of the cross-correlation of gaze and
     head velocity, summed over pitch and yaw, refined by a parabola through the peak."""
     gv = np.diff(gaze[:, :2], axis=0)
@@ -70,9 +85,9 @@ def gaze_head_lag_s(gaze: np.ndarray, head: np.ndarray, fps: float,
     cc = np.empty(len(lags))
     for i, k in enumerate(lags):
         if k >= 0:
-            cc[i] = (gv[:n - k] * hv[k:]).sum() / (n - k)
+            cc[i] = (gv[: n - k] * hv[k:]).sum() / (n - k)
         else:
-            cc[i] = (gv[-k:] * hv[:n + k]).sum() / (n + k)
+            cc[i] = (gv[-k:] * hv[: n + k]).sum() / (n + k)
     i = int(np.argmax(cc))
     frac = 0.0
     if 0 < i < len(cc) - 1:
@@ -83,8 +98,9 @@ def gaze_head_lag_s(gaze: np.ndarray, head: np.ndarray, fps: float,
     return float((lags[i] + frac) / fps)
 
 
-def detect_gaze_shifts(gaze: np.ndarray, fps: float, threshold_deg_s: float = 60.0
-                       ) -> list[tuple[int, int]]:
+def detect_gaze_shifts(
+    gaze: np.ndarray, fps: float, threshold_deg_s: float = 60.0
+) -> list[tuple[int, int]]:
     """(start, end) frame pairs of gaze shifts: runs of frames whose gaze speed exceeds the
     threshold; gaze[start] is the last frame before the shift, gaze[end] the first after."""
     v = np.hypot(*np.diff(gaze[:, :2], axis=0).T) * fps * R2D
@@ -103,9 +119,13 @@ def detect_gaze_shifts(gaze: np.ndarray, fps: float, threshold_deg_s: float = 60
     return out
 
 
-def head_contribution_pairs(gaze: np.ndarray, head: np.ndarray, fps: float,
-                            min_amp_deg: float = CONTRIBUTION_BINS_DEG[0],
-                            window_s: float = 0.5) -> tuple[np.ndarray, np.ndarray]:
+def head_contribution_pairs(
+    gaze: np.ndarray,
+    head: np.ndarray,
+    fps: float,
+    min_amp_deg: float = CONTRIBUTION_BINS_DEG[0],
+    window_s: float = 0.5,
+) -> tuple[np.ndarray, np.ndarray]:
     """(amplitude deg, head share) of every gaze shift: head displacement along the shift
     direction from its start to ``window_s`` later (or the next shift), over the gaze
     amplitude."""
@@ -127,14 +147,21 @@ def head_contribution_pairs(gaze: np.ndarray, head: np.ndarray, fps: float,
     return np.array(amps), np.array(shares)
 
 
-def head_contribution_curve(gaze: np.ndarray | None, head: np.ndarray | None, fps: float,
-                            bins_deg=CONTRIBUTION_BINS_DEG, window_s: float = 0.5,
-                            pairs: tuple[np.ndarray, np.ndarray] | None = None
-                            ) -> tuple[np.ndarray, np.ndarray]:
+def head_contribution_curve(
+    gaze: np.ndarray | None,
+    head: np.ndarray | None,
+    fps: float,
+    bins_deg=CONTRIBUTION_BINS_DEG,
+    window_s: float = 0.5,
+    pairs: tuple[np.ndarray, np.ndarray] | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
     """Mean head share per gaze-amplitude bin (NaN if empty) and the count per bin, from a
     sequence or from pooled :func:`head_contribution_pairs`."""
-    amps, shares = pairs if pairs is not None else head_contribution_pairs(
-        gaze, head, fps, bins_deg[0], window_s)
+    amps, shares = (
+        pairs
+        if pairs is not None
+        else head_contribution_pairs(gaze, head, fps, bins_deg[0], window_s)
+    )
     nb = len(bins_deg) - 1
     mean, count = np.full(nb, np.nan), np.zeros(nb, int)
     for k in range(nb):
@@ -145,8 +172,9 @@ def head_contribution_curve(gaze: np.ndarray | None, head: np.ndarray | None, fp
     return mean, count
 
 
-def curve_rmse(curve: np.ndarray, ref: np.ndarray, ref_count: np.ndarray,
-               min_count: int = 5) -> float:
+def curve_rmse(
+    curve: np.ndarray, ref: np.ndarray, ref_count: np.ndarray, min_count: int = 5
+) -> float:
     """RMSE between two contribution curves over bins where the reference has data."""
     m = (ref_count >= min_count) & np.isfinite(ref) & np.isfinite(curve)
     return float(np.sqrt(np.mean((curve[m] - ref[m]) ** 2))) if m.any() else float("nan")
@@ -157,8 +185,11 @@ def diversity_deg(samples: np.ndarray) -> float:
     K = samples.shape[0]
     if K < 2:
         return 0.0
-    d = [np.hypot(*(samples[i, :, :2] - samples[j, :, :2]).T).mean()
-         for i in range(K) for j in range(i + 1, K)]
+    d = [
+        np.hypot(*(samples[i, :, :2] - samples[j, :, :2]).T).mean()
+        for i in range(K)
+        for j in range(i + 1, K)
+    ]
     return float(np.mean(d) * R2D)
 
 
@@ -176,22 +207,27 @@ def speed_w1_deg_s(gen: np.ndarray, real: np.ndarray, fps: float) -> float:
     return float(np.abs(np.quantile(sg, q) - np.quantile(sr, q)).mean())
 
 
-def make_windows(gaze: np.ndarray, head: np.ndarray, fps: float, frames: int, stride: int
-                 ) -> np.ndarray:
+def make_windows(
+    gaze: np.ndarray, head: np.ndarray, fps: float, frames: int, stride: int
+) -> np.ndarray:
     """(n, frames, 6) windows of [gaze velocity (2), head velocity (2), eye offset (2)]
     in deg/s and deg: what an observer sees of (head | gaze), independent of where the body
     points. Eye offset uses gaze - head, enough for a classifier."""
     gv = np.diff(gaze[:, :2], axis=0) * fps
     hv = np.diff(head[:, :2], axis=0) * fps
-    off = (gaze[1:, :2] - head[1:, :2])
+    off = gaze[1:, :2] - head[1:, :2]
     f = np.concatenate([gv, hv, off], axis=1) * R2D
     starts = range(0, len(f) - frames + 1, stride)
-    return np.stack([f[s:s + frames] for s in starts]) if len(f) >= frames else \
-        np.zeros((0, frames, 6))
+    return (
+        np.stack([f[s : s + frames] for s in starts])
+        if len(f) >= frames
+        else np.zeros((0, frames, 6))
+    )
 
 
-def classifier_two_sample_test(real: np.ndarray, gen: np.ndarray, seed: int = 0,
-                               steps: int = 400) -> float:
+def classifier_two_sample_test(
+    real: np.ndarray, gen: np.ndarray, seed: int = 0, steps: int = 400
+) -> float:
     """Held-out accuracy of a small classifier telling real from generated windows.
 
     ``real`` and ``gen`` are (n, frames, C) windows taken at the same times (same gaze).
@@ -217,9 +253,15 @@ def classifier_two_sample_test(real: np.ndarray, gen: np.ndarray, seed: int = 0,
     g = torch.Generator().manual_seed(seed)
     torch.manual_seed(seed)
     C = real.shape[-1]
-    net = nn.Sequential(nn.Conv1d(C, 32, 5, padding=2), nn.ReLU(),
-                        nn.Conv1d(32, 32, 5, padding=2, dilation=1), nn.ReLU(),
-                        nn.AdaptiveAvgPool1d(1), nn.Flatten(), nn.Linear(32, 1))
+    net = nn.Sequential(
+        nn.Conv1d(C, 32, 5, padding=2),
+        nn.ReLU(),
+        nn.Conv1d(32, 32, 5, padding=2, dilation=1),
+        nn.ReLU(),
+        nn.AdaptiveAvgPool1d(1),
+        nn.Flatten(),
+        nn.Linear(32, 1),
+    )
     opt = torch.optim.Adam(net.parameters(), lr=3e-3, weight_decay=1e-4)
     for _ in range(steps):
         idx = torch.randint(len(Xtr), (min(256, len(Xtr)),), generator=g)

@@ -8,12 +8,12 @@ as ``csrc/core``. Training uses the same submodules (see ``training/train.py``).
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 import torch
 from torch import nn
-from torch.nn import functional as F
 
 from gazehead_rt.model_file import (
     HEAD_SIZE,
@@ -28,8 +28,15 @@ from gazehead_rt.model_file import (
     save_model,
 )
 
-__all__ = ["GazeHeadModel", "StepState", "condition_features", "eye_from_gaze_head", "mlp",
-           "neck_limit", "wrap_angle"]
+__all__ = [
+    "GazeHeadModel",
+    "StepState",
+    "condition_features",
+    "eye_from_gaze_head",
+    "mlp",
+    "neck_limit",
+    "wrap_angle",
+]
 
 _ACT = {"silu": nn.SiLU, "relu": nn.ReLU, "tanh": nn.Tanh}
 
@@ -61,7 +68,9 @@ def eye_from_gaze_head(gaze: torch.Tensor, head: torch.Tensor) -> torch.Tensor:
     ey = (-cy * sp * sr - sy * cr) * dx + (-sy * sp * sr + cy * cr) * dy + cp * sr * dz
     ez = (-cy * sp * cr + sy * sr) * dx + (-sy * sp * cr - cy * sr) * dy + cp * cr * dz
     # sqrt rather than hypot: the vector is unit length (no overflow) and ONNX has no hypot
-    return torch.stack([torch.atan2(ez, torch.sqrt(ex * ex + ey * ey)), torch.atan2(ey, ex)], dim=-1)
+    return torch.stack(
+        [torch.atan2(ez, torch.sqrt(ex * ex + ey * ey)), torch.atan2(ey, ex)], dim=-1
+    )
 
 
 def condition_features(
@@ -85,8 +94,9 @@ def condition_features(
     return torch.cat([eye_tgt, d, head_vel_prev, style], dim=-1)
 
 
-def neck_limit(head_prev: torch.Tensor, v: torch.Tensor, limits: torch.Tensor,
-               soft: float, fps: float) -> tuple[torch.Tensor, torch.Tensor]:
+def neck_limit(
+    head_prev: torch.Tensor, v: torch.Tensor, limits: torch.Tensor, soft: float, fps: float
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Integrate head velocity ``v`` (..., 3) under the soft head-on-torso limit.
 
     Per axis with limit L and soft start Ls = soft * L: a velocity that moves the head
@@ -117,13 +127,24 @@ class StepState:
     style: torch.Tensor  # (N, 2) per-agent style (kept by reset)
 
     @classmethod
-    def zeros(cls, n: int, hidden: int, latent: int, style=None, dtype=torch.float32,
-              device=None) -> "StepState":
+    def zeros(
+        cls, n: int, hidden: int, latent: int, style=None, dtype=torch.float32, device=None
+    ) -> StepState:
         z = lambda *s: torch.zeros(*s, dtype=dtype, device=device)  # noqa: E731
-        st = z(n, STYLE_SIZE) if style is None else torch.as_tensor(
-            style, dtype=dtype, device=device).expand(n, STYLE_SIZE).clone()
-        return cls(z(n, hidden), z(n, 3), z(n, 3), z(n, latent), z(n, 2),
-                   torch.zeros(n, dtype=torch.bool, device=device), st)
+        st = (
+            z(n, STYLE_SIZE)
+            if style is None
+            else torch.as_tensor(style, dtype=dtype, device=device).expand(n, STYLE_SIZE).clone()
+        )
+        return cls(
+            z(n, hidden),
+            z(n, 3),
+            z(n, 3),
+            z(n, latent),
+            z(n, 2),
+            torch.zeros(n, dtype=torch.bool, device=device),
+            st,
+        )
 
 
 class GazeHeadModel(nn.Module):
@@ -153,8 +174,12 @@ class GazeHeadModel(nn.Module):
     # -- pieces shared by training and inference -------------------------------------------
     @property
     def normalization(self) -> Normalization:
-        return Normalization(*(getattr(self, k).detach().cpu().numpy()
-                               for k in ("x_mean", "x_std", "y_mean", "y_std")))
+        return Normalization(
+            *(
+                getattr(self, k).detach().cpu().numpy()
+                for k in ("x_mean", "x_std", "y_mean", "y_std")
+            )
+        )
 
     def set_normalization(self, norm: Normalization) -> None:
         for k in ("x_mean", "x_std", "y_mean", "y_std"):
@@ -173,8 +198,9 @@ class GazeHeadModel(nn.Module):
         """Decoder output: head angular velocity (pitch, yaw, roll) rad/s."""
         return self.dec(torch.cat([s, z], dim=-1)) * self.y_std + self.y_mean
 
-    def limit(self, head_prev: torch.Tensor, v: torch.Tensor,
-              limits: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    def limit(
+        self, head_prev: torch.Tensor, v: torch.Tensor, limits: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         lim = self.neck_limits if limits is None else limits
         return neck_limit(head_prev, v, lim, self.config.neck_soft, self.config.fps)
 
@@ -194,15 +220,25 @@ class GazeHeadModel(nn.Module):
         neck_limits: torch.Tensor | None = None,  # (3,) rad; default: the config's
     ) -> tuple[torch.Tensor, torch.Tensor, StepState]:
         """One frame for N agents: returns head (N, 3), eye (N, 2), and the next state."""
-        x = condition_features(gaze, state.gaze, state.head, state.head_vel, state.style,
-                               state.has_prev, self.config.fps)
+        x = condition_features(
+            gaze,
+            state.gaze,
+            state.head,
+            state.head_vel,
+            state.style,
+            state.has_prev,
+            self.config.fps,
+        )
         s = self.gru(self.encode(x, state.z), state.s)
         mu, sigma = self.split_gaussian(self.prior(s))
         z = mu + temperature * sigma * eps
         head, vel = self.limit(state.head, self.decode(s, z), neck_limits)
         eye = self.eye_out(gaze, head)
-        return head, eye, StepState(s, head, vel, z, gaze.clone(),
-                                    torch.ones_like(state.has_prev), state.style)
+        return (
+            head,
+            eye,
+            StepState(s, head, vel, z, gaze.clone(), torch.ones_like(state.has_prev), state.style),
+        )
 
     @torch.no_grad()
     def prime(
@@ -214,39 +250,69 @@ class GazeHeadModel(nn.Module):
         """Teacher-forced GRU over observed history (z = prior mean); continues from its end."""
         for t in range(gaze_hist.shape[0]):
             g = gaze_hist[t]
-            x = condition_features(g, state.gaze, state.head, state.head_vel, state.style,
-                                   state.has_prev, self.config.fps)
+            x = condition_features(
+                g,
+                state.gaze,
+                state.head,
+                state.head_vel,
+                state.style,
+                state.has_prev,
+                self.config.fps,
+            )
             s = self.gru(self.encode(x, state.z), state.s)
             mu, _ = self.split_gaussian(self.prior(s))
             head = head_hist[t]
-            vel = torch.where(state.has_prev[:, None], (head - state.head) * self.config.fps,
-                              torch.zeros_like(head))
-            state = StepState(s, head.clone(), vel, mu, g.clone(),
-                              torch.ones_like(state.has_prev), state.style)
+            vel = torch.where(
+                state.has_prev[:, None],
+                (head - state.head) * self.config.fps,
+                torch.zeros_like(head),
+            )
+            state = StepState(
+                s, head.clone(), vel, mu, g.clone(), torch.ones_like(state.has_prev), state.style
+            )
         return state
 
     # -- model file ----------------------------------------------------------------------
     def runtime_tensors(self) -> dict[str, torch.Tensor]:
-        return {k: v for k, v in self.state_dict().items()
-                if k.split(".")[0] in ("enc", "gru", "prior", "dec")}
+        return {
+            k: v
+            for k, v in self.state_dict().items()
+            if k.split(".")[0] in ("enc", "gru", "prior", "dec")
+        }
 
-    def save(self, path, *, provenance: Mapping[str, Any] | None = None,
-             metrics: Mapping[str, Any] | None = None, code_revision: str = "unknown") -> None:
-        save_model(path, self.runtime_tensors(), self.config, self.normalization,
-                   provenance=provenance, metrics=metrics, code_revision=code_revision)
+    def save(
+        self,
+        path,
+        *,
+        provenance: Mapping[str, Any] | None = None,
+        metrics: Mapping[str, Any] | None = None,
+        code_revision: str = "unknown",
+    ) -> None:
+        save_model(
+            path,
+            self.runtime_tensors(),
+            self.config,
+            self.normalization,
+            provenance=provenance,
+            metrics=metrics,
+            code_revision=code_revision,
+        )
 
     @classmethod
-    def from_loaded(cls, loaded: LoadedModel) -> "GazeHeadModel":
+    def from_loaded(cls, loaded: LoadedModel) -> GazeHeadModel:
         m = cls(loaded.config, loaded.normalization)
         missing, unexpected = m.load_state_dict(
-            {k: torch.from_numpy(v.copy()) for k, v in loaded.tensors.items()}, strict=False)
+            {k: torch.from_numpy(v.copy()) for k, v in loaded.tensors.items()}, strict=False
+        )
         assert not unexpected, unexpected
-        assert all(k.startswith("post.") or k in ("x_mean", "x_std", "y_mean", "y_std",
-                                                  "neck_limits") for k in missing), missing
+        assert all(
+            k.startswith("post.") or k in ("x_mean", "x_std", "y_mean", "y_std", "neck_limits")
+            for k in missing
+        ), missing
         return m
 
     @classmethod
-    def load(cls, path) -> "GazeHeadModel":
+    def load(cls, path) -> GazeHeadModel:
         return cls.from_loaded(load_model(path))
 
 

@@ -99,7 +99,7 @@ def window_loss(
     Hh = max(1, cfg.post_horizon)
     vn_pad = torch.cat([vn, vn[:, -1:].expand(B, Hh, 3)], 1)
     csum = torch.cat([torch.zeros_like(vn_pad[:, :1]), torch.cumsum(vn_pad, 1)], 1)
-    ahead = (csum[:, 1 + Hh:1 + Hh + vn.shape[1]] - csum[:, 1:1 + vn.shape[1]]) / Hh
+    ahead = (csum[:, 1 + Hh : 1 + Hh + vn.shape[1]] - csum[:, 1 : 1 + vn.shape[1]]) / Hh
 
     s = torch.zeros(B, mc.hidden_size, device=dev)
     z_prev = torch.zeros(B, Z, device=dev)
@@ -113,8 +113,7 @@ def window_loss(
     y_prior_seq, y_true_seq = [], []
     k = cfg.correction_rate_hz
     for t in range(2, L2):
-        x = condition_features(gaze[:, t], gaze[:, t - 1], head_fed, hv_fed, style, has_prev,
-                               fps)
+        x = condition_features(gaze[:, t], gaze[:, t - 1], head_fed, hv_fed, style, has_prev, fps)
         e = model.encode(x, z_prev)
         s = model.gru(e, torch.zeros_like(s) if cfg.no_gru else s)
         v_true = vel[:, t - 1]
@@ -131,8 +130,9 @@ def window_loss(
             mu_q, lv_q = _gauss(model.post(torch.cat([s, tn, ahead[:, t - 1]], -1)), Z)
             z_q = mu_q + torch.exp(0.5 * lv_q) * torch.randn_like(mu_q)
             z_p = mu_p + torch.exp(0.5 * lv_p) * torch.randn_like(mu_p)
-            kl = 0.5 * (lv_p - lv_q + (torch.exp(lv_q) + (mu_q - mu_p) ** 2)
-                        * torch.exp(-lv_p) - 1.0)
+            kl = 0.5 * (
+                lv_p - lv_q + (torch.exp(lv_q) + (mu_q - mu_p) ** 2) * torch.exp(-lv_p) - 1.0
+            )
             kl_dims.append(kl.mean(0))  # (Z,) averaged over the batch
         yn_q = model.dec(torch.cat([s, z_q], -1))
         recon.append(((yn_q - tn) ** 2).mean())

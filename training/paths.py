@@ -5,8 +5,14 @@ from __future__ import annotations
 import os
 import subprocess
 
-__all__ = ["REPO_ROOT", "shared_data_dir", "sgaze_dir", "shared_videos_dir",
-           "default_model_path", "code_revision"]
+__all__ = [
+    "REPO_ROOT",
+    "shared_data_dir",
+    "sgaze_dir",
+    "shared_videos_dir",
+    "default_model_path",
+    "code_revision",
+]
 
 #: The checkout root when run from the source tree (``python -m training.train``); inside an
 #: installed wheel (``gazehead_rt.training``) it is the installed ``gazehead_rt`` folder.
@@ -21,8 +27,10 @@ def shared_data_dir(override: str | None = None) -> str:
     checkout's root)."""
     d = override or os.environ.get(DATA_ENV)
     if not d:
-        candidates = [os.path.join(REPO_ROOT, "..", "shared", "data"),
-                      os.path.join(os.getcwd(), "..", "shared", "data")]
+        candidates = [
+            os.path.join(REPO_ROOT, "..", "shared", "data"),
+            os.path.join(os.getcwd(), "..", "shared", "data"),
+        ]
         d = next((c for c in candidates if os.path.isdir(c)), candidates[0])
     return os.path.normpath(d)
 
@@ -49,10 +57,15 @@ def default_model_path() -> str:
 def code_revision() -> str:
     """Git hash of the working tree, with ``+dirty`` when it has uncommitted changes."""
     try:
-        rev = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO_ROOT, capture_output=True,
-                             text=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
-                               cwd=REPO_ROOT, capture_output=True, text=True).stdout.strip()
+        rev = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
         return rev + ("+dirty" if dirty else "")
     except (OSError, subprocess.CalledProcessError):
         return "unknown"

@@ -32,8 +32,15 @@ import numpy as np
 
 from gazehead_rt.geometry import eye_from_gaze_head
 
-__all__ = ["AMPLITUDES_DEG", "BANDS", "StepProtocol", "step_gaze", "step_response",
-           "physiology_table", "plot_physiology"]
+__all__ = [
+    "AMPLITUDES_DEG",
+    "BANDS",
+    "StepProtocol",
+    "step_gaze",
+    "step_response",
+    "physiology_table",
+    "plot_physiology",
+]
 
 R2D = 180.0 / math.pi
 D2R = math.pi / 180.0
@@ -77,19 +84,31 @@ def step_gaze(amplitude_deg: float, proto: StepProtocol) -> tuple[np.ndarray, in
 Policy = Callable[[np.ndarray], np.ndarray]  # gaze (T, 2) -> head samples (K, T, 3)
 
 
-def step_response(policy: Policy, proto: StepProtocol = StepProtocol(),
-                  amplitudes_deg=AMPLITUDES_DEG) -> dict:
+def step_response(
+    policy: Policy, proto: StepProtocol = StepProtocol(), amplitudes_deg=AMPLITUDES_DEG
+) -> dict:
     """Metrics of ``policy`` per amplitude (lists aligned with ``amplitudes``)."""
     fps = proto.fps
-    out: dict[str, list] = {k: [] for k in (
-        "share_0.5s", "share_1s", "share_settled", "eye_1s_deg", "eye_settled_deg",
-        "latency_ms", "peak_head_vel_deg_s", "drift_back_deg", "spread_0.5s_deg",
-        "max_eye_deg")}
+    out: dict[str, list] = {
+        k: []
+        for k in (
+            "share_0.5s",
+            "share_1s",
+            "share_settled",
+            "eye_1s_deg",
+            "eye_settled_deg",
+            "latency_ms",
+            "peak_head_vel_deg_s",
+            "drift_back_deg",
+            "spread_0.5s_deg",
+            "max_eye_deg",
+        )
+    }
     for A in amplitudes_deg:
         g, t0 = step_gaze(A, proto)
         heads = np.asarray(policy(g), np.float64)  # (K, T, 3)
         yaw = heads[:, :, 1] * R2D
-        yaw_rel = yaw - yaw[:, t0 - 1:t0]
+        yaw_rel = yaw - yaw[:, t0 - 1 : t0]
         i05, i1 = t0 + int(0.5 * fps), t0 + int(1.0 * fps)
         i2 = t0 + int(2.0 * fps)
         set_a, set_b = t0 + int((proto.hold_s - 1.0) * fps), len(g)
@@ -100,15 +119,16 @@ def step_response(policy: Policy, proto: StepProtocol = StepProtocol(),
         out["share_settled"].append(float(np.mean(yaw_rel[:, set_a:set_b]) / A))
         out["eye_1s_deg"].append(float(np.mean(ecc[:, i1])))
         out["eye_settled_deg"].append(float(np.mean(ecc[:, set_a:set_b])))
-        out["max_eye_deg"].append(float(ecc[:, t0 + int(0.5 * fps):].max()))
+        out["max_eye_deg"].append(float(ecc[:, t0 + int(0.5 * fps) :].max()))
         lat = []
         for k in range(len(heads)):
             moved = np.nonzero(yaw_rel[k, t0:] >= 1.0)[0]
             lat.append(moved[0] / fps * 1000.0 if len(moved) else np.nan)
         # the head may start before the gaze step reaches it in a causal policy only at t0
-        out["latency_ms"].append(float(np.nanmean(lat)) if np.any(np.isfinite(lat))
-                                 else float("nan"))
-        vel = np.abs(np.diff(yaw[:, t0 - 1:], axis=1)) * fps
+        out["latency_ms"].append(
+            float(np.nanmean(lat)) if np.any(np.isfinite(lat)) else float("nan")
+        )
+        vel = np.abs(np.diff(yaw[:, t0 - 1 :], axis=1)) * fps
         out["peak_head_vel_deg_s"].append(float(np.mean(vel.max(1))))
         out["drift_back_deg"].append(float(np.mean(yaw_rel[:, i2] - yaw_rel[:, -1])))
         out["spread_0.5s_deg"].append(float(np.std(yaw_rel[:, i05])))
@@ -127,17 +147,21 @@ def _in_band(key: str, A: float, v: float) -> bool | None:
 
 def physiology_table(results: dict[str, dict]) -> str:
     """Markdown: one row per policy and amplitude; a trailing * marks a value outside its band."""
-    cols = [("share_0.5s", "share 0.5 s", "{:.2f}", None),
-            ("share_1s", "share 1 s", "{:.2f}", None),
-            ("share_settled", "share settled", "{:.2f}", "settled_share"),
-            ("eye_1s_deg", "|eye| 1 s °", "{:.1f}", None),
-            ("eye_settled_deg", "|eye| settled °", "{:.1f}", "settled_eye_deg"),
-            ("latency_ms", "head latency ms", "{:.0f}", "latency_ms"),
-            ("peak_head_vel_deg_s", "peak head vel °/s", "{:.0f}", "peak_head_vel_deg_s"),
-            ("drift_back_deg", "drift-back °", "{:.1f}", None),
-            ("spread_0.5s_deg", "spread 0.5 s °", "{:.2f}", None)]
-    lines = ["| policy | A ° | " + " | ".join(c[1] for c in cols) + " |",
-             "|---|---|" + "---|" * len(cols)]
+    cols = [
+        ("share_0.5s", "share 0.5 s", "{:.2f}", None),
+        ("share_1s", "share 1 s", "{:.2f}", None),
+        ("share_settled", "share settled", "{:.2f}", "settled_share"),
+        ("eye_1s_deg", "|eye| 1 s °", "{:.1f}", None),
+        ("eye_settled_deg", "|eye| settled °", "{:.1f}", "settled_eye_deg"),
+        ("latency_ms", "head latency ms", "{:.0f}", "latency_ms"),
+        ("peak_head_vel_deg_s", "peak head vel °/s", "{:.0f}", "peak_head_vel_deg_s"),
+        ("drift_back_deg", "drift-back °", "{:.1f}", None),
+        ("spread_0.5s_deg", "spread 0.5 s °", "{:.2f}", None),
+    ]
+    lines = [
+        "| policy | A ° | " + " | ".join(c[1] for c in cols) + " |",
+        "|---|---|" + "---|" * len(cols),
+    ]
     for name, r in results.items():
         for i, A in enumerate(r["amplitudes_deg"]):
             cells = []
@@ -168,12 +192,14 @@ def plot_physiology(results: dict[str, dict], path: str) -> str:
         hi = np.array([np.nan if BANDS[key](a) is None else BANDS[key](a)[1] for a in Af])
         ax.fill_between(Af, lo, hi, color="0.85", label="literature band")
 
-    panels = [("share_0.5s", "head share at 0.5 s", None),
-              ("share_1s", "head share at 1 s", None),
-              ("share_settled", "head share settled (5-6 s)", "settled_share"),
-              ("eye_settled_deg", "|eye-in-head| settled (deg)", "settled_eye_deg"),
-              ("latency_ms", "head latency (ms)", "latency_ms"),
-              ("peak_head_vel_deg_s", "peak head velocity (deg/s)", "peak_head_vel_deg_s")]
+    panels = [
+        ("share_0.5s", "head share at 0.5 s", None),
+        ("share_1s", "head share at 1 s", None),
+        ("share_settled", "head share settled (5-6 s)", "settled_share"),
+        ("eye_settled_deg", "|eye-in-head| settled (deg)", "settled_eye_deg"),
+        ("latency_ms", "head latency (ms)", "latency_ms"),
+        ("peak_head_vel_deg_s", "peak head velocity (deg/s)", "peak_head_vel_deg_s"),
+    ]
     for ax, (key, title, bkey) in zip(axs.ravel(), panels):
         if bkey:
             band(ax, bkey)

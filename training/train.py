@@ -30,8 +30,14 @@ from .model import GazeHeadModel
 from .objective import LossConfig, window_loss
 from .paths import code_revision, sgaze_dir
 
-__all__ = ["TrainConfig", "train", "compute_normalization", "WindowSampler", "main",
-           "load_training_clips"]
+__all__ = [
+    "TrainConfig",
+    "train",
+    "compute_normalization",
+    "WindowSampler",
+    "main",
+    "load_training_clips",
+]
 
 
 @dataclass
@@ -63,9 +69,15 @@ class TrainConfig:
 
 
 # -- data ------------------------------------------------------------------------------------
-def load_training_clips(data_root: str | None, datasets: list[str], use_sgaze: bool = True,
-                        procedural_clips: int = 0, fps: float = 30.0,
-                        synthetic_minutes: float = 0.0, seed: int = 0) -> list[Clip]:
+def load_training_clips(
+    data_root: str | None,
+    datasets: list[str],
+    use_sgaze: bool = True,
+    procedural_clips: int = 0,
+    fps: float = 30.0,
+    synthetic_minutes: float = 0.0,
+    seed: int = 0,
+) -> list[Clip]:
     """SGaze (all splits), extra dataset folders, and synthetic fixed-torso gaze shifts
     (training/data/synthetic.py: ``synthetic_minutes`` for train, a fifth of it for val)."""
     from .data.sgaze import load_sgaze_clips
@@ -93,6 +105,7 @@ def clip_style(c: Clip) -> np.ndarray:
     st = c.extra.get("style")
     if st is None:
         from gazehead_rt.style import estimate_style
+
         st = estimate_style(c.gaze[c.valid], c.head[c.valid], c.fps)
         c.extra["style"] = [float(v) for v in st]
     return np.asarray(st, np.float32).reshape(STYLE_SIZE)
@@ -103,6 +116,7 @@ def compute_normalization(clips: list[Clip], fps: float) -> Normalization:
     with the recorded head fed back (teacher forcing)."""
     from .model import condition_features
     from .objective import head_velocity
+
     xs, ys = [], []
     for c in clips:
         g = torch.from_numpy(c.gaze).double()
@@ -110,8 +124,9 @@ def compute_normalization(clips: list[Clip], fps: float) -> Normalization:
         ok = torch.from_numpy(c.valid[2:] & c.valid[1:-1] & c.valid[:-2])
         v = head_velocity(h[None], fps)[0]  # (T-1, 3)
         st = torch.from_numpy(clip_style(c)).double().expand(len(g) - 2, STYLE_SIZE)
-        x = condition_features(g[2:], g[1:-1], h[1:-1], v[:-1], st,
-                               torch.ones(len(g) - 2, dtype=torch.bool), fps)
+        x = condition_features(
+            g[2:], g[1:-1], h[1:-1], v[:-1], st, torch.ones(len(g) - 2, dtype=torch.bool), fps
+        )
         xs.append(x[ok])
         ys.append(v[1:][ok])
     x = torch.cat(xs).numpy()
@@ -133,16 +148,25 @@ def compute_normalization(clips: list[Clip], fps: float) -> Normalization:
 def clip_domain(c: Clip) -> str:
     """Domain tag of a clip: the manifest's ``domain`` (``video`` for training.extract),
     ``sgaze`` for SGaze recordings."""
-    return str(c.extra.get("domain") or c.extra.get("kind")
-               or ("sgaze" if c.id.startswith("sgaze") else "other"))
+    return str(
+        c.extra.get("domain")
+        or c.extra.get("kind")
+        or ("sgaze" if c.id.startswith("sgaze") else "other")
+    )
 
 
 class WindowSampler:
     """Random windows of ``frames + 2`` fully valid frames (two of context), with the style
     of each window's clip."""
 
-    def __init__(self, clips: list[Clip], frames: int, mirror: bool, seed: int,
-                 domain_weights: dict | None = None):
+    def __init__(
+        self,
+        clips: list[Clip],
+        frames: int,
+        mirror: bool,
+        seed: int,
+        domain_weights: dict | None = None,
+    ):
         self.frames = frames
         self.mirror = mirror
         self.rng = np.random.default_rng(seed)
@@ -157,8 +181,9 @@ class WindowSampler:
             st = st[bad[st + frames + 2] - bad[st] == 0] if n > 0 else st
             self.starts.append(st)
         dw = domain_weights or {}
-        self.weights = np.array([len(s) * float(dw.get(clip_domain(c), 1.0))
-                                 for s, c in zip(self.starts, clips)], float)
+        self.weights = np.array(
+            [len(s) * float(dw.get(clip_domain(c), 1.0)) for s, c in zip(self.starts, clips)], float
+        )
         if self.weights.sum() == 0:
             raise ValueError(f"no clip holds {frames + 1} consecutive valid frames")
         self.weights /= self.weights.sum()
@@ -171,8 +196,8 @@ class WindowSampler:
         st = np.empty((batch, STYLE_SIZE), np.float32)
         for b, c in enumerate(ci):
             s = self.starts[c][self.rng.integers(len(self.starts[c]))]
-            g[b] = self.gaze[c][s:s + n]
-            h[b] = self.head[c][s:s + n]
+            g[b] = self.gaze[c][s : s + n]
+            h[b] = self.head[c][s : s + n]
             st[b] = self.style[c]
         if self.mirror:
             # mirror left/right: yaw and roll change sign, pitch does not (docs/design.md §2 frame)
@@ -186,26 +211,36 @@ class WindowSampler:
 def _lr_at(cfg: TrainConfig, step: int) -> float:
     warm = min(1.0, (step + 1) / 100)  # short warm-up keeps the first Adam steps small
     u = min(1.0, step / max(1, cfg.steps))
-    return cfg.lr * warm * (cfg.lr_final_frac + (1 - cfg.lr_final_frac)
-                            * 0.5 * (1 + math.cos(math.pi * u)))
+    return (
+        cfg.lr
+        * warm
+        * (cfg.lr_final_frac + (1 - cfg.lr_final_frac) * 0.5 * (1 + math.cos(math.pi * u)))
+    )
 
 
 def _schedules(cfg: TrainConfig, step: int) -> tuple[float, float]:
     kl_w = min(1.0, step / cfg.kl_anneal_steps) if cfg.kl_anneal_steps > 0 else 1.0
-    ss = cfg.loss.ss_prob * (min(1.0, step / cfg.ss_ramp_steps) if cfg.ss_ramp_steps > 0
-                             else 1.0)
+    ss = cfg.loss.ss_prob * (min(1.0, step / cfg.ss_ramp_steps) if cfg.ss_ramp_steps > 0 else 1.0)
     return kl_w, ss
 
 
 def _seed_all(seed: int) -> None:
     torch.manual_seed(seed)
-    np.random.seed(seed)
 
 
-def train(cfg: TrainConfig, train_clips: list[Clip], val_clips: list[Clip], out_dir: str,
-          *, resume: bool = False, device: str | None = None, progress: bool = True,
-          provenance: dict | None = None, export_path: str | None = None,
-          time_limit_s: float | None = None) -> dict:
+def train(
+    cfg: TrainConfig,
+    train_clips: list[Clip],
+    val_clips: list[Clip],
+    out_dir: str,
+    *,
+    resume: bool = False,
+    device: str | None = None,
+    progress: bool = True,
+    provenance: dict | None = None,
+    export_path: str | None = None,
+    time_limit_s: float | None = None,
+) -> dict:
     """Train; returns a summary dict. Deterministic for a given seed on one device."""
     from tqdm import tqdm
 
@@ -217,14 +252,17 @@ def train(cfg: TrainConfig, train_clips: list[Clip], val_clips: list[Clip], out_
     w = np.array([c.frames for c in train_clips], float)
     smean = (styles * w[:, None]).sum(0) / w.sum()
     sstd = np.sqrt(((styles - smean) ** 2 * w[:, None]).sum(0) / w.sum())
-    cfg.model = dataclasses.replace(cfg.model, style_mean=tuple(float(v) for v in smean),
-                                    style_std=tuple(float(v) for v in sstd))
+    cfg.model = dataclasses.replace(
+        cfg.model,
+        style_mean=tuple(float(v) for v in smean),
+        style_std=tuple(float(v) for v in sstd),
+    )
     model = GazeHeadModel(cfg.model, norm).to(dev)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-    sampler = WindowSampler(train_clips, cfg.window_frames, cfg.mirror, cfg.seed,
-                            cfg.domain_weights)
-    val_sampler = WindowSampler(val_clips or train_clips, cfg.window_frames, False,
-                                cfg.seed + 1)
+    sampler = WindowSampler(
+        train_clips, cfg.window_frames, cfg.mirror, cfg.seed, cfg.domain_weights
+    )
+    val_sampler = WindowSampler(val_clips or train_clips, cfg.window_frames, False, cfg.seed + 1)
     vg, vh, vs = val_sampler.sample(cfg.val_windows)  # fixed validation windows
     vg, vh, vs = vg.to(dev), vh.to(dev), vs.to(dev)
 
@@ -244,16 +282,33 @@ def train(cfg: TrainConfig, train_clips: list[Clip], val_clips: list[Clip], out_
     with open(os.path.join(out_dir, "train_config.json"), "w") as f:
         json.dump(cfg.to_dict(), f, indent=1)
 
-    fields = ["step", "time_s", "lr", "kl_w", "ss", "loss", "recon", "kl", "prior_mse",
-              "rollout", "eye_pen", "vel_ratio", "jerk_ratio", "val_loss", "val_recon", "val_jerk_ratio"]
+    fields = [
+        "step",
+        "time_s",
+        "lr",
+        "kl_w",
+        "ss",
+        "loss",
+        "recon",
+        "kl",
+        "prior_mse",
+        "rollout",
+        "eye_pen",
+        "vel_ratio",
+        "jerk_ratio",
+        "val_loss",
+        "val_recon",
+        "val_jerk_ratio",
+    ]
     new_log = not os.path.exists(log_path)
     logf = open(log_path, "a", newline="")
     log = csv.DictWriter(logf, fieldnames=fields, extrasaction="ignore")
     if new_log:
         log.writeheader()
     t0 = time.time()
-    bar = tqdm(total=cfg.steps, initial=step, disable=not progress, file=sys.stderr,
-               dynamic_ncols=True)
+    bar = tqdm(
+        total=cfg.steps, initial=step, disable=not progress, file=sys.stderr, dynamic_ncols=True
+    )
     while step < cfg.steps:
         if time_limit_s is not None and time.time() - t0 > time_limit_s:
             break
@@ -271,8 +326,14 @@ def train(cfg: TrainConfig, train_clips: list[Clip], val_clips: list[Clip], out_
         step += 1
         bar.update(1)
         bar.set_postfix(loss=f"{parts['loss']:.3f}", kl=f"{parts.get('kl', 0):.2f}")
-        row = {"step": step, "time_s": round(time.time() - t0, 2), "lr": lr, "kl_w": kl_w,
-               "ss": ss, **parts}
+        row = {
+            "step": step,
+            "time_s": round(time.time() - t0, 2),
+            "lr": lr,
+            "kl_w": kl_w,
+            "ss": ss,
+            **parts,
+        }
         if step % cfg.eval_every == 0 or step == cfg.steps:
             model.eval()
             cpu_rng = torch.get_rng_state()
@@ -280,15 +341,24 @@ def train(cfg: TrainConfig, train_clips: list[Clip], val_clips: list[Clip], out_
             with torch.no_grad():
                 _, vp = window_loss(model, vg, vh, vs, cfg.loss, 1.0, cfg.loss.ss_prob)
             torch.set_rng_state(cpu_rng)
-            row.update(val_loss=vp["loss"], val_recon=vp["recon"],
-                       val_jerk_ratio=vp.get("jerk_ratio"))
+            row.update(
+                val_loss=vp["loss"], val_recon=vp["recon"], val_jerk_ratio=vp.get("jerk_ratio")
+            )
             if vp["loss"] < best_val:
                 best_val = vp["loss"]
                 torch.save({"model": model.state_dict(), "step": step}, best_path)
         if step % cfg.ckpt_every == 0 or step == cfg.steps:
-            torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step,
-                        "best_val": best_val, "sampler_rng": sampler.rng.bit_generator.state,
-                        "torch_rng": torch.get_rng_state()}, ckpt_path)
+            torch.save(
+                {
+                    "model": model.state_dict(),
+                    "opt": opt.state_dict(),
+                    "step": step,
+                    "best_val": best_val,
+                    "sampler_rng": sampler.rng.bit_generator.state,
+                    "torch_rng": torch.get_rng_state(),
+                },
+                ckpt_path,
+            )
         if step % 10 == 0 or step == 1 or "val_loss" in row:
             log.writerow(row)
             logf.flush()
@@ -299,35 +369,62 @@ def train(cfg: TrainConfig, train_clips: list[Clip], val_clips: list[Clip], out_
         model.load_state_dict(torch.load(best_path, map_location=dev)["model"])
     model = model.cpu().eval()
     prov = dict(provenance or {})
-    prov.update(train_config=cfg.to_dict(), best_val_loss=best_val, steps_done=step,
-                train_clips=[c.id for c in train_clips], val_clips=[c.id for c in val_clips])
+    prov.update(
+        train_config=cfg.to_dict(),
+        best_val_loss=best_val,
+        steps_done=step,
+        train_clips=[c.id for c in train_clips],
+        val_clips=[c.id for c in val_clips],
+    )
     model_path = os.path.join(out_dir, "model.safetensors")
     rev = code_revision()
     model.save(model_path, provenance=prov, code_revision=rev)
     if export_path:
         os.makedirs(os.path.dirname(os.path.abspath(export_path)), exist_ok=True)
         model.save(export_path, provenance=prov, code_revision=rev)
-    return {"steps": step, "best_val_loss": best_val, "model_path": model_path,
-            "time_s": time.time() - t0, "params_runtime":
-            sum(v.numel() for v in model.runtime_tensors().values())}
+    return {
+        "steps": step,
+        "best_val_loss": best_val,
+        "model_path": model_path,
+        "time_s": time.time() - t0,
+        "params_runtime": sum(v.numel() for v in model.runtime_tensors().values()),
+    }
 
 
 # -- CLI -------------------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
     d = TrainConfig()
-    p = argparse.ArgumentParser(prog="gazehead-rt train", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="gazehead-rt train",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("--out", default="runs/train/default", help="output folder")
-    p.add_argument("--data-root", default=None,
-                   help="shared data folder (default ../shared/data or $GAZEHEAD_DATA)")
-    p.add_argument("--dataset", action="append", default=[],
-                   help="extra docs/design.md §3 dataset folder (repeatable); its splits are used")
+    p.add_argument(
+        "--data-root",
+        default=None,
+        help="shared data folder (default ../shared/data or $GAZEHEAD_DATA)",
+    )
+    p.add_argument(
+        "--dataset",
+        action="append",
+        default=[],
+        help="extra docs/design.md §3 dataset folder (repeatable); its splits are used",
+    )
     p.add_argument("--no-sgaze", action="store_true", help="do not use SGaze")
-    p.add_argument("--synthetic-minutes", type=float, default=0.0,
-                   help="minutes of synthetic fixed-torso gaze shifts for training (a fifth "
-                   "as many for validation)")
-    p.add_argument("--procedural-clips", type=int, default=0,
-                   help="add N two-minute procedural clips to the training split")
+    p.add_argument(
+        "--synthetic-minutes",
+        type=float,
+        default=0.0,
+        help="minutes of synthetic fixed-torso gaze shifts for training (a fifth "
+        "as many for validation)",
+    )
+    p.add_argument(
+        "--procedural-clips",
+        type=int,
+        default=0,
+        help="add N two-minute procedural clips to the training split",
+    )
     p.add_argument("--steps", type=int, default=d.steps)
     p.add_argument("--batch-size", type=int, default=d.batch_size)
     p.add_argument("--window-frames", type=int, default=d.window_frames)
@@ -347,54 +444,109 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--vel-weight", type=float, default=d.loss.vel_weight)
     p.add_argument("--jerk-weight", type=float, default=d.loss.jerk_weight)
     p.add_argument("--prior-mse-weight", type=float, default=d.loss.prior_mse_weight)
-    p.add_argument("--correction-rate", type=float, default=d.loss.correction_rate_hz,
-                   help="Hz; rate of the corrective velocity target under scheduled sampling")
-    p.add_argument("--rollout-weight", type=float, default=d.loss.rollout_weight,
-                   help="weight of the free-running head position loss")
-    p.add_argument("--prior-path-frac", type=float, default=d.loss.prior_path_frac,
-                   help="fraction of windows whose fed-back rollout is driven by prior samples")
-    p.add_argument("--eye-weight", type=float, default=d.loss.eye_weight,
-                   help="weight of the eye-in-head range hinge on generated heads")
+    p.add_argument(
+        "--correction-rate",
+        type=float,
+        default=d.loss.correction_rate_hz,
+        help="Hz; rate of the corrective velocity target under scheduled sampling",
+    )
+    p.add_argument(
+        "--rollout-weight",
+        type=float,
+        default=d.loss.rollout_weight,
+        help="weight of the free-running head position loss",
+    )
+    p.add_argument(
+        "--prior-path-frac",
+        type=float,
+        default=d.loss.prior_path_frac,
+        help="fraction of windows whose fed-back rollout is driven by prior samples",
+    )
+    p.add_argument(
+        "--eye-weight",
+        type=float,
+        default=d.loss.eye_weight,
+        help="weight of the eye-in-head range hinge on generated heads",
+    )
     p.add_argument("--eye-limit-deg", type=float, default=d.loss.eye_limit_deg)
-    p.add_argument("--domain-weight", action="append", default=[], metavar="DOMAIN=W",
-                   help="window sampling weight of a clip domain (sgaze, video); default 1")
-    p.add_argument("--drop-roll", action="store_true",
-                   help="zero the head roll of every clip (SGaze has none; use it when a "
-                   "--dataset has roll the SGaze-trained outputs should not learn)")
-    p.add_argument("--val-domain", default=None,
-                   help="validate (best-model choice) on this domain's val clips only")
-    p.add_argument("--ablation", choices=["none", "no_gru", "fixed_prior", "deterministic"],
-                   default="none")
+    p.add_argument(
+        "--domain-weight",
+        action="append",
+        default=[],
+        metavar="DOMAIN=W",
+        help="window sampling weight of a clip domain (sgaze, video); default 1",
+    )
+    p.add_argument(
+        "--drop-roll",
+        action="store_true",
+        help="zero the head roll of every clip (SGaze has none; use it when a "
+        "--dataset has roll the SGaze-trained outputs should not learn)",
+    )
+    p.add_argument(
+        "--val-domain",
+        default=None,
+        help="validate (best-model choice) on this domain's val clips only",
+    )
+    p.add_argument(
+        "--ablation", choices=["none", "no_gru", "fixed_prior", "deterministic"], default="none"
+    )
     p.add_argument("--eval-every", type=int, default=d.eval_every)
     p.add_argument("--resume", action="store_true", help="continue from OUT/ckpt.pt")
     p.add_argument("--export", default=None, help="also write the model file here")
     p.add_argument("--device", default=None, help="cpu / cuda (default: cuda if present)")
-    p.add_argument("--threads", type=int, default=None,
-                   help="torch CPU threads (default: torch's choice)")
-    p.add_argument("--time-limit-min", type=float, default=None,
-                   help="stop early after this many minutes (the best model is kept)")
+    p.add_argument(
+        "--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)"
+    )
+    p.add_argument(
+        "--time-limit-min",
+        type=float,
+        default=None,
+        help="stop early after this many minutes (the best model is kept)",
+    )
     p.add_argument("--no-progress", action="store_true")
     return p
 
 
 def config_from_args(a: argparse.Namespace) -> TrainConfig:
     sizes = lambda s: tuple(int(x) for x in s.split(",") if x)  # noqa: E731
-    mc = ModelConfig(enc_sizes=sizes(a.enc), hidden_size=a.hidden, prior_sizes=sizes(a.prior),
-                     latent_size=a.latent, dec_sizes=sizes(a.dec), activation=a.activation)
-    lc = LossConfig(beta=a.beta, free_bits=a.free_bits, ss_prob=a.ss_prob,
-                    vel_weight=a.vel_weight, jerk_weight=a.jerk_weight,
-                    prior_mse_weight=a.prior_mse_weight, correction_rate_hz=a.correction_rate,
-                    rollout_weight=a.rollout_weight, prior_path_frac=a.prior_path_frac,
-                    eye_weight=a.eye_weight,
-                    eye_limit_deg=a.eye_limit_deg,
-                    no_gru=a.ablation == "no_gru", fixed_prior=a.ablation == "fixed_prior",
-                    deterministic=a.ablation == "deterministic")
-    return TrainConfig(model=mc, loss=lc, steps=a.steps, batch_size=a.batch_size,
-                       window_frames=a.window_frames, lr=a.lr, seed=a.seed,
-                       kl_anneal_steps=a.kl_anneal_steps, ss_ramp_steps=a.ss_ramp_steps,
-                       eval_every=a.eval_every, ckpt_every=a.eval_every,
-                       domain_weights={k: float(v) for k, _, v in
-                                       (x.partition("=") for x in a.domain_weight)})
+    mc = ModelConfig(
+        enc_sizes=sizes(a.enc),
+        hidden_size=a.hidden,
+        prior_sizes=sizes(a.prior),
+        latent_size=a.latent,
+        dec_sizes=sizes(a.dec),
+        activation=a.activation,
+    )
+    lc = LossConfig(
+        beta=a.beta,
+        free_bits=a.free_bits,
+        ss_prob=a.ss_prob,
+        vel_weight=a.vel_weight,
+        jerk_weight=a.jerk_weight,
+        prior_mse_weight=a.prior_mse_weight,
+        correction_rate_hz=a.correction_rate,
+        rollout_weight=a.rollout_weight,
+        prior_path_frac=a.prior_path_frac,
+        eye_weight=a.eye_weight,
+        eye_limit_deg=a.eye_limit_deg,
+        no_gru=a.ablation == "no_gru",
+        fixed_prior=a.ablation == "fixed_prior",
+        deterministic=a.ablation == "deterministic",
+    )
+    return TrainConfig(
+        model=mc,
+        loss=lc,
+        steps=a.steps,
+        batch_size=a.batch_size,
+        window_frames=a.window_frames,
+        lr=a.lr,
+        seed=a.seed,
+        kl_anneal_steps=a.kl_anneal_steps,
+        ss_ramp_steps=a.ss_ramp_steps,
+        eval_every=a.eval_every,
+        ckpt_every=a.eval_every,
+        domain_weights={k: float(v) for k, _, v in (x.partition("=") for x in a.domain_weight)},
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -402,23 +554,42 @@ def main(argv: list[str] | None = None) -> int:
     if a.threads:
         torch.set_num_threads(a.threads)
     cfg = config_from_args(a)
-    clips = load_training_clips(a.data_root, a.dataset, not a.no_sgaze, a.procedural_clips,
-                                cfg.model.fps, a.synthetic_minutes, a.seed)
+    clips = load_training_clips(
+        a.data_root,
+        a.dataset,
+        not a.no_sgaze,
+        a.procedural_clips,
+        cfg.model.fps,
+        a.synthetic_minutes,
+        a.seed,
+    )
     if a.drop_roll:
         for c in clips:
             c.head[:, 2] = 0.0
     tr = [c for c in clips if c.split == "train"]
-    va = [c for c in clips if c.split == "val"
-          and (a.val_domain is None or clip_domain(c) == a.val_domain)]
+    va = [
+        c
+        for c in clips
+        if c.split == "val" and (a.val_domain is None or clip_domain(c) == a.val_domain)
+    ]
     prov = {
         "data": sorted({c.extra.get("dataset", c.source) for c in clips}),
         "split": {s: [c.id for c in clips if c.split == s] for s in ("train", "val", "test")},
         "train_frames": int(sum(c.frames for c in tr)),
         "command": "gazehead-rt train " + " ".join(argv if argv is not None else sys.argv[1:]),
     }
-    res = train(cfg, tr, va, a.out, resume=a.resume, device=a.device,
-                progress=not a.no_progress, provenance=prov, export_path=a.export,
-                time_limit_s=None if a.time_limit_min is None else a.time_limit_min * 60)
+    res = train(
+        cfg,
+        tr,
+        va,
+        a.out,
+        resume=a.resume,
+        device=a.device,
+        progress=not a.no_progress,
+        provenance=prov,
+        export_path=a.export,
+        time_limit_s=None if a.time_limit_min is None else a.time_limit_min * 60,
+    )
     print(json.dumps(res, indent=1))
     return 0
 

@@ -1,6 +1,7 @@
 // gazehead_rt._C, CUDA part: CudaGenerator (its methods are the Generator interface's, bound
 // once in generator_bindings.cpp), plus device queries. Compiled into _C only when the CUDA
-// backend is built (module.cpp calls register_cuda under GAZEHEAD_CUDA_BUILT). Plain C++: cuda_generator.h has no CUDA types.
+// backend is built (module.cpp calls register_cuda under GAZEHEAD_CUDA_BUILT). Plain C++:
+// cuda_generator.h has no CUDA types.
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 
@@ -39,15 +40,18 @@ void register_cuda(py::module_& m) {
   py::class_<CudaGenerator, Generator> cls(m, "CudaGenerator");
   cls.def(py::init([](std::shared_ptr<Model> model, int64_t n, uint32_t seed, float temperature,
                       int nan_policy, int weights_dtype, int device) {
-            if (weights_dtype < 0 || weights_dtype > 2) throw py::value_error("weights_dtype: 0, 1 or 2");
+            if (weights_dtype < 0 || weights_dtype > 2)
+              throw py::value_error("weights_dtype: 0, 1 or 2");
             py::gil_scoped_release nogil;
-            return new CudaGenerator(model, n, seed, temperature, static_cast<NanPolicy>(nan_policy),
+            return new CudaGenerator(model, n, seed, temperature,
+                                     static_cast<NanPolicy>(nan_policy),
                                      static_cast<WeightsDtype>(weights_dtype), device);
           }),
           py::arg("model"), py::arg("num_agents"), py::arg("seed"), py::arg("temperature"),
           py::arg("nan_policy"), py::arg("weights_dtype") = 0, py::arg("device") = 0)
-      .def_property_readonly("weights_dtype",
-                             [](const CudaGenerator& g) { return static_cast<int>(g.weights_dtype()); })
+      .def_property_readonly(
+          "weights_dtype",
+          [](const CudaGenerator& g) { return static_cast<int>(g.weights_dtype()); })
       .def_property_readonly("device", &CudaGenerator::device)
       .def_property_readonly("tile_agents", &CudaGenerator::tile_agents);
 }

@@ -23,8 +23,8 @@ void from_numpy(std::vector<T>& v, const py::dict& d, const char* key) {
   if (!d.contains(key)) throw py::value_error(std::string("state: missing entry '") + key + "'");
   auto a = d[key].cast<py::array_t<T, py::array::c_style | py::array::forcecast>>();
   if (static_cast<size_t>(a.size()) != v.size()) {
-    throw py::value_error(std::string("state '") + key + "': expected " +
-                          std::to_string(v.size()) + " values, got " + std::to_string(a.size()));
+    throw py::value_error(std::string("state '") + key + "': expected " + std::to_string(v.size()) +
+                          " values, got " + std::to_string(a.size()));
   }
   std::memcpy(v.data(), a.data(), v.size() * sizeof(T));
 }
@@ -40,8 +40,12 @@ class FrameCall {
  public:
   FrameCall(Generator& gen, F32 head_last, F32 eye_last, py::function convert_gaze,
             py::function check_out)
-      : gen_(gen), n_(gen.num_agents()), head_(std::move(head_last)), eye_(std::move(eye_last)),
-        convert_gaze_(std::move(convert_gaze)), check_out_(std::move(check_out)),
+      : gen_(gen),
+        n_(gen.num_agents()),
+        head_(std::move(head_last)),
+        eye_(std::move(eye_last)),
+        convert_gaze_(std::move(convert_gaze)),
+        check_out_(std::move(check_out)),
         gaze_buf_(static_cast<size_t>(2 * n_)) {
     check_size(head_, 3 * n_, "head_last");
     check_size(eye_, 2 * n_, "eye_last");
@@ -53,7 +57,8 @@ class FrameCall {
     if (gp == nullptr) {
       converted = convert_gaze_(gaze, n_);
       gp = fast_gaze(converted);
-      if (gp == nullptr) throw py::type_error("gaze: conversion did not give a float32 (N, 2) array");
+      if (gp == nullptr)
+        throw py::type_error("gaze: conversion did not give a float32 (N, 2) array");
     }
     py::object result;
     float* op = nullptr;
@@ -137,75 +142,81 @@ class FrameCall {
 
 void bind_generator(py::module_& m) {
   py::class_<Generator> c(m, "Generator");
-  c.def("step",
-        [](Generator& g, const F32& gaze, F32& head, F32& eye) {
-          const py::ssize_t n = g.num_agents();
-          check_size(gaze, 2 * n, "gaze");
-          check_size(head, 3 * n, "head");
-          check_size(eye, 2 * n, "eye");
-          const float* gp = gaze.data();
-          float* hp = head.mutable_data();
-          float* ep = eye.mutable_data();
-          py::gil_scoped_release nogil;
-          g.step(gp, hp, ep);
-        },
-        py::arg("gaze"), py::arg("head").noconvert(), py::arg("eye").noconvert());
-  c.def("step_async",
-        [](Generator& g, const F32& gaze) {
-          check_size(gaze, 2 * g.num_agents(), "gaze");
-          const float* gp = gaze.data();
-          py::gil_scoped_release nogil;
-          g.step_async(gp);  // the gaze is consumed (or copied) before this returns
-        },
-        py::arg("gaze"));
-  c.def("result",
-        [](Generator& g, F32& head, F32& eye) {
-          const py::ssize_t n = g.num_agents();
-          check_size(head, 3 * n, "head");
-          check_size(eye, 2 * n, "eye");
-          float* hp = head.mutable_data();
-          float* ep = eye.mutable_data();
-          py::gil_scoped_release nogil;
-          g.result(hp, ep);
-        },
-        py::arg("head").noconvert(), py::arg("eye").noconvert());
+  c.def(
+      "step",
+      [](Generator& g, const F32& gaze, F32& head, F32& eye) {
+        const py::ssize_t n = g.num_agents();
+        check_size(gaze, 2 * n, "gaze");
+        check_size(head, 3 * n, "head");
+        check_size(eye, 2 * n, "eye");
+        const float* gp = gaze.data();
+        float* hp = head.mutable_data();
+        float* ep = eye.mutable_data();
+        py::gil_scoped_release nogil;
+        g.step(gp, hp, ep);
+      },
+      py::arg("gaze"), py::arg("head").noconvert(), py::arg("eye").noconvert());
+  c.def(
+      "step_async",
+      [](Generator& g, const F32& gaze) {
+        check_size(gaze, 2 * g.num_agents(), "gaze");
+        const float* gp = gaze.data();
+        py::gil_scoped_release nogil;
+        g.step_async(gp);  // the gaze is consumed (or copied) before this returns
+      },
+      py::arg("gaze"));
+  c.def(
+      "result",
+      [](Generator& g, F32& head, F32& eye) {
+        const py::ssize_t n = g.num_agents();
+        check_size(head, 3 * n, "head");
+        check_size(eye, 2 * n, "eye");
+        float* hp = head.mutable_data();
+        float* ep = eye.mutable_data();
+        py::gil_scoped_release nogil;
+        g.result(hp, ep);
+      },
+      py::arg("head").noconvert(), py::arg("eye").noconvert());
   c.def_property_readonly("pending", &Generator::pending);
-  c.def("rollout",
-        [](Generator& g, const F32& gaze_seq, F32& head_seq, F32& eye_seq) {
-          const py::ssize_t n = g.num_agents();
-          const py::ssize_t T = gaze_seq.size() / (2 * n);
-          check_size(gaze_seq, 2 * n * T, "gaze_seq");
-          check_size(head_seq, 3 * n * T, "head_seq");
-          check_size(eye_seq, 2 * n * T, "eye_seq");
-          const float* gp = gaze_seq.data();
-          float* hp = head_seq.mutable_data();
-          float* ep = eye_seq.mutable_data();
-          py::gil_scoped_release nogil;
-          g.rollout(gp, T, hp, ep);
-        },
-        py::arg("gaze_seq"), py::arg("head_seq").noconvert(), py::arg("eye_seq").noconvert());
-  c.def("prime",
-        [](Generator& g, const F32& gaze_hist, const F32& head_hist) {
-          const py::ssize_t n = g.num_agents();
-          const py::ssize_t T = gaze_hist.size() / (2 * n);
-          check_size(gaze_hist, 2 * n * T, "gaze_hist");
-          check_size(head_hist, 3 * n * T, "head_hist");
-          const float* gp = gaze_hist.data();
-          const float* hp = head_hist.data();
-          py::gil_scoped_release nogil;
-          g.prime(gp, hp, T);
-        },
-        py::arg("gaze_hist"), py::arg("head_hist"));
-  c.def("reset",
-        [](Generator& g, const py::object& agents) {
-          if (agents.is_none()) {
-            g.reset(nullptr, 0);
-          } else {
-            I64 ids = agents.cast<I64>();
-            g.reset(ids.data(), ids.size());
-          }
-        },
-        py::arg("agents") = py::none());
+  c.def(
+      "rollout",
+      [](Generator& g, const F32& gaze_seq, F32& head_seq, F32& eye_seq) {
+        const py::ssize_t n = g.num_agents();
+        const py::ssize_t T = gaze_seq.size() / (2 * n);
+        check_size(gaze_seq, 2 * n * T, "gaze_seq");
+        check_size(head_seq, 3 * n * T, "head_seq");
+        check_size(eye_seq, 2 * n * T, "eye_seq");
+        const float* gp = gaze_seq.data();
+        float* hp = head_seq.mutable_data();
+        float* ep = eye_seq.mutable_data();
+        py::gil_scoped_release nogil;
+        g.rollout(gp, T, hp, ep);
+      },
+      py::arg("gaze_seq"), py::arg("head_seq").noconvert(), py::arg("eye_seq").noconvert());
+  c.def(
+      "prime",
+      [](Generator& g, const F32& gaze_hist, const F32& head_hist) {
+        const py::ssize_t n = g.num_agents();
+        const py::ssize_t T = gaze_hist.size() / (2 * n);
+        check_size(gaze_hist, 2 * n * T, "gaze_hist");
+        check_size(head_hist, 3 * n * T, "head_hist");
+        const float* gp = gaze_hist.data();
+        const float* hp = head_hist.data();
+        py::gil_scoped_release nogil;
+        g.prime(gp, hp, T);
+      },
+      py::arg("gaze_hist"), py::arg("head_hist"));
+  c.def(
+      "reset",
+      [](Generator& g, const py::object& agents) {
+        if (agents.is_none()) {
+          g.reset(nullptr, 0);
+        } else {
+          I64 ids = agents.cast<I64>();
+          g.reset(ids.data(), ids.size());
+        }
+      },
+      py::arg("agents") = py::none());
   c.def("get_state", [](const Generator& g) {
     AgentState s;
     g.get_state(s);
@@ -249,7 +260,9 @@ void bind_generator(py::module_& m) {
       });
   c.def_property(
       "neck_limits",
-      [](const Generator& g) { return py::make_tuple(g.neck_limits()[0], g.neck_limits()[1], g.neck_limits()[2]); },
+      [](const Generator& g) {
+        return py::make_tuple(g.neck_limits()[0], g.neck_limits()[1], g.neck_limits()[2]);
+      },
       [](Generator& g, const F32& limits) {
         check_size(limits, 3, "neck_limits");
         g.set_neck_limits(limits.data());
@@ -262,8 +275,8 @@ void bind_generator(py::module_& m) {
 
   py::class_<FrameCall>(m, "FrameCall")
       .def(py::init<Generator&, F32, F32, py::function, py::function>(), py::arg("generator"),
-           py::arg("head_last"), py::arg("eye_last"), py::arg("convert_gaze"),
-           py::arg("check_out"), py::keep_alive<1, 2>())
+           py::arg("head_last"), py::arg("eye_last"), py::arg("convert_gaze"), py::arg("check_out"),
+           py::keep_alive<1, 2>())
       .def("__call__", &FrameCall::call, py::arg("gaze"), py::arg("out") = py::none());
 }
 

@@ -8,11 +8,11 @@
 #include <cstring>
 #include <string>
 
+#include "../core/src/kernels.h"
+#include "build_config.h"
 #include "gazehead/cpu_generator.h"
 #include "gazehead/model.h"
 #include "gazehead/philox.h"
-#include "../core/src/kernels.h"
-#include "build_config.h"
 #include "generator_bindings.h"
 
 namespace py = pybind11;
@@ -43,7 +43,8 @@ std::shared_ptr<const Model> make_model(const py::dict& d) {
     }
     keep.push_back(w);
     keep.push_back(b);
-    return LinearSpec{w.data(), b.data(), static_cast<int>(w.shape(1)), static_cast<int>(w.shape(0))};
+    return LinearSpec{w.data(), b.data(), static_cast<int>(w.shape(1)),
+                      static_cast<int>(w.shape(0))};
   };
   auto layers = [&](const char* key) {
     std::vector<LinearSpec> out;
@@ -66,10 +67,14 @@ std::shared_ptr<const Model> make_model(const py::dict& d) {
   spec.hidden = item("hidden").cast<int>();
   spec.latent = item("latent").cast<int>();
   const std::string act = item("activation").cast<std::string>();
-  if (act == "silu") spec.activation = Activation::kSiLU;
-  else if (act == "relu") spec.activation = Activation::kReLU;
-  else if (act == "tanh") spec.activation = Activation::kTanh;
-  else throw py::value_error("unknown activation '" + act + "'");
+  if (act == "silu")
+    spec.activation = Activation::kSiLU;
+  else if (act == "relu")
+    spec.activation = Activation::kReLU;
+  else if (act == "tanh")
+    spec.activation = Activation::kTanh;
+  else
+    throw py::value_error("unknown activation '" + act + "'");
   spec.fps = item("fps").cast<float>();
   floats("x_mean", spec.x_mean, kInputSize);
   floats("x_std", spec.x_std, kInputSize);
@@ -96,18 +101,21 @@ PYBIND11_MODULE(_C, m) {
     }
   });
 
-  m.def("constants", []() {
-    py::dict d;
-    d["FORMAT_VERSION"] = kFormatVersion;
-    d["INPUT_SIZE"] = kInputSize;
-    d["HEAD_SIZE"] = kHeadSize;
-    d["STYLE_SIZE"] = kStyleSize;
-    d["EYE_SIZE"] = kEyeSize;
-    d["GAZE_SIZE"] = kGazeSize;
-    d["LOGVAR_MIN"] = kLogvarMin;
-    d["LOGVAR_MAX"] = kLogvarMax;
-    return d;
-  }, "The core's model-format constants (held against gazehead_rt.model_file by a test).");
+  m.def(
+      "constants",
+      []() {
+        py::dict d;
+        d["FORMAT_VERSION"] = kFormatVersion;
+        d["INPUT_SIZE"] = kInputSize;
+        d["HEAD_SIZE"] = kHeadSize;
+        d["STYLE_SIZE"] = kStyleSize;
+        d["EYE_SIZE"] = kEyeSize;
+        d["GAZE_SIZE"] = kGazeSize;
+        d["LOGVAR_MIN"] = kLogvarMin;
+        d["LOGVAR_MAX"] = kLogvarMax;
+        return d;
+      },
+      "The core's model-format constants (held against gazehead_rt.model_file by a test).");
 
   py::class_<Model, std::shared_ptr<Model>>(m, "Model")
       .def(py::init([](const py::dict& spec) {
@@ -124,57 +132,62 @@ PYBIND11_MODULE(_C, m) {
   py::class_<CpuGenerator, Generator> cpu(m, "CpuGenerator");
   cpu.def(py::init([](std::shared_ptr<Model> model, int64_t n, uint32_t seed, float temperature,
                       int nan_policy, int num_threads, int weights_dtype) {
-            if (weights_dtype < 0 || weights_dtype > 1) throw py::value_error("weights_dtype: 0 or 1");
-            return new CpuGenerator(model, n, seed, temperature,
-                                    static_cast<NanPolicy>(nan_policy), num_threads,
-                                    static_cast<WeightsDtype>(weights_dtype));
+            if (weights_dtype < 0 || weights_dtype > 1)
+              throw py::value_error("weights_dtype: 0 or 1");
+            return new CpuGenerator(model, n, seed, temperature, static_cast<NanPolicy>(nan_policy),
+                                    num_threads, static_cast<WeightsDtype>(weights_dtype));
           }),
           py::arg("model"), py::arg("num_agents"), py::arg("seed"), py::arg("temperature"),
           py::arg("nan_policy"), py::arg("num_threads") = 1, py::arg("weights_dtype") = 0)
-      .def_property_readonly("weights_dtype",
-                             [](const CpuGenerator& g) { return static_cast<int>(g.weights_dtype()); })
+      .def_property_readonly(
+          "weights_dtype",
+          [](const CpuGenerator& g) { return static_cast<int>(g.weights_dtype()); })
       .def_property_readonly("isa", &CpuGenerator::isa)
       .def_property_readonly("num_threads", &CpuGenerator::num_threads);
 
-  m.def("validate_gaze",
-        [](const F32& gaze, bool allow_nonfinite) {
-          validate_gaze(gaze.data(), gaze.size() / 2, -1, allow_nonfinite);
-        },
-        py::arg("gaze"), py::arg("allow_nonfinite"),
-        "The core's gaze check (finite unless allowed, |pitch| <= pi/2, |yaw| <= pi); raises "
-        "ValueError naming the agent.");
-  m.def("check_neck_limits",
-        [](const F32& limits) {
-          check_size(limits, kHeadSize, "neck_limits");
-          check_neck_limits(limits.data(), "neck_limits");
-        },
-        py::arg("limits"), "The core's check of (pitch, yaw, roll) neck half-ranges; ValueError.");
-  m.def("philox4x32_10",
-        [](uint32_t c0, uint32_t c1, uint32_t c2, uint32_t c3, uint32_t k0, uint32_t k1) {
-          const Philox4x32 r = philox4x32_10(c0, c1, c2, c3, k0, k1);
-          return py::make_tuple(r.v[0], r.v[1], r.v[2], r.v[3]);
-        },
-        "One Philox4x32-10 block (counter c0..c3, key k0, k1) as four uint32.");
-  m.def("normal_noise",
-        [](uint32_t seed, const py::array_t<uint32_t, py::array::c_style | py::array::forcecast>& agents,
-           const py::array_t<uint32_t, py::array::c_style | py::array::forcecast>& episode,
-           const py::array_t<uint32_t, py::array::c_style | py::array::forcecast>& frame,
-           int latent) {
-          const py::ssize_t n = agents.size();
-          check_size(episode, n, "episode");
-          check_size(frame, n, "frame");
-          if (latent <= 0) throw py::value_error("latent must be positive");
-          py::array_t<float> out({n, static_cast<py::ssize_t>(latent)});
-          float* o = out.mutable_data();
-          for (py::ssize_t i = 0; i < n; ++i) {
-            agent_normals(seed, agents.data()[i], episode.data()[i], frame.data()[i], latent,
-                          o + i * latent);
-          }
-          return out;
-        },
-        py::arg("seed"), py::arg("agents"), py::arg("episode"), py::arg("frame"),
-        py::arg("latent"),
-        "The standard normal eps (N, latent) the step draws for each (agent, episode, frame).");
+  m.def(
+      "validate_gaze",
+      [](const F32& gaze, bool allow_nonfinite) {
+        validate_gaze(gaze.data(), gaze.size() / 2, -1, allow_nonfinite);
+      },
+      py::arg("gaze"), py::arg("allow_nonfinite"),
+      "The core's gaze check (finite unless allowed, |pitch| <= pi/2, |yaw| <= pi); raises "
+      "ValueError naming the agent.");
+  m.def(
+      "check_neck_limits",
+      [](const F32& limits) {
+        check_size(limits, kHeadSize, "neck_limits");
+        check_neck_limits(limits.data(), "neck_limits");
+      },
+      py::arg("limits"), "The core's check of (pitch, yaw, roll) neck half-ranges; ValueError.");
+  m.def(
+      "philox4x32_10",
+      [](uint32_t c0, uint32_t c1, uint32_t c2, uint32_t c3, uint32_t k0, uint32_t k1) {
+        const Philox4x32 r = philox4x32_10(c0, c1, c2, c3, k0, k1);
+        return py::make_tuple(r.v[0], r.v[1], r.v[2], r.v[3]);
+      },
+      "One Philox4x32-10 block (counter c0..c3, key k0, k1) as four uint32.");
+  m.def(
+      "normal_noise",
+      [](uint32_t seed,
+         const py::array_t<uint32_t, py::array::c_style | py::array::forcecast>& agents,
+         const py::array_t<uint32_t, py::array::c_style | py::array::forcecast>& episode,
+         const py::array_t<uint32_t, py::array::c_style | py::array::forcecast>& frame,
+         int latent) {
+        const py::ssize_t n = agents.size();
+        check_size(episode, n, "episode");
+        check_size(frame, n, "frame");
+        if (latent <= 0) throw py::value_error("latent must be positive");
+        py::array_t<float> out({n, static_cast<py::ssize_t>(latent)});
+        float* o = out.mutable_data();
+        for (py::ssize_t i = 0; i < n; ++i) {
+          agent_normals(seed, agents.data()[i], episode.data()[i], frame.data()[i], latent,
+                        o + i * latent);
+        }
+        return out;
+      },
+      py::arg("seed"), py::arg("agents"), py::arg("episode"), py::arg("frame"), py::arg("latent"),
+      "The standard normal eps (N, latent) the step draws for each (agent, episode, frame).");
 #if GAZEHEAD_CUDA_BUILT
   register_cuda(m);
 #endif

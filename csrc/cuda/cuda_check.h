@@ -19,12 +19,12 @@ namespace gazehead {
 
 }  // namespace gazehead
 
-#define CUDA_CHECK(call)                                                     \
-  do {                                                                       \
-    const cudaError_t gh_err_ = (call);                                      \
-    if (gh_err_ != cudaSuccess) {                                            \
-      ::gazehead::throw_cuda_error(gh_err_, #call, __FILE__, __LINE__);      \
-    }                                                                        \
+#define CUDA_CHECK(call)                                                \
+  do {                                                                  \
+    const cudaError_t gh_err_ = (call);                                 \
+    if (gh_err_ != cudaSuccess) {                                       \
+      ::gazehead::throw_cuda_error(gh_err_, #call, __FILE__, __LINE__); \
+    }                                                                   \
   } while (0)
 
 // After a kernel launch: configuration errors surface here, execution errors at the next sync.

@@ -74,8 +74,8 @@ struct DeviceState {
     episode.alloc(n);
   }
   StateView view() {
-    return StateView{s.ptr, head.ptr, head_vel.ptr, z.ptr, gaze.ptr, style.ptr,
-                     has_prev.ptr, frame.ptr, episode.ptr};
+    return StateView{s.ptr,     head.ptr,     head_vel.ptr, z.ptr,      gaze.ptr,
+                     style.ptr, has_prev.ptr, frame.ptr,    episode.ptr};
   }
 };
 
@@ -186,11 +186,17 @@ namespace {
 template <typename WT>
 WT convert_weight(float x);
 template <>
-float convert_weight<float>(float x) { return x; }
+float convert_weight<float>(float x) {
+  return x;
+}
 template <>
-__nv_bfloat16 convert_weight<__nv_bfloat16>(float x) { return __float2bfloat16_rn(x); }
+__nv_bfloat16 convert_weight<__nv_bfloat16>(float x) {
+  return __float2bfloat16_rn(x);
+}
 template <>
-__half convert_weight<__half>(float x) { return __float2half_rn(x); }
+__half convert_weight<__half>(float x) {
+  return __float2half_rn(x);
+}
 
 template <typename WT>
 std::vector<unsigned char> pack_weights(const std::vector<const PackedLinear*>& layers) {
@@ -244,15 +250,21 @@ void CudaGenerator::Impl::upload_weights() {
 
   std::vector<unsigned char> packed;
   switch (wdtype) {
-    case WeightsDtype::kFloat32: packed = pack_weights<float>(layers); break;
-    case WeightsDtype::kBFloat16: packed = pack_weights<__nv_bfloat16>(layers); break;
-    case WeightsDtype::kFloat16: packed = pack_weights<__half>(layers); break;
+    case WeightsDtype::kFloat32:
+      packed = pack_weights<float>(layers);
+      break;
+    case WeightsDtype::kBFloat16:
+      packed = pack_weights<__nv_bfloat16>(layers);
+      break;
+    case WeightsDtype::kFloat16:
+      packed = pack_weights<__half>(layers);
+      break;
   }
   weights.alloc(packed.size());
   bias.alloc(biases.size());
   CUDA_CHECK(cudaMemcpy(weights.ptr, packed.data(), packed.size(), cudaMemcpyHostToDevice));
-  CUDA_CHECK(cudaMemcpy(bias.ptr, biases.data(), biases.size() * sizeof(float),
-                        cudaMemcpyHostToDevice));
+  CUDA_CHECK(
+      cudaMemcpy(bias.ptr, biases.data(), biases.size() * sizeof(float), cudaMemcpyHostToDevice));
   p.weights = weights.ptr;
   p.bias = bias.ptr;
 }
@@ -331,8 +343,8 @@ void CudaGenerator::Impl::capture_graph() {
     cuda::launch_step(p, wdtype, smem, stream);
     CUDA_CHECK(cudaMemcpyAsync(h_head.ptr, d_head_out.ptr, d_head_out.bytes(),
                                cudaMemcpyDeviceToHost, stream));
-    CUDA_CHECK(cudaMemcpyAsync(h_eye.ptr, d_eye_out.ptr, d_eye_out.bytes(),
-                               cudaMemcpyDeviceToHost, stream));
+    CUDA_CHECK(cudaMemcpyAsync(h_eye.ptr, d_eye_out.ptr, d_eye_out.bytes(), cudaMemcpyDeviceToHost,
+                               stream));
   } catch (...) {
     cudaStreamEndCapture(stream, &g);
     if (g) cudaGraphDestroy(g);
@@ -356,12 +368,13 @@ void CudaGenerator::Impl::run_frames(const float* gaze_seq, const float* head_ob
   d_gaze_seq.alloc(rows * N * kGazeSize);
   d_head_seq.alloc(rows * N * kHeadSize);
   d_eye_seq.alloc(rows * N * kEyeSize);
-  CUDA_CHECK(cudaMemcpyAsync(d_in.ptr, h_in.ptr, sizeof(cuda::StepScalars),
-                             cudaMemcpyHostToDevice, stream));
+  CUDA_CHECK(cudaMemcpyAsync(d_in.ptr, h_in.ptr, sizeof(cuda::StepScalars), cudaMemcpyHostToDevice,
+                             stream));
   for (int64_t t0 = 0; t0 < T; t0 += chunk) {
     const int64_t len = std::min(chunk, T - t0);
     CUDA_CHECK(cudaMemcpyAsync(d_gaze_seq.ptr, gaze_seq + t0 * N * kGazeSize,
-                               len * N * kGazeSize * sizeof(float), cudaMemcpyHostToDevice, stream));
+                               len * N * kGazeSize * sizeof(float), cudaMemcpyHostToDevice,
+                               stream));
     if (head_obs) {
       CUDA_CHECK(cudaMemcpyAsync(d_head_seq.ptr, head_obs + t0 * N * kHeadSize,
                                  len * N * kHeadSize * sizeof(float), cudaMemcpyHostToDevice,
@@ -394,9 +407,9 @@ void CudaGenerator::Impl::run_frames(const float* gaze_seq, const float* head_ob
   }
 }
 
-CudaGenerator::CudaGenerator(std::shared_ptr<const Model> model, int64_t num_agents,
-                             uint32_t seed, float temperature, NanPolicy nan_policy,
-                             WeightsDtype weights_dtype, int device)
+CudaGenerator::CudaGenerator(std::shared_ptr<const Model> model, int64_t num_agents, uint32_t seed,
+                             float temperature, NanPolicy nan_policy, WeightsDtype weights_dtype,
+                             int device)
     : Generator(std::move(model), num_agents, seed, temperature, nan_policy), impl_(new Impl()) {
   const int count = cuda_device_count();
   if (count == 0) {

@@ -15,11 +15,11 @@ template <typename WT>
 __global__ void __launch_bounds__(kThreads) step_kernel(const StepParams p) {
   extern __shared__ float smem[];
   const int M = p.tile_agents, ld = p.ld, H = p.hidden, Z = p.latent;
-  float* buf_a = smem;                // (M, ld) activations
-  float* buf_b = buf_a + M * ld;      // (M, ld) activations
-  float* s_old = buf_b + M * ld;      // (M, ld) s_{t-1} in columns [0, H)
-  float* s_new = s_old + M * ld;      // (M, ld) s_t in [0, H), then z_t in [H, H + Z)
-  float* gaze_eff = s_new + M * ld;   // (M, 2) gaze after the hold policy
+  float* buf_a = smem;               // (M, ld) activations
+  float* buf_b = buf_a + M * ld;     // (M, ld) activations
+  float* s_old = buf_b + M * ld;     // (M, ld) s_{t-1} in columns [0, H)
+  float* s_new = s_old + M * ld;     // (M, ld) s_t in [0, H), then z_t in [H, H + Z)
+  float* gaze_eff = s_new + M * ld;  // (M, 2) gaze after the hold policy
 
   const int64_t a0 = static_cast<int64_t>(blockIdx.x) * M;
   const int rows = static_cast<int>(min(static_cast<int64_t>(M), p.num_agents - a0));

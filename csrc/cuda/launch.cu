@@ -22,20 +22,30 @@ size_t smem_bytes(int tile_agents, int ld) {
 
 void set_smem_limit(WeightsDtype dt, size_t bytes) {
   switch (dt) {
-    case WeightsDtype::kFloat32: enable_smem<float>(bytes); break;
-    case WeightsDtype::kBFloat16: enable_smem<__nv_bfloat16>(bytes); break;
-    case WeightsDtype::kFloat16: enable_smem<__half>(bytes); break;
+    case WeightsDtype::kFloat32:
+      enable_smem<float>(bytes);
+      break;
+    case WeightsDtype::kBFloat16:
+      enable_smem<__nv_bfloat16>(bytes);
+      break;
+    case WeightsDtype::kFloat16:
+      enable_smem<__half>(bytes);
+      break;
   }
 }
 
 void launch_step(const StepParams& p, WeightsDtype dt, size_t smem, cudaStream_t stream) {
   const unsigned blocks = static_cast<unsigned>((p.num_agents + p.tile_agents - 1) / p.tile_agents);
   switch (dt) {
-    case WeightsDtype::kFloat32: step_kernel<float><<<blocks, kThreads, smem, stream>>>(p); break;
+    case WeightsDtype::kFloat32:
+      step_kernel<float><<<blocks, kThreads, smem, stream>>>(p);
+      break;
     case WeightsDtype::kBFloat16:
       step_kernel<__nv_bfloat16><<<blocks, kThreads, smem, stream>>>(p);
       break;
-    case WeightsDtype::kFloat16: step_kernel<__half><<<blocks, kThreads, smem, stream>>>(p); break;
+    case WeightsDtype::kFloat16:
+      step_kernel<__half><<<blocks, kThreads, smem, stream>>>(p);
+      break;
   }
   CUDA_CHECK_LAUNCH();
 }

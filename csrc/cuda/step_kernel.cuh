@@ -26,9 +26,9 @@
 namespace gazehead {
 namespace cuda {
 
-constexpr int kThreads = 256;       // threads per block
-constexpr int kRowsPerThread = 8;   // agents whose outputs one thread accumulates per weight
-constexpr int kMaxLayers = 8;       // per MLP (enc, prior, dec)
+constexpr int kThreads = 256;      // threads per block
+constexpr int kRowsPerThread = 8;  // agents whose outputs one thread accumulates per weight
+constexpr int kMaxLayers = 8;      // per MLP (enc, prior, dec)
 
 // One Linear layer in the packed device buffers: W^T (in, out_pad) in the weight dtype, bias
 // (out_pad,) fp32. Same packing as the CPU kernels (gazehead::PackedLinear).
@@ -43,10 +43,10 @@ struct LayerDesc {
 // Per-frame settings, uploaded with the gaze in one copy (they can change between frames
 // without re-capturing the graph).
 struct StepScalars {
-  uint32_t seed;                   // Philox key word 0
-  float temperature;               // scale of the prior's sigma
-  float neck_limits[kHeadSize];    // (pitch, yaw, roll) half-ranges, rad
-  uint32_t pad[3];                 // keeps the gaze that follows 16-byte aligned
+  uint32_t seed;                 // Philox key word 0
+  float temperature;             // scale of the prior's sigma
+  float neck_limits[kHeadSize];  // (pitch, yaw, roll) half-ranges, rad
+  uint32_t pad[3];               // keeps the gaze that follows 16-byte aligned
 };
 static_assert(sizeof(StepScalars) % 16 == 0, "the gaze after the scalars stays 16-byte aligned");
 
@@ -54,8 +54,8 @@ static_assert(sizeof(StepScalars) % 16 == 0, "the gaze after the scalars stays 1
 // Aliasing: the state arrays are read and then overwritten in place by the block that owns
 // the agent (each agent belongs to exactly one block), so they are not __restrict__.
 struct StepParams {
-  const void* weights;  // packed W^T of every layer, dtype per the kernel's template
-  const float* bias;    // packed biases, fp32
+  const void* weights;          // packed W^T of every layer, dtype per the kernel's template
+  const float* bias;            // packed biases, fp32
   LayerDesc enc[kMaxLayers];    // activation after every layer; input [x_norm, z_{t-1}]
   LayerDesc prior[kMaxLayers];  // activation between layers; last -> 2Z
   LayerDesc dec[kMaxLayers];    // activation between layers; input [s, z]; last -> 3
@@ -73,10 +73,11 @@ struct StepParams {
 
   const StepScalars* scalars;  // device, per frame
   const float* gaze;           // (N, 2) this frame's gaze
-  const float* observed_head;  // (N, 3) priming: observed head replaces the generated one; else null
-  float* head_out;             // (N, 3) may be null when priming
-  float* eye_out;              // (N, 2) may be null
-  StateView st;                // device state, in/out
+  const float*
+      observed_head;  // (N, 3) priming: observed head replaces the generated one; else null
+  float* head_out;    // (N, 3) may be null when priming
+  float* eye_out;     // (N, 2) may be null
+  StateView st;       // device state, in/out
 };
 
 __device__ __forceinline__ float load_weight(const float* p) { return __ldg(p); }
@@ -92,9 +93,12 @@ __device__ __forceinline__ float sigmoid(float x) {
 
 __device__ __forceinline__ float activate(int act, float x) {
   switch (act) {
-    case static_cast<int>(Activation::kSiLU): return x * sigmoid(x);
-    case static_cast<int>(Activation::kReLU): return fmaxf(x, 0.0f);
-    default: return tanhf(x);
+    case static_cast<int>(Activation::kSiLU):
+      return x * sigmoid(x);
+    case static_cast<int>(Activation::kReLU):
+      return fmaxf(x, 0.0f);
+    default:
+      return tanhf(x);
   }
 }
 
@@ -123,7 +127,8 @@ __device__ void dense(const StepParams& p, const LayerDesc& L, bool apply_act, c
     }
     float* yr = y + g * kRowsPerThread * ld + o;
 #pragma unroll
-    for (int r = 0; r < kRowsPerThread; ++r) yr[r * ld] = apply_act ? activate(p.activation, acc[r]) : acc[r];
+    for (int r = 0; r < kRowsPerThread; ++r)
+      yr[r * ld] = apply_act ? activate(p.activation, acc[r]) : acc[r];
   }
 }
 
@@ -163,8 +168,12 @@ __device__ void gru(const StepParams& p, const float* e, const float* s_old, flo
       const float cr = __ldg(Bh + j), cz = __ldg(Bh + H + j), cn = __ldg(Bh + 2 * H + j);
 #pragma unroll
       for (int r = 0; r < kRowsPerThread; ++r) {
-        ir[r] = br; iz[r] = bz; in[r] = bn;
-        hr[r] = cr; hz[r] = cz; hn[r] = cn;
+        ir[r] = br;
+        iz[r] = bz;
+        in[r] = bn;
+        hr[r] = cr;
+        hz[r] = cz;
+        hn[r] = cn;
       }
     }
     const float* er = e + g * kRowsPerThread * ld;

@@ -30,8 +30,14 @@ int main() {
   spec.dec = {linear(H + Z, kHeadSize)};
   spec.hidden = H;
   spec.latent = Z;
-  for (int i = 0; i < kInputSize; ++i) { spec.x_mean[i] = 0.0f; spec.x_std[i] = 1.0f; }
-  for (int i = 0; i < kHeadSize; ++i) { spec.y_mean[i] = 0.0f; spec.y_std[i] = 1.0f; }
+  for (int i = 0; i < kInputSize; ++i) {
+    spec.x_mean[i] = 0.0f;
+    spec.x_std[i] = 1.0f;
+  }
+  for (int i = 0; i < kHeadSize; ++i) {
+    spec.y_mean[i] = 0.0f;
+    spec.y_std[i] = 1.0f;
+  }
   CpuGenerator gen(Model::create(spec), 4, /*seed=*/7, /*temperature=*/1.0f, NanPolicy::kRaise);
   std::vector<float> gaze(8), head(12), eye(8);
   for (int t = 0; t < 90; ++t) {

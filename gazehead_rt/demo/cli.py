@@ -46,11 +46,16 @@ def _parser() -> argparse.ArgumentParser:
         help="video format; auto = mp4 when imageio-ffmpeg is installed",
     )
     p.add_argument("--no-video", action="store_true", help="write only the sheet and the CSV")
-    p.add_argument("--styles", default=None, metavar="P1,P2",
-                   help="style demo: two characters with head-movement propensities P1 and P2 "
-                   "(e.g. 0.3,0.9: an eye mover next to a head mover) instead of the baseline")
-    p.add_argument("--interactive", action="store_true",
-                   help="open a window; the mouse is the gaze target")
+    p.add_argument(
+        "--styles",
+        default=None,
+        metavar="P1,P2",
+        help="style demo: two characters with head-movement propensities P1 and P2 "
+        "(e.g. 0.3,0.9: an eye mover next to a head mover) instead of the baseline",
+    )
+    p.add_argument(
+        "--interactive", action="store_true", help="open a window; the mouse is the gaze target"
+    )
     return p
 
 
@@ -81,10 +86,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         except ValueError:
             styles = ()
         if len(styles) != 2:
-            print(f"gazehead-rt demo: --styles expects two numbers P1,P2, got {args.styles!r}",
-                  file=sys.stderr)
+            print(
+                f"gazehead-rt demo: --styles expects two numbers P1,P2, got {args.styles!r}",
+                file=sys.stderr,
+            )
             return 2
-    run_demo(args.out, model=args.model, seed=args.seed, temperature=args.temperature,
-             duration_s=args.duration, scale=args.scale, fmt=args.format,
-             video=not args.no_video, styles=styles)
+    run_demo(
+        args.out,
+        model=args.model,
+        seed=args.seed,
+        temperature=args.temperature,
+        duration_s=args.duration,
+        scale=args.scale,
+        fmt=args.format,
+        video=not args.no_video,
+        styles=styles,
+    )
     return 0

@@ -167,9 +167,12 @@ def simulate(generator: Any, script: Script, other: Any = None) -> Motion:
 
 def shift_onsets(script: Script) -> list[int]:
     """Frames at which a new target appears (smooth pursuit excluded)."""
-    return [i for i in range(1, len(script.t_s))
-            if np.any(script.target_xyz[i] != script.target_xyz[i - 1])
-            and script.phase[i] != "smooth pursuit"]
+    return [
+        i
+        for i in range(1, len(script.t_s))
+        if np.any(script.target_xyz[i] != script.target_xyz[i - 1])
+        and script.phase[i] != "smooth pursuit"
+    ]
 
 
 def summarize(script: Script, motion: Motion) -> list[dict[str, float]]:
@@ -183,8 +186,10 @@ def summarize(script: Script, motion: Motion) -> list[dict[str, float]]:
         shift = script.gaze[j] - script.gaze[i - 1]
         amp = float(np.hypot(*shift))
         row = {"t_s": float(script.t_s[i]), "shift_deg": math.degrees(amp)}
-        for name, head, eye in (("model", motion.model_head, motion.model_eye),
-                                ("baseline", motion.base_head, motion.base_eye)):
+        for name, head, eye in (
+            ("model", motion.model_head, motion.model_eye),
+            ("baseline", motion.base_head, motion.base_eye),
+        ):
             # head rotation along the gaze shift, as a fraction of it
             dh = head[j, :2] - head[i - 1, :2]
             row[f"{name}_head_share"] = float(dh @ shift) / max(amp * amp, 1e-12)
@@ -194,18 +199,24 @@ def summarize(script: Script, motion: Motion) -> list[dict[str, float]]:
     return rows
 
 
-def _summary_lines(script: Script, motion: Motion,
-                   names: tuple[str, str] = ("model", "baseline")) -> list[str]:
+def _summary_lines(
+    script: Script, motion: Motion, names: tuple[str, str] = ("model", "baseline")
+) -> list[str]:
     a, b = names
-    lines = [f"  gaze shift  at t   size   head share: {a:>10} {b:>10}   "
-             f"max |eye| deg: {a:>10} {b:>10}"]
+    lines = [
+        f"  gaze shift  at t   size   head share: {a:>10} {b:>10}   max |eye| deg: {a:>10} {b:>10}"
+    ]
     for r in summarize(script, motion):
-        lines.append(f"            {r['t_s']:5.2f} s {r['shift_deg']:5.0f} deg        "
-                     f"{r['model_head_share']:10.2f} {r['baseline_head_share']:10.2f}"
-                     f"                  {r['model_max_eye_deg']:10.0f} "
-                     f"{r['baseline_max_eye_deg']:10.0f}")
+        lines.append(
+            f"            {r['t_s']:5.2f} s {r['shift_deg']:5.0f} deg        "
+            f"{r['model_head_share']:10.2f} {r['baseline_head_share']:10.2f}"
+            f"                  {r['model_max_eye_deg']:10.0f} "
+            f"{r['baseline_max_eye_deg']:10.0f}"
+        )
     for name, eye in ((a, motion.model_eye), (b, motion.base_eye)):
         n = int(np.sum(np.any(np.abs(eye) > EYE_RANGE_RAD, axis=1)))
-        lines.append(f"  {name}: eyes beyond +-{math.degrees(EYE_RANGE_RAD):.0f} deg in {n} of "
-                     f"{len(eye)} frames; eye range {np.degrees(np.abs(eye).max()):.0f} deg")
+        lines.append(
+            f"  {name}: eyes beyond +-{math.degrees(EYE_RANGE_RAD):.0f} deg in {n} of "
+            f"{len(eye)} frames; eye range {np.degrees(np.abs(eye).max()):.0f} deg"
+        )
     return lines

@@ -110,11 +110,17 @@ def _timeline(script: Script, motion: Motion, width: int, height: int):
 class FrameComposer:
     """Builds the demo frames: model panel, baseline panel, timeline with a cursor."""
 
-    def __init__(self, script: Script, motion: Motion, scale: float = 1.0,
-                 titles: tuple[str, str] = ("gazehead_rt (learned model)",
-                                            "proportional baseline"),
-                 subtitles: tuple[str, str] = (
-                     "", f"head = {BASELINE_GAIN} x gaze, low-pass {BASELINE_TAU_S} s")):
+    def __init__(
+        self,
+        script: Script,
+        motion: Motion,
+        scale: float = 1.0,
+        titles: tuple[str, str] = ("gazehead_rt (learned model)", "proportional baseline"),
+        subtitles: tuple[str, str] = (
+            "",
+            f"head = {BASELINE_GAIN} x gaze, low-pass {BASELINE_TAU_S} s",
+        ),
+    ):
         from PIL import Image, ImageDraw
 
         self.titles, self.subtitles = titles, subtitles
@@ -159,19 +165,32 @@ class FrameComposer:
         d.text((pw + pad, pad), self.titles[1], fill=(130, 70, 10), font=self.f_title, **halo)
         for k, sub in enumerate(self.subtitles):
             if sub:
-                d.text((k * pw + pad, pad + int((56 if k == 0 else 28) * sc)), sub,
-                       fill=(90, 90, 90), font=self.f_small, **halo)
+                d.text(
+                    (k * pw + pad, pad + int((56 if k == 0 else 28) * sc)),
+                    sub,
+                    fill=(90, 90, 90),
+                    font=self.f_small,
+                    **halo,
+                )
         # the last gaze shift whose 0.9-s head share is known: share and eye range so far
         done = [n for n, o in enumerate(self.onsets) if o + int(round(0.9 * s.fps)) <= i]
         if done:
             r = self.shifts[done[-1]]
             for k, name in enumerate(("model", "baseline")):
-                txt = (f"last shift {r['shift_deg']:.0f} deg: head share "
-                       f"{r[name + '_head_share']:.2f}, max |eye| {r[name + '_max_eye_deg']:.0f}")
-                d.text((k * pw + pad, ph - pad - int(70 * sc)), txt, fill=(20, 90, 40),
-                       font=self.f_small, **halo)
-        for k, (head, eye) in enumerate(((m.model_head[i], m.model_eye[i]),
-                                         (m.base_head[i], m.base_eye[i]))):
+                txt = (
+                    f"last shift {r['shift_deg']:.0f} deg: head share "
+                    f"{r[name + '_head_share']:.2f}, max |eye| {r[name + '_max_eye_deg']:.0f}"
+                )
+                d.text(
+                    (k * pw + pad, ph - pad - int(70 * sc)),
+                    txt,
+                    fill=(20, 90, 40),
+                    font=self.f_small,
+                    **halo,
+                )
+        for k, (head, eye) in enumerate(
+            ((m.model_head[i], m.model_eye[i]), (m.base_head[i], m.base_eye[i]))
+        ):
             x = k * pw + pad
             y = ph - pad - int(46 * sc)
             txt = "head  pitch {:+4.0f}  yaw {:+4.0f}  roll {:+4.0f} deg".format(*np.degrees(head))
@@ -320,10 +339,20 @@ def _write_csv(path: str, script: Script, motion: Motion) -> None:
             w.writerow([f"{v:.6f}" if isinstance(v, float) else v for v in row])
 
 
-def run_demo(out_dir: str = DEFAULT_OUT_DIR, *, generator: Any = None, model: str | None = None,
-             seed: int = 0, temperature: float = 1.0, duration_s: float | None = None,
-             scale: float = 1.0, fmt: str = "auto", video: bool = True,
-             styles: tuple[float, float] | None = None, log=print) -> dict[str, str]:
+def run_demo(
+    out_dir: str = DEFAULT_OUT_DIR,
+    *,
+    generator: Any = None,
+    model: str | None = None,
+    seed: int = 0,
+    temperature: float = 1.0,
+    duration_s: float | None = None,
+    scale: float = 1.0,
+    fmt: str = "auto",
+    video: bool = True,
+    styles: tuple[float, float] | None = None,
+    log=print,
+) -> dict[str, str]:
     """Render the demo into ``out_dir``; returns {"video", "contact_sheet", "csv"} paths.
 
     generator: anything with ``step(gaze) -> (1, 3)`` and ``fps``; default
@@ -341,9 +370,12 @@ def run_demo(out_dir: str = DEFAULT_OUT_DIR, *, generator: Any = None, model: st
         import gazehead_rt as gh  # late: the demo module must not import the native runtime
 
         idle = gh.Generator(model).model.config.style_mean[1]
-        generator, other = (gh.Generator(model, seed=seed, temperature=temperature,
-                                         style={"propensity": p, "idle": idle})
-                            for p in styles)
+        generator, other = (
+            gh.Generator(
+                model, seed=seed, temperature=temperature, style={"propensity": p, "idle": idle}
+            )
+            for p in styles
+        )
         kind = lambda p: "head mover" if p >= 0.6 else "eye mover"  # noqa: E731
         titles = tuple(f"{kind(p)} (propensity {p:.2f})" for p in styles)
         subtitles = ("same model, same gaze", "same model, same gaze")
@@ -361,8 +393,10 @@ def run_demo(out_dir: str = DEFAULT_OUT_DIR, *, generator: Any = None, model: st
     script = default_script(float(generator.fps), duration_s)
     motion = simulate(generator, script, other)
     comp = FrameComposer(script, motion, scale, titles, subtitles)
-    paths = {"csv": os.path.join(out_dir, "motion.csv"),
-             "contact_sheet": os.path.join(out_dir, "contact_sheet.png")}
+    paths = {
+        "csv": os.path.join(out_dir, "motion.csv"),
+        "contact_sheet": os.path.join(out_dir, "contact_sheet.png"),
+    }
     _write_csv(paths["csv"], script, motion)
     sheet_idx = set(_contact_times(script))
     sheet: list = []
@@ -383,8 +417,10 @@ def run_demo(out_dir: str = DEFAULT_OUT_DIR, *, generator: Any = None, model: st
         if writer is not None:
             writer.close()
     _contact_sheet(sheet, paths["contact_sheet"])
-    log(f"gazehead-rt demo: {len(script.t_s)} frames at {script.fps:g} fps in "
-        f"{time.perf_counter() - t0:.1f} s")
+    log(
+        f"gazehead-rt demo: {len(script.t_s)} frames at {script.fps:g} fps in "
+        f"{time.perf_counter() - t0:.1f} s"
+    )
     for line in _summary_lines(script, motion, names):
         log(line)
     for k in ("video", "contact_sheet", "csv"):

@@ -23,8 +23,9 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -104,8 +105,10 @@ class Clip:
         if not (np.isfinite(self.fps) and self.fps > 0):
             raise DatasetError(f"{w}: fps must be a positive number, got {self.fps}")
         if not (np.all(np.isfinite(self.gaze)) and np.all(np.isfinite(self.head))):
-            raise DatasetError(f"{w}: gaze/head hold non-finite values (mark them invalid "
-                               "and hold the last finite value instead)")
+            raise DatasetError(
+                f"{w}: gaze/head hold non-finite values (mark them invalid "
+                "and hold the last finite value instead)"
+            )
         if self.split not in SPLITS:
             raise DatasetError(f"{w}: split must be one of {SPLITS}, got {self.split!r}")
         # Radians, not degrees: a head or gaze angle beyond 2*pi is almost surely in degrees.
@@ -122,8 +125,12 @@ def write_clip(folder: str | os.PathLike, clip: Clip) -> str:
     clip.validate()
     os.makedirs(folder, exist_ok=True)
     path = clip_path(folder, clip.id)
-    arrays = {"gaze": clip.gaze, "head": clip.head, "valid": clip.valid,
-              "fps": np.float64(clip.fps)}
+    arrays = {
+        "gaze": clip.gaze,
+        "head": clip.head,
+        "valid": clip.valid,
+        "fps": np.float64(clip.fps),
+    }
     if clip.audio_features is not None:
         arrays["audio_features"] = clip.audio_features
     tmp = path + ".tmp.npz"  # np.savez appends .npz unless the name already ends with it
@@ -144,7 +151,7 @@ def read_clip(path: str | os.PathLike, *, entry: dict[str, Any] | None = None) -
         if k not in arrays:
             raise DatasetError(f"{path}: missing array '{k}'")
     base = os.path.basename(path)
-    cid = base[len("clip_"):-len(".npz")] if base.startswith("clip_") else base
+    cid = base[len("clip_") : -len(".npz")] if base.startswith("clip_") else base
     e = dict(entry or {})
     known = {"id", "file", "source", "subject", "fps", "frames", "valid_fraction", "split"}
     try:
@@ -164,8 +171,9 @@ def read_clip(path: str | os.PathLike, *, entry: dict[str, Any] | None = None) -
         raise DatasetError(f"{path}: {err}") from None
     if entry is not None:
         if "frames" in e and int(e["frames"]) != clip.frames:
-            raise DatasetError(f"{path}: manifest says {e['frames']} frames, file has "
-                               f"{clip.frames}")
+            raise DatasetError(
+                f"{path}: manifest says {e['frames']} frames, file has {clip.frames}"
+            )
         if "fps" in e and abs(float(e["fps"]) - clip.fps) > 1e-6 * clip.fps:
             raise DatasetError(f"{path}: manifest says fps {e['fps']}, file has {clip.fps}")
     return clip
@@ -202,10 +210,17 @@ def write_manifest(
         raise DatasetError(f"{os.fspath(folder)}: duplicate clip ids {dup}")
     for e in entries:
         if e.get("split") not in SPLITS:
-            raise DatasetError(f"{os.fspath(folder)}: clip {e.get('id')!r} has split "
-                               f"{e.get('split')!r}, expected one of {SPLITS}")
-    man = {"format_version": FORMAT_VERSION, "name": name, "description": description,
-           **extra, "clips": entries}
+            raise DatasetError(
+                f"{os.fspath(folder)}: clip {e.get('id')!r} has split "
+                f"{e.get('split')!r}, expected one of {SPLITS}"
+            )
+    man = {
+        "format_version": FORMAT_VERSION,
+        "name": name,
+        "description": description,
+        **extra,
+        "clips": entries,
+    }
     os.makedirs(folder, exist_ok=True)
     path = os.path.join(os.fspath(folder), "manifest.json")
     tmp = path + ".tmp"
@@ -226,8 +241,10 @@ def read_manifest(folder: str | os.PathLike) -> dict[str, Any]:
     except json.JSONDecodeError as e:
         raise DatasetError(f"{path}: not valid JSON ({e})") from None
     if man.get("format_version") != FORMAT_VERSION:
-        raise DatasetError(f"{path}: format_version {man.get('format_version')!r} is not "
-                           f"supported (this reader reads {FORMAT_VERSION})")
+        raise DatasetError(
+            f"{path}: format_version {man.get('format_version')!r} is not "
+            f"supported (this reader reads {FORMAT_VERSION})"
+        )
     if not isinstance(man.get("clips"), list):
         raise DatasetError(f"{path}: 'clips' must be a list")
     return man
@@ -250,8 +267,7 @@ def load_dataset(
     return out
 
 
-def write_dataset(folder: str | os.PathLike, clips: Sequence[Clip], **manifest_fields: Any
-                  ) -> str:
+def write_dataset(folder: str | os.PathLike, clips: Sequence[Clip], **manifest_fields: Any) -> str:
     """Write every clip and the manifest; returns the manifest path."""
     for c in clips:
         write_clip(folder, c)

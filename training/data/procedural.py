@@ -38,8 +38,15 @@ import numpy as np
 
 from .dataset import Clip
 
-__all__ = ["ProceduralParams", "ProceduralHead", "saccadic_gaze", "head_from_gaze",
-           "generate_clip", "random_params", "min_jerk"]
+__all__ = [
+    "ProceduralParams",
+    "ProceduralHead",
+    "saccadic_gaze",
+    "head_from_gaze",
+    "generate_clip",
+    "random_params",
+    "min_jerk",
+]
 
 D2R = np.pi / 180.0
 
@@ -88,8 +95,12 @@ def random_params(rng: np.random.Generator) -> ProceduralParams:
     )
 
 
-def saccadic_gaze(duration_s: float, fps: float, rng: np.random.Generator,
-                  params: ProceduralParams = ProceduralParams()) -> np.ndarray:
+def saccadic_gaze(
+    duration_s: float,
+    fps: float,
+    rng: np.random.Generator,
+    params: ProceduralParams = ProceduralParams(),
+) -> np.ndarray:
     """Random fixations and main-sequence saccades in the body frame; (T, 2) rad."""
     p = params
     T = int(round(duration_s * fps))
@@ -117,8 +128,9 @@ def saccadic_gaze(duration_s: float, fps: float, rng: np.random.Generator,
         e = tgt - head
         Ae = float(np.hypot(e[0], e[1]))
         if Ae > 1e-6:
-            head = head + e * p.head_slope * max(0.0, Ae - p.head_threshold_deg) / Ae * \
-                np.array([p.pitch_factor, 1.0])
+            head = head + e * p.head_slope * max(0.0, Ae - p.head_threshold_deg) / Ae * np.array(
+                [p.pitch_factor, 1.0]
+            )
         A = float(np.linalg.norm(tgt - cur))
         D = p.saccade_d0_s + p.saccade_d1_s_per_deg * A
         m = t >= t0
@@ -187,8 +199,10 @@ class ProceduralHead:
             elif self.onset_s is not None:
                 self._plan(g, self.onset_s)
                 self.onset_s = None
-            elif (self.t_s - self.last_plan_s > p.recheck_s
-                  and np.hypot(*(g - self.last_plan_gaze)) > p.drift_replan_deg):
+            elif (
+                self.t_s - self.last_plan_s > p.recheck_s
+                and np.hypot(*(g - self.last_plan_gaze)) > p.drift_replan_deg
+            ):
                 self._plan(g, self.t_s)
         self.prev_gaze = g
         head = self.base.copy()
@@ -206,20 +220,35 @@ class ProceduralHead:
         return np.array([head[0] * D2R, head[1] * D2R, 0.0])
 
 
-def head_from_gaze(gaze_rad: np.ndarray, fps: float,
-                   params: ProceduralParams = ProceduralParams()) -> np.ndarray:
+def head_from_gaze(
+    gaze_rad: np.ndarray, fps: float, params: ProceduralParams = ProceduralParams()
+) -> np.ndarray:
     """Run :class:`ProceduralHead` over a whole gaze sequence (T, 2) -> head (T, 3)."""
     c = ProceduralHead(fps, params)
     return np.stack([c.step(g) for g in gaze_rad])
 
 
-def generate_clip(clip_id: str, duration_s: float, fps: float = 30.0, seed: int = 0,
-                  split: str = "train", params: ProceduralParams | None = None) -> Clip:
+def generate_clip(
+    clip_id: str,
+    duration_s: float,
+    fps: float = 30.0,
+    seed: int = 0,
+    split: str = "train",
+    params: ProceduralParams | None = None,
+) -> Clip:
     """A synthetic clip with per-subject random parameters (unless given)."""
     rng = np.random.default_rng(seed)
     p = params or random_params(rng)
     gaze = saccadic_gaze(duration_s, fps, rng, p)
     head = head_from_gaze(gaze, fps, p)
-    return Clip(id=clip_id, gaze=gaze, head=head, valid=np.ones(len(gaze), bool), fps=fps,
-                source="procedural", subject=f"procedural_{seed}", split=split,
-                extra={"params": p.__dict__})
+    return Clip(
+        id=clip_id,
+        gaze=gaze,
+        head=head,
+        valid=np.ones(len(gaze), bool),
+        fps=fps,
+        source="procedural",
+        subject=f"procedural_{seed}",
+        split=split,
+        extra={"params": p.__dict__},
+    )

@@ -66,8 +66,16 @@ from gazehead_rt.style import estimate_style
 from ..paths import sgaze_dir
 from .dataset import Clip, write_dataset
 
-__all__ = ["SGAZE_RATE_HZ", "DEFAULT_SPLIT", "SEGMENT_S", "read_sgaze_file",
-           "sgaze_segments", "load_sgaze_clips", "vor_diagnostics", "main"]
+__all__ = [
+    "SGAZE_RATE_HZ",
+    "DEFAULT_SPLIT",
+    "SEGMENT_S",
+    "read_sgaze_file",
+    "sgaze_segments",
+    "load_sgaze_clips",
+    "vor_diagnostics",
+    "main",
+]
 
 #: The source does not state its rate; d(HeadVel)/HeadAcc gives 0.00998 s per row on every
 #: file, and the README's 10-s rolling column matches ~1,000 rows.
@@ -76,8 +84,11 @@ SGAZE_RATE_HZ = 100.0
 #: recording (scene 1) is validation, the rest train. No frame of a test file is seen by
 #: any training step (normalization statistics included).
 DEFAULT_SPLIT = {
-    "sgaze_01.txt": "test", "sgaze_03.txt": "test", "sgaze_10.txt": "test",
-    "sgaze_12.txt": "test", "sgaze_11.txt": "val",
+    "sgaze_01.txt": "test",
+    "sgaze_03.txt": "test",
+    "sgaze_10.txt": "test",
+    "sgaze_12.txt": "test",
+    "sgaze_11.txt": "val",
 }
 #: Segment length; a remainder shorter than half of it joins the last segment.
 SEGMENT_S = 20.0
@@ -115,8 +126,9 @@ def _wrap(a: np.ndarray) -> np.ndarray:
     return (a + np.pi) % (2.0 * np.pi) - np.pi
 
 
-def segment_bounds(n_rows: int, rate_hz: float = SGAZE_RATE_HZ,
-                   segment_s: float = SEGMENT_S) -> list[tuple[int, int]]:
+def segment_bounds(
+    n_rows: int, rate_hz: float = SGAZE_RATE_HZ, segment_s: float = SEGMENT_S
+) -> list[tuple[int, int]]:
     """Row ranges [a, b) of ~``segment_s`` segments covering ``n_rows``."""
     L = int(round(segment_s * rate_hz))
     if n_rows <= L:
@@ -129,8 +141,9 @@ def segment_bounds(n_rows: int, rate_hz: float = SGAZE_RATE_HZ,
     return bounds
 
 
-def _segment_arrays(rows: np.ndarray, pitch_vel_mean_deg_s: float, fps: float,
-                    rate_hz: float) -> tuple[np.ndarray, np.ndarray]:
+def _segment_arrays(
+    rows: np.ndarray, pitch_vel_mean_deg_s: float, fps: float, rate_hz: float
+) -> tuple[np.ndarray, np.ndarray]:
     """gaze (T, 2), head (T, 3) rad at ``fps`` for one segment of rows; head starts at 0."""
     d2r = np.pi / 180.0
     dt = 1.0 / rate_hz
@@ -149,34 +162,61 @@ def _segment_arrays(rows: np.ndarray, pitch_vel_mean_deg_s: float, fps: float,
     return g, h
 
 
-def sgaze_segments(rows: np.ndarray, name: str, *, fps: float = 30.0, source: str = "",
-                   split: str = "train", scene: int | None = None,
-                   rate_hz: float = SGAZE_RATE_HZ, segment_s: float = SEGMENT_S
-                   ) -> list[Clip]:
+def sgaze_segments(
+    rows: np.ndarray,
+    name: str,
+    *,
+    fps: float = 30.0,
+    source: str = "",
+    split: str = "train",
+    scene: int | None = None,
+    rate_hz: float = SGAZE_RATE_HZ,
+    segment_s: float = SEGMENT_S,
+) -> list[Clip]:
     """One recording's rows -> clips of ~``segment_s`` each at ``fps`` (see module doc)."""
     pitch_mean = float(rows[:, 5].mean())
     parts = []
     for i, (a, b) in enumerate(segment_bounds(len(rows), rate_hz, segment_s)):
         g, h = _segment_arrays(rows[a:b], pitch_mean, fps, rate_hz)
-        style = estimate_style(g, h, fps, allow_missing=True) if len(g) > fps + 1 \
+        style = (
+            estimate_style(g, h, fps, allow_missing=True)
+            if len(g) > fps + 1
             else np.full(2, np.nan)
+        )
         parts.append((i, a, g, h, style))
     styles = np.array([p[4] for p in parts])
     # a segment without a qualifying window takes its recording's mean style
-    fill = np.array([np.mean(c[np.isfinite(c)]) if np.isfinite(c).any() else np.nan
-                     for c in styles.T])
+    fill = np.array(
+        [np.mean(c[np.isfinite(c)]) if np.isfinite(c).any() else np.nan for c in styles.T]
+    )
     clips = []
     for i, a, g, h, style in parts:
         missing = ~np.isfinite(style)
         style = np.where(missing, fill, style)
-        clips.append(Clip(
-            id=f"{name}_s{i:02d}", gaze=g, head=h, valid=np.ones(len(g), bool), fps=fps,
-            source=source, subject=name, split=split,
-            extra={"kind": "sgaze", "domain": "sgaze", "dataset": DATASET_NAME, "recording": name,
-                   "segment": i, "start_s": a / rate_hz, "scene": scene,
-                   "style": [None if not np.isfinite(v) else float(v) for v in style],
-                   "style_from_recording": bool(missing.any()),
-                   "timing_reliable": False}))
+        clips.append(
+            Clip(
+                id=f"{name}_s{i:02d}",
+                gaze=g,
+                head=h,
+                valid=np.ones(len(g), bool),
+                fps=fps,
+                source=source,
+                subject=name,
+                split=split,
+                extra={
+                    "kind": "sgaze",
+                    "domain": "sgaze",
+                    "dataset": DATASET_NAME,
+                    "recording": name,
+                    "segment": i,
+                    "start_s": a / rate_hz,
+                    "scene": scene,
+                    "style": [None if not np.isfinite(v) else float(v) for v in style],
+                    "style_from_recording": bool(missing.any()),
+                    "timing_reliable": False,
+                },
+            )
+        )
     return clips
 
 
@@ -185,9 +225,13 @@ def _manifest_rows(src_dir: str) -> list[dict[str, str]]:
         return list(csv.DictReader(f, delimiter="\t"))
 
 
-def load_sgaze_clips(src_dir: str | None = None, *, fps: float = 30.0,
-                     split: dict[str, str] | None = None,
-                     segment_s: float = SEGMENT_S) -> list[Clip]:
+def load_sgaze_clips(
+    src_dir: str | None = None,
+    *,
+    fps: float = 30.0,
+    split: dict[str, str] | None = None,
+    segment_s: float = SEGMENT_S,
+) -> list[Clip]:
     """Every SGaze recording as ~20-s segment clips, with the default (or given) split."""
     src_dir = src_dir or sgaze_dir()
     split = DEFAULT_SPLIT if split is None else split
@@ -195,13 +239,20 @@ def load_sgaze_clips(src_dir: str | None = None, *, fps: float = 30.0,
     for r in _manifest_rows(src_dir):
         name = r["file"]
         rows = read_sgaze_file(os.path.join(src_dir, name))
-        clips += sgaze_segments(rows, os.path.splitext(name)[0], fps=fps,
-                                source=f"sgaze/{name}", split=split.get(name, "train"),
-                                scene=int(r["scene_id"]), segment_s=segment_s)
+        clips += sgaze_segments(
+            rows,
+            os.path.splitext(name)[0],
+            fps=fps,
+            source=f"sgaze/{name}",
+            split=split.get(name, "train"),
+            scene=int(r["scene_id"]),
+            segment_s=segment_s,
+        )
     return clips
 
 
 # --- the VOR investigation -----------------------------------------------------------------
+
 
 def _lowpass(x: np.ndarray, tau_s: float, rate_hz: float) -> np.ndarray:
     """First-order causal low-pass (exact discretisation of dx/dt = (u - x) / tau)."""
@@ -235,9 +286,14 @@ def _central_velocity(x: np.ndarray, rate_hz: float, half: int = 5) -> np.ndarra
     return (hi - lo) * rate_hz / (2 * half)
 
 
-def vor_diagnostics(rows: np.ndarray, rate_hz: float = SGAZE_RATE_HZ, *,
-                    saccade_deg_s: float = 100.0, head_deg_s: float = 20.0,
-                    max_lag_s: float = 0.5) -> dict[str, float]:
+def vor_diagnostics(
+    rows: np.ndarray,
+    rate_hz: float = SGAZE_RATE_HZ,
+    *,
+    saccade_deg_s: float = 100.0,
+    head_deg_s: float = 20.0,
+    max_lag_s: float = 0.5,
+) -> dict[str, float]:
     """Measure whether the eye counter-rotates against the head (horizontal axis).
 
     Uses samples between saccades (eye speed below ``saccade_deg_s`` with a +-50 ms margin)
@@ -321,14 +377,22 @@ def vor_diagnostics(rows: np.ndarray, rate_hz: float = SGAZE_RATE_HZ, *,
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m training.data.sgaze",
-                                description="Import SGaze into the docs/design.md §3 format.")
-    p.add_argument("--src", default=None, help="SGaze folder (default ../shared/data/sgaze "
-                   "or $GAZEHEAD_DATA/sgaze)")
+    p = argparse.ArgumentParser(
+        prog="python -m training.data.sgaze",
+        description="Import SGaze into the docs/design.md §3 format.",
+    )
+    p.add_argument(
+        "--src",
+        default=None,
+        help="SGaze folder (default ../shared/data/sgaze or $GAZEHEAD_DATA/sgaze)",
+    )
     p.add_argument("--out", default="data/sgaze", help="output dataset folder")
     p.add_argument("--fps", type=float, default=30.0)
-    p.add_argument("--vor", action="store_true",
-                   help="print the VOR diagnostics of every recording instead of importing")
+    p.add_argument(
+        "--vor",
+        action="store_true",
+        help="print the VOR diagnostics of every recording instead of importing",
+    )
     a = p.parse_args(argv)
     if a.vor:
         src = a.src or sgaze_dir()
@@ -341,9 +405,13 @@ def main(argv: list[str] | None = None) -> int:
             print(r["file"] + "\t" + "\t".join(f"{d[k]:.3f}" for k in keys))
         return 0
     clips = load_sgaze_clips(a.src, fps=a.fps)
-    write_dataset(a.out, clips, name="sgaze",
-                  description=f"SGaze eye-head recordings in {SEGMENT_S:g}-s segments, head "
-                  f"integrated from 0 per segment, resampled to {a.fps} fps")
+    write_dataset(
+        a.out,
+        clips,
+        name="sgaze",
+        description=f"SGaze eye-head recordings in {SEGMENT_S:g}-s segments, head "
+        f"integrated from 0 per segment, resampled to {a.fps} fps",
+    )
     print(f"wrote {len(clips)} clips to {a.out}", file=sys.stderr)
     return 0
 

@@ -75,8 +75,16 @@ from gazehead_rt.style import estimate_style
 
 from .dataset import SPLITS, Clip
 
-__all__ = ["Person", "sample_person", "random_targets", "simulate", "person_clip",
-           "synthetic_clips", "NECK_LIMIT_DEG", "TARGET_RANGE_DEG"]
+__all__ = [
+    "Person",
+    "sample_person",
+    "random_targets",
+    "simulate",
+    "person_clip",
+    "synthetic_clips",
+    "NECK_LIMIT_DEG",
+    "TARGET_RANGE_DEG",
+]
 
 D2R = np.pi / 180.0
 #: Neck range (pitch, yaw) half-widths in deg; the v3 runtime default (Guitton & Volle 1987
@@ -146,8 +154,9 @@ def _min_jerk(u: np.ndarray) -> np.ndarray:
     return u * u * u * (10.0 + u * (-15.0 + 6.0 * u))
 
 
-def random_targets(rng: np.random.Generator, duration_s: float, person: Person
-                   ) -> tuple[np.ndarray, np.ndarray]:
+def random_targets(
+    rng: np.random.Generator, duration_s: float, person: Person
+) -> tuple[np.ndarray, np.ndarray]:
     """Gaze targets (N, 2) deg (pitch, yaw) in the torso frame and their hold times (N,) s.
 
     Amplitudes: 40 % uniform 5-30 deg, 35 % 30-80 deg, 25 % 80-150 deg; directions mostly
@@ -159,25 +168,39 @@ def random_targets(rng: np.random.Generator, duration_s: float, person: Person
     t = 0.0
     while t < duration_s:
         u = rng.uniform()
-        amp = (rng.uniform(5, 30) if u < 0.4 else rng.uniform(30, 80) if u < 0.75
-               else rng.uniform(80, 150))
+        amp = (
+            rng.uniform(5, 30)
+            if u < 0.4
+            else rng.uniform(30, 80)
+            if u < 0.75
+            else rng.uniform(80, 150)
+        )
         for _ in range(30):
-            ang = (rng.uniform(-np.pi, np.pi) if rng.uniform() < 0.2
-                   else rng.normal(0.0, 25 * D2R) + (np.pi if rng.uniform() < 0.5 else 0.0))
+            ang = (
+                rng.uniform(-np.pi, np.pi)
+                if rng.uniform() < 0.2
+                else rng.normal(0.0, 25 * D2R) + (np.pi if rng.uniform() < 0.5 else 0.0)
+            )
             tgt = cur + amp * np.array([np.sin(ang), np.cos(ang)])
             # most targets lie in front (|yaw| <= 90 deg: half of those beyond are
             # redrawn); beyond neck + eye range the gaze cannot land (the eye holds at its
             # limit): a quarter of those are kept
             reach = NECK_LIMIT_DEG + person.eye_range_deg
             keep = (1.0 if np.all(np.abs(tgt) <= reach) else 0.25) * (
-                1.0 if abs(tgt[1]) <= 90.0 else 0.5)
+                1.0 if abs(tgt[1]) <= 90.0 else 0.5
+            )
             if np.all(np.abs(tgt) <= TARGET_RANGE_DEG) and rng.uniform() < keep:
                 break
         else:
             d = -cur / max(np.linalg.norm(cur), 1e-9)
             tgt = cur + min(amp, np.linalg.norm(cur)) * d
-        hold = float(np.clip(person.fixation_median_s
-                             * np.exp(person.fixation_sigma * rng.standard_normal()), 0.3, 2.0))
+        hold = float(
+            np.clip(
+                person.fixation_median_s * np.exp(person.fixation_sigma * rng.standard_normal()),
+                0.3,
+                2.0,
+            )
+        )
         targets.append(tgt)
         holds.append(hold)
         cur = tgt
@@ -185,8 +208,7 @@ def random_targets(rng: np.random.Generator, duration_s: float, person: Person
     return np.array(targets).reshape(-1, 2), np.array(holds)
 
 
-def _smooth_noise(rng: np.random.Generator, n: int, rate_hz: float, rms_speed: float
-                  ) -> np.ndarray:
+def _smooth_noise(rng: np.random.Generator, n: int, rate_hz: float, rms_speed: float) -> np.ndarray:
     """(n, 2) smooth drift whose RMS speed (deg/s, 2-D) is ``rms_speed``."""
     # white noise twice low-passed at ~1 Hz: a slow sway, no tremor
     a = 1.0 - np.exp(-2 * np.pi * 1.0 / rate_hz)
@@ -215,9 +237,16 @@ class Simulation:
     shifts: list[dict] = field(default_factory=list)  # per shift: onset_s, head_start_s, ...
 
 
-def simulate(person: Person, targets_deg: np.ndarray, holds_s: np.ndarray, *, fps: float = 30.0,
-             rng: np.random.Generator | None = None, lead_s: float = 0.5,
-             idle: bool = True) -> Simulation:
+def simulate(
+    person: Person,
+    targets_deg: np.ndarray,
+    holds_s: np.ndarray,
+    *,
+    fps: float = 30.0,
+    rng: np.random.Generator | None = None,
+    lead_s: float = 0.5,
+    idle: bool = True,
+) -> Simulation:
     """Simulate ``person`` looking at each target in turn (starting at gaze 0, head 0).
 
     Target i's gaze shift starts ``lead_s`` + sum of previous (shift durations + holds);
@@ -229,8 +258,9 @@ def simulate(person: Person, targets_deg: np.ndarray, holds_s: np.ndarray, *, fp
     targets_deg = np.asarray(targets_deg, dtype=np.float64).reshape(-1, 2)
     holds_s = np.asarray(holds_s, dtype=np.float64).reshape(-1)
     if holds_s.shape[0] != targets_deg.shape[0]:
-        raise ValueError(f"holds_s has {holds_s.shape[0]} entries, targets_deg "
-                         f"{targets_deg.shape[0]}")
+        raise ValueError(
+            f"holds_s has {holds_s.shape[0]} entries, targets_deg {targets_deg.shape[0]}"
+        )
     shifts = []
     comps = []  # (start_s, duration_s, amplitude (2,) deg)
     head_final = np.zeros(2)
@@ -238,8 +268,9 @@ def simulate(person: Person, targets_deg: np.ndarray, holds_s: np.ndarray, *, fp
     t = lead_s
     for tgt, hold in zip(targets_deg, holds_s):
         A = float(np.linalg.norm(tgt - g_prev))
-        dur = max(p.saccade_d0_s + p.saccade_d1_s_per_deg * A,
-                  1.875 * A / p.saccade_vmax_deg_s)  # min-jerk peak velocity = 1.875 A / D
+        dur = max(
+            p.saccade_d0_s + p.saccade_d1_s_per_deg * A, 1.875 * A / p.saccade_vmax_deg_s
+        )  # min-jerk peak velocity = 1.875 A / D
         e = tgt - head_final
         Ae = float(np.linalg.norm(e))
         h = np.zeros(2)
@@ -259,8 +290,9 @@ def simulate(person: Person, targets_deg: np.ndarray, holds_s: np.ndarray, *, fp
         r = r * float(np.clip((Ae - p.head_threshold_deg) / 10.0, 0.0, 1.0))
         rest_end = np.clip(main_end + r, -NECK_LIMIT_DEG, NECK_LIMIT_DEG)
         r = rest_end - main_end
-        lat = float(np.clip(p.head_latency_s + p.head_latency_sd_s * rng.standard_normal(),
-                            -0.1, 0.2))
+        lat = float(
+            np.clip(p.head_latency_s + p.head_latency_sd_s * rng.standard_normal(), -0.1, 0.2)
+        )
         Ah = float(np.linalg.norm(h))
         d_h = p.head_d0_s + p.head_d1_s_per_deg * Ah
         start = t + lat
@@ -270,11 +302,19 @@ def simulate(person: Person, targets_deg: np.ndarray, holds_s: np.ndarray, *, fp
             # re-centring blends into the main movement (one continuous head movement that
             # outlasts the gaze shift), starting half-way through it
             comps.append((start + 0.5 * d_h, p.recentre_s, r))
-        shifts.append({"onset_s": t, "duration_s": dur, "from_deg": g_prev.tolist(),
-                       "to_deg": tgt.tolist(), "amplitude_deg": A,
-                       "head_start_s": start if Ah > 0.05 else None,
-                       "head_amplitude_deg": Ah, "head_duration_s": d_h,
-                       "head_settled_deg": rest_end.tolist()})
+        shifts.append(
+            {
+                "onset_s": t,
+                "duration_s": dur,
+                "from_deg": g_prev.tolist(),
+                "to_deg": tgt.tolist(),
+                "amplitude_deg": A,
+                "head_start_s": start if Ah > 0.05 else None,
+                "head_amplitude_deg": Ah,
+                "head_duration_s": d_h,
+                "head_settled_deg": rest_end.tolist(),
+            }
+        )
         head_final = rest_end
         g_prev = tgt
         t += dur + hold
@@ -309,30 +349,49 @@ def simulate(person: Person, targets_deg: np.ndarray, holds_s: np.ndarray, *, fp
     gaze_r[:, 1] = np.unwrap(gaze_r[:, 1])
     g_out = down(gaze_r)
     g_out[:, 1] = (g_out[:, 1] + np.pi) % (2 * np.pi) - np.pi
-    return Simulation(gaze=g_out, head=down(head3), eye=down(eye), fps=float(fps),
-                      shifts=shifts)
+    return Simulation(gaze=g_out, head=down(head3), eye=down(eye), fps=float(fps), shifts=shifts)
 
 
-def person_clip(clip_id: str, person: Person, duration_s: float, *, fps: float = 30.0,
-                seed: int = 0, split: str = "train") -> Clip:
+def person_clip(
+    clip_id: str,
+    person: Person,
+    duration_s: float,
+    *,
+    fps: float = 30.0,
+    seed: int = 0,
+    split: str = "train",
+) -> Clip:
     """A clip of ``person`` making random gaze shifts for about ``duration_s``."""
     rng = np.random.default_rng(seed)
     targets, holds = random_targets(rng, duration_s, person)
     sim = simulate(person, targets, holds, fps=fps, rng=rng)
     style = estimate_style(sim.gaze, sim.head, fps, allow_missing=True)
-    return Clip(id=clip_id, gaze=sim.gaze, head=sim.head, valid=np.ones(len(sim.gaze), bool),
-                fps=fps, source="synthetic", subject=clip_id, split=split,
-                extra={"kind": "synthetic", "domain": "synthetic",
-                       "style": [float(v) if np.isfinite(v) else None for v in style],
-                       "person": asdict(person), "seed": int(seed),
-                       "shifts": len(sim.shifts)})
+    return Clip(
+        id=clip_id,
+        gaze=sim.gaze,
+        head=sim.head,
+        valid=np.ones(len(sim.gaze), bool),
+        fps=fps,
+        source="synthetic",
+        subject=clip_id,
+        split=split,
+        extra={
+            "kind": "synthetic",
+            "domain": "synthetic",
+            "style": [float(v) if np.isfinite(v) else None for v in style],
+            "person": asdict(person),
+            "seed": int(seed),
+            "shifts": len(sim.shifts),
+        },
+    )
 
 
 _SPLIT_KEY = {s: i for i, s in enumerate(SPLITS)}
 
 
-def synthetic_clips(split: str, minutes: float, *, seed: int = 0, fps: float = 30.0,
-                    clip_s: float = 60.0) -> list[Clip]:
+def synthetic_clips(
+    split: str, minutes: float, *, seed: int = 0, fps: float = 30.0, clip_s: float = 60.0
+) -> list[Clip]:
     """``minutes`` of synthetic clips for ``split``, one new person per clip.
 
     Each split draws its own people from its own seed stream (``SeedSequence([seed,
@@ -349,6 +408,14 @@ def synthetic_clips(split: str, minutes: float, *, seed: int = 0, fps: float = 3
         rng = np.random.default_rng(child)
         person = sample_person(rng)
         clip_seed = int(rng.integers(0, 2**31 - 1))
-        clips.append(person_clip(f"synthetic_{split}_{seed}_{i:04d}", person, clip_s, fps=fps,
-                                 seed=clip_seed, split=split))
+        clips.append(
+            person_clip(
+                f"synthetic_{split}_{seed}_{i:04d}",
+                person,
+                clip_s,
+                fps=fps,
+                seed=clip_seed,
+                split=split,
+            )
+        )
     return clips

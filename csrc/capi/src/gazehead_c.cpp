@@ -2,8 +2,6 @@
 // guard(): no exception crosses the boundary, and a failure sets the thread's last error and
 // returns its status. Every core call is made in one place, the `core` namespace below, so a
 // change of the core's interface is an edit there only.
-#include "gazehead/gazehead.h"
-
 #include <sys/stat.h>
 
 #include <cerrno>
@@ -19,6 +17,7 @@
 #include "../../core/src/kernels.h"  // the CPU kernel set in use, for gazehead_build_info
 #include "build_config.h"
 #include "gazehead/cpu_generator.h"
+#include "gazehead/gazehead.h"
 #include "gazehead/model.h"
 #include "model_reader.h"
 #include "rate_clock.h"
@@ -172,8 +171,8 @@ constexpr size_t kStateHeader = 4 + 4 + 8 + 8 + 8 + 4 + 4 + 4 + 4 + 3 * 4;
 size_t state_size(int64_t n64, int hidden, int latent) {
   const size_t n = static_cast<size_t>(n64), H = static_cast<size_t>(hidden),
                Z = static_cast<size_t>(latent);
-  return kStateHeader + n * H * 4 + n * 3 * 4 + n * 3 * 4 + n * Z * 4 + n * 2 * 4 + n * 2 * 4 +
-         n + n * 4 + n * 4 + 4 + 8 + 8 + 8 + n * 3 * 8 + n * 3 * 8 + n * 2 * 8 + n + 8;
+  return kStateHeader + n * H * 4 + n * 3 * 4 + n * 3 * 4 + n * Z * 4 + n * 2 * 4 + n * 2 * 4 + n +
+         n * 4 + n * 4 + 4 + 8 + 8 + 8 + n * 3 * 8 + n * 3 * 8 + n * 2 * 8 + n + 8;
 }
 
 class Writer {
@@ -221,13 +220,15 @@ class Reader {
 template <typename T>
 void all_finite(const std::vector<T>& v, const char* what) {
   for (const T& x : v) {
-    if (!std::isfinite(x)) fail(GAZEHEAD_ERR_STATE, std::string("state: ") + what + " holds non-finite values");
+    if (!std::isfinite(x))
+      fail(GAZEHEAD_ERR_STATE, std::string("state: ") + what + " holds non-finite values");
   }
 }
 
 void all_flags(const std::vector<uint8_t>& v, const char* what) {
   for (uint8_t x : v) {
-    if (x > 1) fail(GAZEHEAD_ERR_STATE, std::string("state: ") + what + " holds values other than 0 and 1");
+    if (x > 1)
+      fail(GAZEHEAD_ERR_STATE, std::string("state: ") + what + " holds values other than 0 and 1");
   }
 }
 
@@ -297,16 +298,26 @@ const char* gazehead_last_error(void) { return t_last_error.c_str(); }
 
 const char* gazehead_status_name(int32_t status) {
   switch (status) {
-    case GAZEHEAD_OK: return "GAZEHEAD_OK";
-    case GAZEHEAD_ERR_INVALID_ARGUMENT: return "GAZEHEAD_ERR_INVALID_ARGUMENT";
-    case GAZEHEAD_ERR_MODEL: return "GAZEHEAD_ERR_MODEL";
-    case GAZEHEAD_ERR_ABI_MISMATCH: return "GAZEHEAD_ERR_ABI_MISMATCH";
-    case GAZEHEAD_ERR_UNSUPPORTED: return "GAZEHEAD_ERR_UNSUPPORTED";
-    case GAZEHEAD_ERR_BUFFER_TOO_SMALL: return "GAZEHEAD_ERR_BUFFER_TOO_SMALL";
-    case GAZEHEAD_ERR_STATE: return "GAZEHEAD_ERR_STATE";
-    case GAZEHEAD_ERR_IO: return "GAZEHEAD_ERR_IO";
-    case GAZEHEAD_ERR_INTERNAL: return "GAZEHEAD_ERR_INTERNAL";
-    default: return "unknown status";
+    case GAZEHEAD_OK:
+      return "GAZEHEAD_OK";
+    case GAZEHEAD_ERR_INVALID_ARGUMENT:
+      return "GAZEHEAD_ERR_INVALID_ARGUMENT";
+    case GAZEHEAD_ERR_MODEL:
+      return "GAZEHEAD_ERR_MODEL";
+    case GAZEHEAD_ERR_ABI_MISMATCH:
+      return "GAZEHEAD_ERR_ABI_MISMATCH";
+    case GAZEHEAD_ERR_UNSUPPORTED:
+      return "GAZEHEAD_ERR_UNSUPPORTED";
+    case GAZEHEAD_ERR_BUFFER_TOO_SMALL:
+      return "GAZEHEAD_ERR_BUFFER_TOO_SMALL";
+    case GAZEHEAD_ERR_STATE:
+      return "GAZEHEAD_ERR_STATE";
+    case GAZEHEAD_ERR_IO:
+      return "GAZEHEAD_ERR_IO";
+    case GAZEHEAD_ERR_INTERNAL:
+      return "GAZEHEAD_ERR_INTERNAL";
+    default:
+      return "unknown status";
   }
 }
 
@@ -330,13 +341,15 @@ gazehead_status gazehead_model_load_file(const char* path, gazehead_model** out_
     need(out_model, "out_model");
     *out_model = nullptr;
     need(path, "path");
-    if (!is_regular_file(path)) fail(GAZEHEAD_ERR_MODEL, std::string(path) + ": no such model file");
+    if (!is_regular_file(path))
+      fail(GAZEHEAD_ERR_MODEL, std::string(path) + ": no such model file");
     std::FILE* f = std::fopen(path, "rb");
     if (!f) fail(GAZEHEAD_ERR_IO, std::string(path) + ": cannot open: " + std::strerror(errno));
     std::vector<unsigned char> bytes;
     unsigned char chunk[1 << 16];
     size_t got;
-    while ((got = std::fread(chunk, 1, sizeof chunk, f)) > 0) bytes.insert(bytes.end(), chunk, chunk + got);
+    while ((got = std::fread(chunk, 1, sizeof chunk, f)) > 0)
+      bytes.insert(bytes.end(), chunk, chunk + got);
     const bool read_error = std::ferror(f) != 0;
     std::fclose(f);
     if (read_error) fail(GAZEHEAD_ERR_IO, std::string(path) + ": read error");
@@ -404,24 +417,32 @@ gazehead_status gazehead_generator_create(const gazehead_model* model,
       std::memcpy(&o, options, sizeof o);
     }
     for (int k = 0; k < 7; ++k) {
-      if (o.reserved_i[k] != 0) fail(GAZEHEAD_ERR_INVALID_ARGUMENT, fmt("options.reserved_i[%lld] must be 0 (reserved for later versions)", k));
+      if (o.reserved_i[k] != 0)
+        fail(GAZEHEAD_ERR_INVALID_ARGUMENT,
+             fmt("options.reserved_i[%lld] must be 0 (reserved for later versions)", k));
     }
     for (int k = 0; k < 8; ++k) {
-      if (o.reserved_f[k] != 0.0f) fail(GAZEHEAD_ERR_INVALID_ARGUMENT, fmt("options.reserved_f[%lld] must be 0 (reserved for later versions)", k));
+      if (o.reserved_f[k] != 0.0f)
+        fail(GAZEHEAD_ERR_INVALID_ARGUMENT,
+             fmt("options.reserved_f[%lld] must be 0 (reserved for later versions)", k));
     }
     if (o.backend != GAZEHEAD_BACKEND_CPU) {
-      fail(GAZEHEAD_ERR_UNSUPPORTED,
-           fmt("options.backend %lld is not available in this library (it runs GAZEHEAD_BACKEND_CPU, 0)", o.backend));
+      fail(GAZEHEAD_ERR_UNSUPPORTED, fmt("options.backend %lld is not available in this library "
+                                         "(it runs GAZEHEAD_BACKEND_CPU, 0)",
+                                         o.backend));
     }
     if (o.nan_policy != GAZEHEAD_NAN_RAISE && o.nan_policy != GAZEHEAD_NAN_HOLD) {
       fail(GAZEHEAD_ERR_INVALID_ARGUMENT,
-           fmt("nan_policy: expected GAZEHEAD_NAN_RAISE (0) or GAZEHEAD_NAN_HOLD (1), got %lld", o.nan_policy));
+           fmt("nan_policy: expected GAZEHEAD_NAN_RAISE (0) or GAZEHEAD_NAN_HOLD (1), got %lld",
+               o.nan_policy));
     }
     if (o.num_threads < 1 || o.num_threads > 256) {
-      fail(GAZEHEAD_ERR_INVALID_ARGUMENT, fmt("num_threads: expected an integer in [1, 256], got %lld", o.num_threads));
+      fail(GAZEHEAD_ERR_INVALID_ARGUMENT,
+           fmt("num_threads: expected an integer in [1, 256], got %lld", o.num_threads));
     }
     auto g = std::make_unique<gazehead_generator>();
-    g->core = core::make(model->m.core, o.num_agents, o.seed, o.temperature, o.nan_policy, o.num_threads);
+    g->core =
+        core::make(model->m.core, o.num_agents, o.seed, o.temperature, o.nan_policy, o.num_threads);
     g->model = model->m.core;
     g->fingerprint = model->m.fingerprint;
     g->fps = model->m.fps;
@@ -430,7 +451,9 @@ gazehead_status gazehead_generator_create(const gazehead_model* model,
     g->latent = model->m.latent;
     g->rate = std::make_unique<RateClock>(g->n, g->fps);
     gazehead_generator* self = g.get();
-    g->rate_step = [self](const float* gaze, float* head) { core::step(*self->core, gaze, head, nullptr); };
+    g->rate_step = [self](const float* gaze, float* head) {
+      core::step(*self->core, gaze, head, nullptr);
+    };
     *out_generator = g.release();
   });
 }
@@ -481,7 +504,8 @@ gazehead_status gazehead_generator_update(gazehead_generator* generator, const f
     check_count(head_count, 3 * n, "head_out", n, 3);
     if (eye_out) check_count(eye_count, 2 * n, "eye_out", n, 2);
     if (!std::isfinite(dt_s) || dt_s < 0) {
-      fail(GAZEHEAD_ERR_INVALID_ARGUMENT, "dt_s must be finite and >= 0 seconds, got " + py_float(dt_s));
+      fail(GAZEHEAD_ERR_INVALID_ARGUMENT,
+           "dt_s must be finite and >= 0 seconds, got " + py_float(dt_s));
     }
     core::validate_gaze(*generator->core, gaze);  // every frame this call runs is then valid
     generator->rate->update(gaze, dt_s, generator->rate_step, head_out, eye_out);
@@ -561,8 +585,8 @@ gazehead_status gazehead_generator_set_style(gazehead_generator* generator, cons
   });
 }
 
-gazehead_status gazehead_generator_get_style(const gazehead_generator* generator,
-                                             float* style_out, int64_t style_count) {
+gazehead_status gazehead_generator_get_style(const gazehead_generator* generator, float* style_out,
+                                             int64_t style_count) {
   return guard([&] {
     need(generator, "generator");
     need(style_out, "style_out");
@@ -657,29 +681,38 @@ gazehead_status gazehead_generator_load_state(gazehead_generator* generator, con
     Reader r(p + 4);
     const uint32_t version = r.get<uint32_t>();
     if (version != kStateVersion) {
-      fail(GAZEHEAD_ERR_STATE, fmt("state: version %lld is not supported (this library reads version %lld)",
-                                   version, kStateVersion));
+      fail(GAZEHEAD_ERR_STATE,
+           fmt("state: version %lld is not supported (this library reads version %lld)", version,
+               kStateVersion));
     }
     const uint64_t total = r.get<uint64_t>();
     if (total != size) {
       fail(GAZEHEAD_ERR_STATE, fmt("state: the blob says it has %lld bytes, %lld were passed",
                                    static_cast<long long>(total), static_cast<long long>(size)));
     }
-    if (size < kStateHeader + 8) fail(GAZEHEAD_ERR_STATE, "state: the blob is shorter than its header");
-    if (gazehead_capi::fnv1a64(p, size - 8) != [&] { uint64_t c; std::memcpy(&c, p + size - 8, 8); return c; }()) {
+    if (size < kStateHeader + 8)
+      fail(GAZEHEAD_ERR_STATE, "state: the blob is shorter than its header");
+    if (gazehead_capi::fnv1a64(p, size - 8) != [&] {
+          uint64_t c;
+          std::memcpy(&c, p + size - 8, 8);
+          return c;
+        }()) {
       fail(GAZEHEAD_ERR_STATE, "state: checksum mismatch (the blob is corrupted)");
     }
     const uint64_t fingerprint = r.get<uint64_t>();
     if (fingerprint != generator->fingerprint) {
       char buf[160];
-      std::snprintf(buf, sizeof buf, "state: it was taken with a different model file (fingerprint %016llx, "
-                    "this generator has %016llx)", static_cast<unsigned long long>(fingerprint),
+      std::snprintf(buf, sizeof buf,
+                    "state: it was taken with a different model file (fingerprint %016llx, "
+                    "this generator has %016llx)",
+                    static_cast<unsigned long long>(fingerprint),
                     static_cast<unsigned long long>(generator->fingerprint));
       fail(GAZEHEAD_ERR_STATE, buf);
     }
     const int64_t n = r.get<int64_t>();
     if (n != generator->n) {
-      fail(GAZEHEAD_ERR_STATE, fmt("state: it holds %lld agents, this generator has %lld", n, generator->n));
+      fail(GAZEHEAD_ERR_STATE,
+           fmt("state: it holds %lld agents, this generator has %lld", n, generator->n));
     }
     const int32_t hidden = r.get<int32_t>();
     const int32_t latent = r.get<int32_t>();
@@ -728,7 +761,8 @@ gazehead_status gazehead_generator_load_state(gazehead_generator* generator, con
     r.get(rs.gaze_last, N * 2);
     r.get(rs.snap, N);
     if ((rs.started != 0 && rs.started != 1) || rs.frames < 0 || !std::isfinite(rs.phase) ||
-        rs.phase < -1.0 || rs.phase >= 1.0 || !std::isfinite(rs.dropped_time_s) || rs.dropped_time_s < 0) {
+        rs.phase < -1.0 || rs.phase >= 1.0 || !std::isfinite(rs.dropped_time_s) ||
+        rs.dropped_time_s < 0) {
       fail(GAZEHEAD_ERR_STATE, "state: the update() clock holds invalid values");
     }
     all_finite(rs.prev, "clock pose");

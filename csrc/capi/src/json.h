@@ -15,9 +15,9 @@ struct JsonValue {
   Kind kind = Kind::kNull;
   bool boolean = false;
   double number = 0.0;
-  bool integral = false;  // a number written without fraction or exponent
-  std::string text;       // kString: the decoded string; kNumber: the literal as written
-  std::vector<JsonValue> items;                            // kArray
+  bool integral = false;         // a number written without fraction or exponent
+  std::string text;              // kString: the decoded string; kNumber: the literal as written
+  std::vector<JsonValue> items;  // kArray
   std::vector<std::pair<std::string, JsonValue>> members;  // kObject, in document order
 
   const JsonValue* find(const std::string& key) const;  // kObject member or null

@@ -38,9 +38,9 @@ struct Container {
 
 size_t dtype_size(const std::string& d) {
   static const std::pair<const char*, size_t> kSizes[] = {
-      {"BOOL", 1}, {"U8", 1},  {"I8", 1},  {"F8_E5M2", 1}, {"F8_E4M3", 1}, {"I16", 2},
-      {"U16", 2},  {"F16", 2}, {"BF16", 2}, {"I32", 4},    {"U32", 4},     {"F32", 4},
-      {"F64", 8},  {"I64", 8}, {"U64", 8}};
+      {"BOOL", 1}, {"U8", 1},  {"I8", 1},  {"F8_E5M2", 1}, {"F8_E4M3", 1},
+      {"I16", 2},  {"U16", 2}, {"F16", 2}, {"BF16", 2},    {"I32", 4},
+      {"U32", 4},  {"F32", 4}, {"F64", 8}, {"I64", 8},     {"U64", 8}};
   for (const auto& s : kSizes) {
     if (d == s.first) return s.second;
   }
@@ -49,11 +49,21 @@ size_t dtype_size(const std::string& d) {
 
 // The dtype as numpy names it (model_file.py reports `a.dtype`).
 std::string numpy_dtype(const std::string& d) {
-  static const std::pair<const char*, const char*> kNames[] = {
-      {"BOOL", "bool"},   {"U8", "uint8"},      {"I8", "int8"},       {"I16", "int16"},
-      {"U16", "uint16"},  {"F16", "float16"},   {"BF16", "bfloat16"}, {"I32", "int32"},
-      {"U32", "uint32"},  {"F32", "float32"},   {"F64", "float64"},   {"I64", "int64"},
-      {"U64", "uint64"},  {"F8_E5M2", "float8_e5m2"}, {"F8_E4M3", "float8_e4m3fn"}};
+  static const std::pair<const char*, const char*> kNames[] = {{"BOOL", "bool"},
+                                                               {"U8", "uint8"},
+                                                               {"I8", "int8"},
+                                                               {"I16", "int16"},
+                                                               {"U16", "uint16"},
+                                                               {"F16", "float16"},
+                                                               {"BF16", "bfloat16"},
+                                                               {"I32", "int32"},
+                                                               {"U32", "uint32"},
+                                                               {"F32", "float32"},
+                                                               {"F64", "float64"},
+                                                               {"I64", "int64"},
+                                                               {"U64", "uint64"},
+                                                               {"F8_E5M2", "float8_e5m2"},
+                                                               {"F8_E4M3", "float8_e4m3fn"}};
   for (const auto& s : kNames) {
     if (d == s.first) return s.second;
   }
@@ -67,11 +77,12 @@ Container parse_container(const unsigned char* bytes, size_t size, const std::st
   if (size < 8) bad("file is shorter than the 8-byte header length");
   uint64_t header_len = 0;
   for (int k = 7; k >= 0; --k) header_len = (header_len << 8) | bytes[k];
-  if (header_len > size - 8) bad("header length " + std::to_string(header_len) + " runs past the end of the file");
+  if (header_len > size - 8)
+    bad("header length " + std::to_string(header_len) + " runs past the end of the file");
   JsonValue header;
   std::string err;
-  if (!parse_json(reinterpret_cast<const char*>(bytes + 8), static_cast<size_t>(header_len),
-                  header, err)) {
+  if (!parse_json(reinterpret_cast<const char*>(bytes + 8), static_cast<size_t>(header_len), header,
+                  err)) {
     bad("header is not valid JSON: " + err);
   }
   if (header.kind != Kind::kObject) bad("header is not a JSON object");
@@ -127,18 +138,21 @@ Container parse_container(const unsigned char* bytes, size_t size, const std::st
   std::sort(ranges.begin(), ranges.end());
   size_t at = 0;
   for (const auto& r : ranges) {
-    if (r.first != at) bad("tensor data is not contiguous (overlap or gap at byte " + std::to_string(at) + ")");
+    if (r.first != at)
+      bad("tensor data is not contiguous (overlap or gap at byte " + std::to_string(at) + ")");
     at = r.second;
   }
-  if (at != data_size) bad("the tensors do not cover the data section (" + std::to_string(data_size - at) + " bytes left over)");
+  if (at != data_size)
+    bad("the tensors do not cover the data section (" + std::to_string(data_size - at) +
+        " bytes left over)");
   return c;
 }
 
 // ---- Python-style formatting for messages ---------------------------------------------------
 
 std::string py_str(const std::string& s) {  // repr of a str, for the common cases
-  return (s.find('\'') != std::string::npos && s.find('"') == std::string::npos)
-             ? "\"" + s + "\"" : "'" + s + "'";
+  return (s.find('\'') != std::string::npos && s.find('"') == std::string::npos) ? "\"" + s + "\""
+                                                                                 : "'" + s + "'";
 }
 
 std::string py_shape(const std::vector<int64_t>& shape) {
@@ -161,12 +175,19 @@ std::string py_list(const std::vector<int64_t>& v) {
 
 std::string py_value(const JsonValue& v) {  // repr of a parsed JSON value, roughly
   switch (v.kind) {
-    case Kind::kNull: return "None";
-    case Kind::kBool: return v.boolean ? "True" : "False";
-    case Kind::kNumber: return v.text == "NaN" ? "nan" : v.text == "Infinity" ? "inf"
-                             : v.text == "-Infinity" ? "-inf" : v.text;
-    case Kind::kString: return py_str(v.text);
-    default: return v.kind_name();
+    case Kind::kNull:
+      return "None";
+    case Kind::kBool:
+      return v.boolean ? "True" : "False";
+    case Kind::kNumber:
+      return v.text == "NaN"         ? "nan"
+             : v.text == "Infinity"  ? "inf"
+             : v.text == "-Infinity" ? "-inf"
+                                     : v.text;
+    case Kind::kString:
+      return py_str(v.text);
+    default:
+      return v.kind_name();
   }
 }
 
@@ -222,7 +243,8 @@ const JsonValue& json_field(const std::string& name, const Container& c, const c
 }
 
 std::vector<int64_t> size_list(const std::string& name, const char* field, const JsonValue& v) {
-  if (v.kind != Kind::kArray) refuse(name, std::string("config.") + field + " must be a list of sizes");
+  if (v.kind != Kind::kArray)
+    refuse(name, std::string("config.") + field + " must be a list of sizes");
   std::vector<int64_t> out;
   for (const JsonValue& x : v.items) {
     if (x.kind != Kind::kNumber || !std::isfinite(x.number) || std::fabs(x.number) > 1e9) {
@@ -231,7 +253,9 @@ std::vector<int64_t> size_list(const std::string& name, const char* field, const
     out.push_back(static_cast<int64_t>(x.number));  // int() truncates, as in ModelConfig
   }
   for (int64_t s : out) {
-    if (s <= 0) refuse(name, std::string("config.") + field + " must hold positive sizes, got " + py_list(out));
+    if (s <= 0)
+      refuse(name,
+             std::string("config.") + field + " must hold positive sizes, got " + py_list(out));
   }
   return out;
 }
@@ -245,13 +269,14 @@ int64_t int_field(const std::string& name, const char* field, const JsonValue& v
 
 Config read_config(const std::string& name, const JsonValue& d) {
   if (d.kind != Kind::kObject) refuse(name, "metadata 'config' must be a JSON object");
-  static const char* kKnown[] = {"enc_sizes",  "hidden_size", "prior_sizes", "latent_size",
-                                 "dec_sizes",  "post_sizes",  "activation",  "fps",
-                                 "neck_limits", "neck_soft",  "eye_limit",   "style_mean",
+  static const char* kKnown[] = {"enc_sizes",   "hidden_size", "prior_sizes", "latent_size",
+                                 "dec_sizes",   "post_sizes",  "activation",  "fps",
+                                 "neck_limits", "neck_soft",   "eye_limit",   "style_mean",
                                  "style_std"};
   std::vector<std::string> unknown;
   for (const auto& m : d.members) {
-    if (std::none_of(std::begin(kKnown), std::end(kKnown), [&](const char* k) { return m.first == k; })) {
+    if (std::none_of(std::begin(kKnown), std::end(kKnown),
+                     [&](const char* k) { return m.first == k; })) {
       unknown.push_back(m.first);
     }
   }
@@ -264,18 +289,22 @@ Config read_config(const std::string& name, const JsonValue& d) {
   Config c;
   // Same order of checks as ModelConfig.__post_init__.
   if (const JsonValue* v = d.find("enc_sizes")) c.enc_sizes = size_list(name, "enc_sizes", *v);
-  if (const JsonValue* v = d.find("prior_sizes")) c.prior_sizes = size_list(name, "prior_sizes", *v);
+  if (const JsonValue* v = d.find("prior_sizes"))
+    c.prior_sizes = size_list(name, "prior_sizes", *v);
   if (const JsonValue* v = d.find("dec_sizes")) c.dec_sizes = size_list(name, "dec_sizes", *v);
   if (const JsonValue* v = d.find("post_sizes")) c.post_sizes = size_list(name, "post_sizes", *v);
   if (c.enc_sizes.empty()) refuse(name, "config.enc_sizes must name at least one layer");
   if (const JsonValue* v = d.find("activation")) {
     if (v->kind != Kind::kString || (v->text != "silu" && v->text != "relu" && v->text != "tanh")) {
-      refuse(name, "config.activation must be one of ('silu', 'relu', 'tanh'), got " + py_value(*v));
+      refuse(name,
+             "config.activation must be one of ('silu', 'relu', 'tanh'), got " + py_value(*v));
     }
     c.activation = v->text;
   }
-  if (const JsonValue* v = d.find("hidden_size")) c.hidden_size = int_field(name, "hidden_size", *v);
-  if (const JsonValue* v = d.find("latent_size")) c.latent_size = int_field(name, "latent_size", *v);
+  if (const JsonValue* v = d.find("hidden_size"))
+    c.hidden_size = int_field(name, "hidden_size", *v);
+  if (const JsonValue* v = d.find("latent_size"))
+    c.latent_size = int_field(name, "latent_size", *v);
   if (c.hidden_size <= 0 || c.latent_size <= 0) {
     refuse(name, "config.hidden_size and config.latent_size must be positive");
   }
@@ -290,7 +319,8 @@ Config read_config(const std::string& name, const JsonValue& d) {
     const char* key;
     std::vector<double>* dst;
     size_t n;
-  } vecs[] = {{"neck_limits", &c.neck_limits, 3}, {"style_mean", &c.style_mean, 2},
+  } vecs[] = {{"neck_limits", &c.neck_limits, 3},
+              {"style_mean", &c.style_mean, 2},
               {"style_std", &c.style_std, 2}};
   for (const Vec& f : vecs) {
     const JsonValue* v = d.find(f.key);
@@ -299,12 +329,17 @@ Config read_config(const std::string& name, const JsonValue& d) {
     bool numbers = v->kind == Kind::kArray;
     if (numbers) {
       for (const JsonValue& x : v->items) {
-        if (x.kind == Kind::kNumber) vals.push_back(x.number);
-        else if (x.kind == Kind::kBool) vals.push_back(x.boolean ? 1.0 : 0.0);
-        else numbers = false;
+        if (x.kind == Kind::kNumber)
+          vals.push_back(x.number);
+        else if (x.kind == Kind::kBool)
+          vals.push_back(x.boolean ? 1.0 : 0.0);
+        else
+          numbers = false;
       }
     }
-    if (!numbers) refuse(name, std::string("config.") + f.key + " must hold " + std::to_string(f.n) + " finite numbers");
+    if (!numbers)
+      refuse(name, std::string("config.") + f.key + " must hold " + std::to_string(f.n) +
+                       " finite numbers");
     bool ok = vals.size() == f.n;
     for (double x : vals) ok = ok && std::isfinite(x);
     if (!ok) {
@@ -316,14 +351,16 @@ Config read_config(const std::string& name, const JsonValue& d) {
   const std::vector<double>& lim = c.neck_limits;
   if (!(0 < lim[0] && lim[0] <= kPiD / 2 && 0 < lim[1] && lim[1] < kPiD && 0 < lim[2] &&
         lim[2] <= kPiD / 2)) {
-    refuse(name, "config.neck_limits must be in (0, pi/2] (pitch, roll) and (0, pi) (yaw) rad, got " +
-                     py_float_list(lim));
+    refuse(name,
+           "config.neck_limits must be in (0, pi/2] (pitch, roll) and (0, pi) (yaw) rad, got " +
+               py_float_list(lim));
   }
   // neck_soft and eye_limit: messages show the value as written (repr of an int or a float)
   auto scalar = [&](const char* key, double& dst, const char* range) {
     const JsonValue* v = d.find(key);
     if (!v) return;
-    if (v->kind != Kind::kNumber) refuse(name, std::string("config.") + key + " must be " + range + ", got " + py_value(*v));
+    if (v->kind != Kind::kNumber)
+      refuse(name, std::string("config.") + key + " must be " + range + ", got " + py_value(*v));
     dst = v->number;
   };
   auto shown = [&](const char* key, double x) {
@@ -336,7 +373,8 @@ Config read_config(const std::string& name, const JsonValue& d) {
   }
   scalar("eye_limit", c.eye_limit, "in (0, pi/2] rad");
   if (!(0 < c.eye_limit && c.eye_limit <= kPiD / 2)) {
-    refuse(name, "config.eye_limit must be in (0, pi/2] rad, got " + shown("eye_limit", c.eye_limit));
+    refuse(name,
+           "config.eye_limit must be in (0, pi/2] rad, got " + shown("eye_limit", c.eye_limit));
   }
   for (double x : c.style_std) {
     if (x < 0) refuse(name, "config.style_std must be >= 0, got " + py_float_list(c.style_std));
@@ -363,8 +401,10 @@ Norm read_normalization(const std::string& name, const JsonValue& d) {
                     {"y_mean", nm.y_mean, gazehead::kHeadSize, 0.0f},
                     {"y_std", nm.y_std, gazehead::kHeadSize, 1.0f}};
   for (const auto& m : d.members) {
-    if (std::none_of(std::begin(fields), std::end(fields), [&](const Field& f) { return m.first == f.key; })) {
-      refuse(name, "Normalization.__init__() got an unexpected keyword argument " + py_str(m.first));
+    if (std::none_of(std::begin(fields), std::end(fields),
+                     [&](const Field& f) { return m.first == f.key; })) {
+      refuse(name,
+             "Normalization.__init__() got an unexpected keyword argument " + py_str(m.first));
     }
   }
   for (const Field& f : fields) {
@@ -376,7 +416,8 @@ Norm read_normalization(const std::string& name, const JsonValue& d) {
       vals.push_back(v->number);
     } else if (v->kind == Kind::kArray) {
       for (const JsonValue& x : v->items) {
-        if (x.kind != Kind::kNumber) refuse(name, std::string("normalization.") + f.key + " must hold numbers");
+        if (x.kind != Kind::kNumber)
+          refuse(name, std::string("normalization.") + f.key + " must hold numbers");
         vals.push_back(x.number);
       }
     } else {
@@ -388,11 +429,13 @@ Norm read_normalization(const std::string& name, const JsonValue& d) {
     }
     for (int k = 0; k < f.n; ++k) f.dst[k] = static_cast<float>(vals[k]);
     for (int k = 0; k < f.n; ++k) {
-      if (!std::isfinite(f.dst[k])) refuse(name, std::string("normalization.") + f.key + " holds non-finite values");
+      if (!std::isfinite(f.dst[k]))
+        refuse(name, std::string("normalization.") + f.key + " holds non-finite values");
     }
     if (f.fill == 1.0f) {
       for (int k = 0; k < f.n; ++k) {
-        if (f.dst[k] <= 0.0f) refuse(name, std::string("normalization.") + f.key + " must be positive");
+        if (f.dst[k] <= 0.0f)
+          refuse(name, std::string("normalization.") + f.key + " must be positive");
       }
     }
   }
@@ -444,12 +487,15 @@ ReadModel read_model(const unsigned char* data, size_t size, const std::string& 
     refuse(name, "metadata has no 'format_version'; not a gazehead_rt model file");
   }
   if (version->second == "1") {
-    refuse(name, "format_version 1 (motion model v2) is not supported; this runtime runs "
-                 "format_version " + std::to_string(kModelFormatVersion) +
-                     " (motion model v3): retrain or use gazehead_rt<0.2");
+    refuse(name,
+           "format_version 1 (motion model v2) is not supported; this runtime runs "
+           "format_version " +
+               std::to_string(kModelFormatVersion) +
+               " (motion model v3): retrain or use gazehead_rt<0.2");
   }
   if (version->second != std::to_string(kModelFormatVersion)) {
-    refuse(name, "format_version " + version->second + " is not supported (this runtime reads version " +
+    refuse(name, "format_version " + version->second +
+                     " is not supported (this runtime reads version " +
                      std::to_string(kModelFormatVersion) + ")");
   }
   JsonValue cfg_json, norm_json;
@@ -470,10 +516,12 @@ ReadModel read_model(const unsigned char* data, size_t size, const std::string& 
   for (const auto& s : shapes) {
     const TensorEntry& t = c.tensors.at(s.first);
     if (t.dtype != "F32") {
-      refuse(name, "tensor '" + s.first + "' has dtype " + numpy_dtype(t.dtype) + ", expected float32");
+      refuse(name,
+             "tensor '" + s.first + "' has dtype " + numpy_dtype(t.dtype) + ", expected float32");
     }
     if (t.shape != s.second) {
-      refuse(name, "tensor '" + s.first + "' has shape " + py_shape(t.shape) + ", expected " + py_shape(s.second));
+      refuse(name, "tensor '" + s.first + "' has shape " + py_shape(t.shape) + ", expected " +
+                       py_shape(s.second));
     }
     std::vector<float> a((t.end - t.begin) / sizeof(float));
     if (!a.empty()) std::memcpy(a.data(), c.data + t.begin, t.end - t.begin);
@@ -506,7 +554,8 @@ ReadModel read_model(const unsigned char* data, size_t size, const std::string& 
                     : cfg.activation == "tanh" ? gazehead::Activation::kTanh
                                                : gazehead::Activation::kSiLU;
   spec.fps = static_cast<float>(cfg.fps);
-  for (int k = 0; k < gazehead::kHeadSize; ++k) spec.neck_limits[k] = static_cast<float>(cfg.neck_limits[k]);
+  for (int k = 0; k < gazehead::kHeadSize; ++k)
+    spec.neck_limits[k] = static_cast<float>(cfg.neck_limits[k]);
   spec.neck_soft = static_cast<float>(cfg.neck_soft);
   spec.eye_limit = static_cast<float>(cfg.eye_limit);
   for (int k = 0; k < gazehead::kStyleSize; ++k) {

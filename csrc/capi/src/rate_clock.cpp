@@ -35,7 +35,8 @@ void eye_from_gaze_head_d(const double* gaze, const double* head, double* eye) {
 }  // namespace
 
 RateClock::RateClock(int64_t num_agents, double fps)
-    : n_(num_agents), fps_(fps),
+    : n_(num_agents),
+      fps_(fps),
       max_steps_(std::max(1, static_cast<int>(std::ceil(kMaxCatchupS * fps)))) {
   const size_t n = static_cast<size_t>(n_);
   st_.prev.assign(3 * n, 0.0);

@@ -24,8 +24,7 @@ class RateClock {
   // gaze (N, 2) radians, dt_s finite >= 0, both checked by the caller: the gaze is validated
   // before the call, so every interpolated gaze is valid too and `step` does not throw.
   // head_out (N, 3); eye_out (N, 2) or null.
-  void update(const float* gaze, double dt_s, const StepFn& step, float* head_out,
-              float* eye_out);
+  void update(const float* gaze, double dt_s, const StepFn& step, float* head_out, float* eye_out);
   void reset_all();
   void reset_agents(const int64_t* agents, int64_t count);  // ids already checked
 

@@ -35,8 +35,9 @@ import gazehead_rt as gh
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = os.path.join(HERE, "expected_default_model.json")
 # The repository's default model: what ctest, .ci/run and the C# test pass to libgazehead.
-MODEL = os.path.normpath(os.path.join(HERE, "..", "..", "..", "gazehead_rt", "models",
-                                      "default.safetensors"))
+MODEL = os.path.normpath(
+    os.path.join(HERE, "..", "..", "..", "gazehead_rt", "models", "default.safetensors")
+)
 REGENERATE = "python csrc/capi/tests/make_expected.py"
 SEED, TEMPERATURE, N = 7, 0.8, 2
 # The committed numbers are float32 results; recomputation on another CPU (AVX2 instead of
@@ -67,8 +68,10 @@ def fnv1a64(data: bytes) -> int:
 def model_identity(path: str) -> dict:
     with open(path, "rb") as f:
         raw = f.read()
-    return {"model_sha256": hashlib.sha256(raw).hexdigest(),
-            "model_fnv1a64": f"{fnv1a64(raw):016x}"}
+    return {
+        "model_sha256": hashlib.sha256(raw).hexdigest(),
+        "model_fnv1a64": f"{fnv1a64(raw):016x}",
+    }
 
 
 def scenarios() -> dict:
@@ -104,13 +107,19 @@ def scenarios() -> dict:
     dts = [0.0, 1 / 60, 1 / 60, 1 / 144, 0.05, 0.0, 1 / 30, 0.5, 1 / 90, 1 / 60, 0.02, 1 / 45]
     gaze, head, eye = [], [], []
     for k, dt in enumerate(dts):
-        g = np.array([[0.1 * math.sin(0.5 * k), -0.3 + 0.08 * k],
-                      [-0.05, 3.0 if k < 6 else -3.05]], np.float32)
+        g = np.array(
+            [[0.1 * math.sin(0.5 * k), -0.3 + 0.08 * k], [-0.05, 3.0 if k < 6 else -3.05]],
+            np.float32,
+        )
         gaze.append(g)
         head.append(gen.update(g, dt))
         eye.append(gen.eye)
-    out.update(update_dt=[float(d) for d in dts], update_gaze=f32(gaze), update_head=f32(head),
-               update_eye=f32(eye))
+    out.update(
+        update_dt=[float(d) for d in dts],
+        update_gaze=f32(gaze),
+        update_head=f32(head),
+        update_eye=f32(eye),
+    )
 
     # prime on 5 observed frames, then step x4
     gen = gh.Generator(model, num_agents=N, backend="cpu", seed=SEED, temperature=TEMPERATURE)
@@ -125,8 +134,12 @@ def scenarios() -> dict:
         g = step_gaze(t)
         gaze.append(g)
         head.append(gen.step(g))
-    out.update(prime_gaze_hist=f32(gh_hist), prime_head_hist=f32(hh_hist), prime_gaze=f32(gaze),
-               prime_head=f32(head))
+    out.update(
+        prime_gaze_hist=f32(gh_hist),
+        prime_head_hist=f32(hh_hist),
+        prime_gaze=f32(gaze),
+        prime_head=f32(head),
+    )
 
     # styles: the default (population) draw of each agent; then set style and narrow neck
     # limits and step x8 (agent 0's 0.9 rad yaw shift runs into the 0.5 rad yaw limit)
@@ -142,14 +155,23 @@ def scenarios() -> dict:
         gaze.append(g)
         head.append(gen.step(g))
         eye.append(gen.eye)
-    out.update(style_set=f32(style), neck_limits_set=f32(limits), style_gaze=f32(gaze),
-               style_head=f32(head), style_eye=f32(eye))
+    out.update(
+        style_set=f32(style),
+        neck_limits_set=f32(limits),
+        style_gaze=f32(gaze),
+        style_head=f32(head),
+        style_eye=f32(eye),
+    )
     return out
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--check", action="store_true", help="compare with the committed file instead of writing it")
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    p.add_argument(
+        "--check", action="store_true", help="compare with the committed file instead of writing it"
+    )
     args = p.parse_args(argv)
     fresh = scenarios()
     if not args.check:
@@ -162,9 +184,12 @@ def main(argv=None) -> int:
         committed = json.load(f)
     for key in ("model_sha256", "model_fnv1a64"):
         if committed.get(key) != fresh[key]:
-            print(f"{os.path.relpath(OUT)} was made from another model file ({key} "
-                  f"{committed.get(key)}, the model now is {fresh[key]}); regenerate it with: "
-                  f"{REGENERATE}", file=sys.stderr)
+            print(
+                f"{os.path.relpath(OUT)} was made from another model file ({key} "
+                f"{committed.get(key)}, the model now is {fresh[key]}); regenerate it with: "
+                f"{REGENERATE}",
+                file=sys.stderr,
+            )
             return 1
     worst = 0.0
     for key, val in fresh.items():
@@ -173,18 +198,28 @@ def main(argv=None) -> int:
         ref = committed.get(key)
         if isinstance(val, list):
             if ref is None or len(ref) != len(val):
-                print(f"{key}: missing or of another length in the committed file; regenerate "
-                      f"it with: {REGENERATE}", file=sys.stderr)
+                print(
+                    f"{key}: missing or of another length in the committed file; regenerate "
+                    f"it with: {REGENERATE}",
+                    file=sys.stderr,
+                )
                 return 1
             worst = max(worst, float(np.max(np.abs(np.asarray(val) - np.asarray(ref)))))
         elif ref != val:
-            print(f"{key}: {val!r} != committed {ref!r}; regenerate with: {REGENERATE}",
-                  file=sys.stderr)
+            print(
+                f"{key}: {val!r} != committed {ref!r}; regenerate with: {REGENERATE}",
+                file=sys.stderr,
+            )
             return 1
-    print(f"expected values match the Python API (max abs difference {worst:.3g}, tolerance {CHECK_TOL})")
+    print(
+        f"expected values match the Python API (max abs difference {worst:.3g}, tolerance {CHECK_TOL})"
+    )
     if worst > CHECK_TOL:
-        print(f"the committed numbers differ from the installed package's; if the runtime changed "
-              f"on purpose, regenerate them with: {REGENERATE}", file=sys.stderr)
+        print(
+            f"the committed numbers differ from the installed package's; if the runtime changed "
+            f"on purpose, regenerate them with: {REGENERATE}",
+            file=sys.stderr,
+        )
         return 1
     return 0
 

@@ -16,26 +16,28 @@
 static int g_failures = 0;
 static int g_checks = 0;
 
-#define CHECK(cond)                                                          \
-  do {                                                                       \
-    ++g_checks;                                                              \
-    if (!(cond)) {                                                           \
-      ++g_failures;                                                          \
+#define CHECK(cond)                                                            \
+  do {                                                                         \
+    ++g_checks;                                                                \
+    if (!(cond)) {                                                             \
+      ++g_failures;                                                            \
       fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
-    }                                                                        \
+    }                                                                          \
   } while (0)
 
 /* A call must fail with `status` and a last error containing `text`. */
 #define CHECK_ERR(call, status, text) check_err((call), (status), (text), __FILE__, __LINE__, #call)
 
-static void check_err(gazehead_status got, gazehead_status want, const char* text,
-                      const char* file, int line, const char* expr) {
+static void check_err(gazehead_status got, gazehead_status want, const char* text, const char* file,
+                      int line, const char* expr) {
   ++g_checks;
   if (got != want || strstr(gazehead_last_error(), text) == NULL) {
     ++g_failures;
-    fprintf(stderr, "%s:%d: %s\n  returned %s, expected %s\n  message: \"%s\"\n  expected to contain: \"%s\"\n",
-            file, line, expr, gazehead_status_name(got), gazehead_status_name(want),
-            gazehead_last_error(), text);
+    fprintf(
+        stderr,
+        "%s:%d: %s\n  returned %s, expected %s\n  message: \"%s\"\n  expected to contain: \"%s\"\n",
+        file, line, expr, gazehead_status_name(got), gazehead_status_name(want),
+        gazehead_last_error(), text);
   }
 }
 
@@ -142,10 +144,10 @@ typedef struct {
 } TinyTensor;
 
 static const TinyTensor kTiny[] = {
-    {"enc.0.weight", 4, 11},  {"enc.0.bias", 4, 0},     {"gru.weight_ih", 9, 4},
-    {"gru.weight_hh", 9, 3},  {"gru.bias_ih", 9, 0},    {"gru.bias_hh", 9, 0},
-    {"prior.0.weight", 2, 3}, {"prior.0.bias", 2, 0},   {"prior.2.weight", 4, 2},
-    {"prior.2.bias", 4, 0},   {"dec.0.weight", 2, 5},   {"dec.0.bias", 2, 0},
+    {"enc.0.weight", 4, 11},  {"enc.0.bias", 4, 0},   {"gru.weight_ih", 9, 4},
+    {"gru.weight_hh", 9, 3},  {"gru.bias_ih", 9, 0},  {"gru.bias_hh", 9, 0},
+    {"prior.0.weight", 2, 3}, {"prior.0.bias", 2, 0}, {"prior.2.weight", 4, 2},
+    {"prior.2.bias", 4, 0},   {"dec.0.weight", 2, 5}, {"dec.0.bias", 2, 0},
     {"dec.2.weight", 3, 2},   {"dec.2.bias", 3, 0}};
 static const int kTinyCount = (int)(sizeof kTiny / sizeof kTiny[0]);
 
@@ -162,11 +164,11 @@ typedef struct {
   const char* format_version; /* NULL: left out */
   const char* config;         /* JSON text (escaped into the header); NULL: left out */
   const char* norm;
-  const char* skip;     /* tensor left out */
-  const char* extra;    /* an extra tensor of 1 float */
-  const char* f16;      /* this tensor stored as F16 */
-  const char* reshape;  /* this tensor given a wrong shape (same byte size) */
-  const char* nan;      /* this tensor gets a NaN */
+  const char* skip;    /* tensor left out */
+  const char* extra;   /* an extra tensor of 1 float */
+  const char* f16;     /* this tensor stored as F16 */
+  const char* reshape; /* this tensor given a wrong shape (same byte size) */
+  const char* nan;     /* this tensor gets a NaN */
 } TinyOptions;
 
 static void append_json_string(char* dst, const char* s) {
@@ -216,14 +218,17 @@ static size_t make_tiny(const TinyOptions* o, unsigned char** out) {
     if (o->nan && strcmp(name, o->nan) == 0) data[n_data] = NAN;
     n_data += (bytes + 3) / 4;
     if (o->reshape && strcmp(name, o->reshape) == 0 && cols) {
-      snprintf(entry, sizeof entry, ", \"%s\": {\"dtype\": \"F32\", \"shape\": [%d, %d], \"data_offsets\": [%zu, %zu]}",
+      snprintf(entry, sizeof entry,
+               ", \"%s\": {\"dtype\": \"F32\", \"shape\": [%d, %d], \"data_offsets\": [%zu, %zu]}",
                name, cols, rows, begin, begin + bytes);
     } else if (cols) {
-      snprintf(entry, sizeof entry, ", \"%s\": {\"dtype\": \"%s\", \"shape\": [%d, %d], \"data_offsets\": [%zu, %zu]}",
+      snprintf(entry, sizeof entry,
+               ", \"%s\": {\"dtype\": \"%s\", \"shape\": [%d, %d], \"data_offsets\": [%zu, %zu]}",
                name, is_f16 ? "F16" : "F32", rows, cols, begin, begin + bytes);
     } else {
-      snprintf(entry, sizeof entry, ", \"%s\": {\"dtype\": \"%s\", \"shape\": [%d], \"data_offsets\": [%zu, %zu]}",
-               name, is_f16 ? "F16" : "F32", rows, begin, begin + bytes);
+      snprintf(entry, sizeof entry,
+               ", \"%s\": {\"dtype\": \"%s\", \"shape\": [%d], \"data_offsets\": [%zu, %zu]}", name,
+               is_f16 ? "F16" : "F32", rows, begin, begin + bytes);
     }
     if (is_f16 && bytes % 4) {
       /* keep the tensors tiling the data section: pad by widening the range is not allowed,
@@ -262,8 +267,10 @@ static void expect_tiny_refused(TinyOptions o, const char* message, int line) {
   ++g_checks;
   if (s != GAZEHEAD_ERR_MODEL || strcmp(gazehead_last_error(), message) != 0 || m != NULL) {
     ++g_failures;
-    fprintf(stderr, "%s:%d: tiny model: returned %s, message \"%s\"\n  expected GAZEHEAD_ERR_MODEL, \"%s\"\n",
-            __FILE__, line, gazehead_status_name(s), gazehead_last_error(), message);
+    fprintf(
+        stderr,
+        "%s:%d: tiny model: returned %s, message \"%s\"\n  expected GAZEHEAD_ERR_MODEL, \"%s\"\n",
+        __FILE__, line, gazehead_status_name(s), gazehead_last_error(), message);
   }
   free(bytes);
 }
@@ -278,9 +285,10 @@ static void test_model_file_checks(void) {
   memset(&info, 0, sizeof info);
   info.struct_size = sizeof info;
   CHECK_OK(gazehead_model_get_info(m, &info));
-  CHECK(info.hidden_size == 3 && info.latent_size == 2 && info.fps == 30.0f && info.style_size == 2 &&
-        info.format_version == 2);
-  CHECK(info.num_parameters == 4 * 11 + 4 + 9 * 4 + 9 * 3 + 9 + 9 + 2 * 3 + 2 + 4 * 2 + 4 + 2 * 5 + 2 + 3 * 2 + 3);
+  CHECK(info.hidden_size == 3 && info.latent_size == 2 && info.fps == 30.0f &&
+        info.style_size == 2 && info.format_version == 2);
+  CHECK(info.num_parameters ==
+        4 * 11 + 4 + 9 * 4 + 9 * 3 + 9 + 9 + 2 * 3 + 2 + 4 * 2 + 4 + 2 * 5 + 2 + 3 * 2 + 3);
   /* the config's v3 entries, as float32 */
   CHECK(info.neck_limits[0] == 0.5f && info.neck_limits[1] == 1.0f && info.neck_limits[2] == 0.25f);
   CHECK(info.neck_soft == 0.5f && info.eye_limit == 1.0f);
@@ -305,70 +313,138 @@ static void test_model_file_checks(void) {
   free(bytes);
 
   /* the messages of gazehead_rt.model_file.load_model, in its order of checks */
-  o = tiny_ok(); o.format_version = NULL;
-  expect_tiny_refused(o, "tiny.safetensors: metadata has no 'format_version'; not a gazehead_rt model file", __LINE__);
-  o = tiny_ok(); o.format_version = "1";
-  expect_tiny_refused(o, "tiny.safetensors: format_version 1 (motion model v2) is not supported; this runtime "
-                         "runs format_version 2 (motion model v3): retrain or use gazehead_rt<0.2", __LINE__);
-  o = tiny_ok(); o.format_version = "3";
-  expect_tiny_refused(o, "tiny.safetensors: format_version 3 is not supported (this runtime reads version 2)", __LINE__);
-  o = tiny_ok(); o.config = NULL;
+  o = tiny_ok();
+  o.format_version = NULL;
+  expect_tiny_refused(
+      o, "tiny.safetensors: metadata has no 'format_version'; not a gazehead_rt model file",
+      __LINE__);
+  o = tiny_ok();
+  o.format_version = "1";
+  expect_tiny_refused(
+      o,
+      "tiny.safetensors: format_version 1 (motion model v2) is not supported; this runtime "
+      "runs format_version 2 (motion model v3): retrain or use gazehead_rt<0.2",
+      __LINE__);
+  o = tiny_ok();
+  o.format_version = "3";
+  expect_tiny_refused(
+      o, "tiny.safetensors: format_version 3 is not supported (this runtime reads version 2)",
+      __LINE__);
+  o = tiny_ok();
+  o.config = NULL;
   expect_tiny_refused(o, "tiny.safetensors: metadata has no 'config' entry", __LINE__);
-  o = tiny_ok(); o.config = "{\"hidden_size\": }";
-  expect_tiny_refused(o, "tiny.safetensors: metadata 'config' is not valid JSON (Expecting value: line 1 column 17 (char 16))", __LINE__);
-  o = tiny_ok(); o.config = "[1, 2]";
+  o = tiny_ok();
+  o.config = "{\"hidden_size\": }";
+  expect_tiny_refused(o,
+                      "tiny.safetensors: metadata 'config' is not valid JSON (Expecting value: "
+                      "line 1 column 17 (char 16))",
+                      __LINE__);
+  o = tiny_ok();
+  o.config = "[1, 2]";
   expect_tiny_refused(o, "tiny.safetensors: metadata 'config' must be a JSON object", __LINE__);
-  o = tiny_ok(); o.config = "{\"zeta\": 1, \"alpha\": 2}";
+  o = tiny_ok();
+  o.config = "{\"zeta\": 1, \"alpha\": 2}";
   expect_tiny_refused(o, "tiny.safetensors: config has unknown keys ['alpha', 'zeta']", __LINE__);
-  o = tiny_ok(); o.config = "{\"enc_sizes\": [4, 0]}";
-  expect_tiny_refused(o, "tiny.safetensors: config.enc_sizes must hold positive sizes, got [4, 0]", __LINE__);
-  o = tiny_ok(); o.config = "{\"activation\": \"gelu\"}";
-  expect_tiny_refused(o, "tiny.safetensors: config.activation must be one of ('silu', 'relu', 'tanh'), got 'gelu'", __LINE__);
-  o = tiny_ok(); o.config = "{\"fps\": -1}";
-  expect_tiny_refused(o, "tiny.safetensors: config.fps must be a positive number, got -1", __LINE__);
-  o = tiny_ok(); o.config = "{\"residual\": true}"; /* a motion model v2 key */
+  o = tiny_ok();
+  o.config = "{\"enc_sizes\": [4, 0]}";
+  expect_tiny_refused(o, "tiny.safetensors: config.enc_sizes must hold positive sizes, got [4, 0]",
+                      __LINE__);
+  o = tiny_ok();
+  o.config = "{\"activation\": \"gelu\"}";
+  expect_tiny_refused(
+      o, "tiny.safetensors: config.activation must be one of ('silu', 'relu', 'tanh'), got 'gelu'",
+      __LINE__);
+  o = tiny_ok();
+  o.config = "{\"fps\": -1}";
+  expect_tiny_refused(o, "tiny.safetensors: config.fps must be a positive number, got -1",
+                      __LINE__);
+  o = tiny_ok();
+  o.config = "{\"residual\": true}"; /* a motion model v2 key */
   expect_tiny_refused(o, "tiny.safetensors: config has unknown keys ['residual']", __LINE__);
-  o = tiny_ok(); o.config = "{\"neck_limits\": [0.5, 1.0]}";
-  expect_tiny_refused(o, "tiny.safetensors: config.neck_limits must hold 3 finite numbers, got [0.5, 1.0]", __LINE__);
-  o = tiny_ok(); o.config = "{\"style_mean\": [0.5, NaN]}";
-  expect_tiny_refused(o, "tiny.safetensors: config.style_mean must hold 2 finite numbers, got [0.5, nan]", __LINE__);
-  o = tiny_ok(); o.config = "{\"style_std\": [1, 2, 3]}";
-  expect_tiny_refused(o, "tiny.safetensors: config.style_std must hold 2 finite numbers, got [1.0, 2.0, 3.0]", __LINE__);
-  o = tiny_ok(); o.config = "{\"neck_limits\": [0.5, 3.2, 0.25]}";
-  expect_tiny_refused(o, "tiny.safetensors: config.neck_limits must be in (0, pi/2] (pitch, roll) and (0, pi) "
-                         "(yaw) rad, got [0.5, 3.2, 0.25]", __LINE__);
-  o = tiny_ok(); o.config = "{\"neck_limits\": [0, 1, 0.25]}";
-  expect_tiny_refused(o, "tiny.safetensors: config.neck_limits must be in (0, pi/2] (pitch, roll) and (0, pi) "
-                         "(yaw) rad, got [0.0, 1.0, 0.25]", __LINE__);
-  o = tiny_ok(); o.config = "{\"neck_soft\": 1}";
+  o = tiny_ok();
+  o.config = "{\"neck_limits\": [0.5, 1.0]}";
+  expect_tiny_refused(
+      o, "tiny.safetensors: config.neck_limits must hold 3 finite numbers, got [0.5, 1.0]",
+      __LINE__);
+  o = tiny_ok();
+  o.config = "{\"style_mean\": [0.5, NaN]}";
+  expect_tiny_refused(
+      o, "tiny.safetensors: config.style_mean must hold 2 finite numbers, got [0.5, nan]",
+      __LINE__);
+  o = tiny_ok();
+  o.config = "{\"style_std\": [1, 2, 3]}";
+  expect_tiny_refused(
+      o, "tiny.safetensors: config.style_std must hold 2 finite numbers, got [1.0, 2.0, 3.0]",
+      __LINE__);
+  o = tiny_ok();
+  o.config = "{\"neck_limits\": [0.5, 3.2, 0.25]}";
+  expect_tiny_refused(
+      o,
+      "tiny.safetensors: config.neck_limits must be in (0, pi/2] (pitch, roll) and (0, pi) "
+      "(yaw) rad, got [0.5, 3.2, 0.25]",
+      __LINE__);
+  o = tiny_ok();
+  o.config = "{\"neck_limits\": [0, 1, 0.25]}";
+  expect_tiny_refused(
+      o,
+      "tiny.safetensors: config.neck_limits must be in (0, pi/2] (pitch, roll) and (0, pi) "
+      "(yaw) rad, got [0.0, 1.0, 0.25]",
+      __LINE__);
+  o = tiny_ok();
+  o.config = "{\"neck_soft\": 1}";
   expect_tiny_refused(o, "tiny.safetensors: config.neck_soft must be in [0, 1), got 1", __LINE__);
-  o = tiny_ok(); o.config = "{\"neck_soft\": -0.25}";
-  expect_tiny_refused(o, "tiny.safetensors: config.neck_soft must be in [0, 1), got -0.25", __LINE__);
-  o = tiny_ok(); o.config = "{\"eye_limit\": 1.6}";
-  expect_tiny_refused(o, "tiny.safetensors: config.eye_limit must be in (0, pi/2] rad, got 1.6", __LINE__);
-  o = tiny_ok(); o.config = "{\"style_std\": [0.2, -0.1]}";
-  expect_tiny_refused(o, "tiny.safetensors: config.style_std must be >= 0, got [0.2, -0.1]", __LINE__);
-  o = tiny_ok(); o.norm = NULL;
+  o = tiny_ok();
+  o.config = "{\"neck_soft\": -0.25}";
+  expect_tiny_refused(o, "tiny.safetensors: config.neck_soft must be in [0, 1), got -0.25",
+                      __LINE__);
+  o = tiny_ok();
+  o.config = "{\"eye_limit\": 1.6}";
+  expect_tiny_refused(o, "tiny.safetensors: config.eye_limit must be in (0, pi/2] rad, got 1.6",
+                      __LINE__);
+  o = tiny_ok();
+  o.config = "{\"style_std\": [0.2, -0.1]}";
+  expect_tiny_refused(o, "tiny.safetensors: config.style_std must be >= 0, got [0.2, -0.1]",
+                      __LINE__);
+  o = tiny_ok();
+  o.norm = NULL;
   expect_tiny_refused(o, "tiny.safetensors: metadata has no 'normalization' entry", __LINE__);
-  o = tiny_ok(); o.norm = "{\"x_std\": [1, 1]}";
-  expect_tiny_refused(o, "tiny.safetensors: normalization.x_std must have 9 values, got 2", __LINE__);
-  o = tiny_ok(); o.norm = "{\"y_std\": [1, 0, 1]}";
+  o = tiny_ok();
+  o.norm = "{\"x_std\": [1, 1]}";
+  expect_tiny_refused(o, "tiny.safetensors: normalization.x_std must have 9 values, got 2",
+                      __LINE__);
+  o = tiny_ok();
+  o.norm = "{\"y_std\": [1, 0, 1]}";
   expect_tiny_refused(o, "tiny.safetensors: normalization.y_std must be positive", __LINE__);
-  o = tiny_ok(); o.norm = "{\"y_mean\": [1, NaN, 1]}";
-  expect_tiny_refused(o, "tiny.safetensors: normalization.y_mean holds non-finite values", __LINE__);
-  o = tiny_ok(); o.skip = "gru.bias_hh";
+  o = tiny_ok();
+  o.norm = "{\"y_mean\": [1, NaN, 1]}";
+  expect_tiny_refused(o, "tiny.safetensors: normalization.y_mean holds non-finite values",
+                      __LINE__);
+  o = tiny_ok();
+  o.skip = "gru.bias_hh";
   expect_tiny_refused(o, "tiny.safetensors: tensor 'gru.bias_hh' is missing", __LINE__);
-  o = tiny_ok(); o.extra = "post.0.weight";
-  expect_tiny_refused(o, "tiny.safetensors: unexpected tensor 'post.0.weight' (not part of this config)", __LINE__);
-  o = tiny_ok(); o.f16 = "enc.0.bias";
-  expect_tiny_refused(o, "tiny.safetensors: tensor 'enc.0.bias' has dtype float16, expected float32", __LINE__);
-  o = tiny_ok(); o.reshape = "dec.0.weight";
-  expect_tiny_refused(o, "tiny.safetensors: tensor 'dec.0.weight' has shape (5, 2), expected (2, 5)", __LINE__);
-  o = tiny_ok(); o.nan = "prior.2.bias";
-  expect_tiny_refused(o, "tiny.safetensors: tensor 'prior.2.bias' holds non-finite values", __LINE__);
+  o = tiny_ok();
+  o.extra = "post.0.weight";
+  expect_tiny_refused(
+      o, "tiny.safetensors: unexpected tensor 'post.0.weight' (not part of this config)", __LINE__);
+  o = tiny_ok();
+  o.f16 = "enc.0.bias";
+  expect_tiny_refused(
+      o, "tiny.safetensors: tensor 'enc.0.bias' has dtype float16, expected float32", __LINE__);
+  o = tiny_ok();
+  o.reshape = "dec.0.weight";
+  expect_tiny_refused(
+      o, "tiny.safetensors: tensor 'dec.0.weight' has shape (5, 2), expected (2, 5)", __LINE__);
+  o = tiny_ok();
+  o.nan = "prior.2.bias";
+  expect_tiny_refused(o, "tiny.safetensors: tensor 'prior.2.bias' holds non-finite values",
+                      __LINE__);
   /* a config that asks for a different architecture than the tensors hold */
-  o = tiny_ok(); o.config = "{\"enc_sizes\": [4], \"hidden_size\": 4, \"prior_sizes\": [2], \"latent_size\": 2, \"dec_sizes\": [2]}";
-  expect_tiny_refused(o, "tiny.safetensors: tensor 'gru.weight_ih' has shape (9, 4), expected (12, 4)", __LINE__);
+  o = tiny_ok();
+  o.config =
+      "{\"enc_sizes\": [4], \"hidden_size\": 4, \"prior_sizes\": [2], \"latent_size\": 2, "
+      "\"dec_sizes\": [2]}";
+  expect_tiny_refused(
+      o, "tiny.safetensors: tensor 'gru.weight_ih' has shape (9, 4), expected (12, 4)", __LINE__);
 }
 
 static void test_bad_bytes(const unsigned char* good, size_t good_size) {
@@ -376,12 +452,16 @@ static void test_bad_bytes(const unsigned char* good, size_t good_size) {
   unsigned char junk[64];
   unsigned char* copy;
   memset(junk, 0x41, sizeof junk);
-  CHECK_ERR(gazehead_model_load_memory(good, 0, NULL, &m), GAZEHEAD_ERR_MODEL, "<memory>: file is empty");
+  CHECK_ERR(gazehead_model_load_memory(good, 0, NULL, &m), GAZEHEAD_ERR_MODEL,
+            "<memory>: file is empty");
   CHECK(m == NULL);
-  CHECK_ERR(gazehead_model_load_memory(NULL, 10, NULL, &m), GAZEHEAD_ERR_INVALID_ARGUMENT, "data is NULL");
-  CHECK_ERR(gazehead_model_load_memory(good, good_size, NULL, NULL), GAZEHEAD_ERR_INVALID_ARGUMENT, "out_model is NULL");
-  CHECK_ERR(gazehead_model_load_memory(junk, 5, "junk", &m), GAZEHEAD_ERR_MODEL,
-            "junk: not a readable safetensors file (file is shorter than the 8-byte header length)");
+  CHECK_ERR(gazehead_model_load_memory(NULL, 10, NULL, &m), GAZEHEAD_ERR_INVALID_ARGUMENT,
+            "data is NULL");
+  CHECK_ERR(gazehead_model_load_memory(good, good_size, NULL, NULL), GAZEHEAD_ERR_INVALID_ARGUMENT,
+            "out_model is NULL");
+  CHECK_ERR(
+      gazehead_model_load_memory(junk, 5, "junk", &m), GAZEHEAD_ERR_MODEL,
+      "junk: not a readable safetensors file (file is shorter than the 8-byte header length)");
   CHECK_ERR(gazehead_model_load_memory(junk, sizeof junk, "junk", &m), GAZEHEAD_ERR_MODEL,
             "junk: not a readable safetensors file (header length");
   /* a truncated file: the header promises tensor bytes that are not there */
@@ -392,7 +472,8 @@ static void test_bad_bytes(const unsigned char* good, size_t good_size) {
   memcpy(copy, good, good_size);
   copy[8] = '#';
   CHECK_ERR(gazehead_model_load_memory(copy, good_size, "hash", &m), GAZEHEAD_ERR_MODEL,
-            "hash: not a readable safetensors file (header is not valid JSON: Expecting value: line 1 column 1 (char 0))");
+            "hash: not a readable safetensors file (header is not valid JSON: Expecting value: "
+            "line 1 column 1 (char 0))");
   free(copy);
   CHECK(m == NULL);
   CHECK_ERR(gazehead_model_load_file("no/such/model.safetensors", &m), GAZEHEAD_ERR_MODEL,
@@ -426,8 +507,10 @@ static void test_options(const gazehead_model* model) {
   CHECK(o.struct_size == sizeof o && o.abi_version == GAZEHEAD_ABI_VERSION && o.num_agents == 1 &&
         o.seed == 0 && o.temperature == 1.0f && o.nan_policy == GAZEHEAD_NAN_RAISE &&
         o.num_threads == 1 && o.backend == GAZEHEAD_BACKEND_CPU);
-  CHECK_ERR(gazehead_generator_options_init(&o, sizeof o, GAZEHEAD_ABI_VERSION + 1),
-            GAZEHEAD_ERR_ABI_MISMATCH, "the caller was compiled against gazehead ABI version 3, this library implements version 2");
+  CHECK_ERR(
+      gazehead_generator_options_init(&o, sizeof o, GAZEHEAD_ABI_VERSION + 1),
+      GAZEHEAD_ERR_ABI_MISMATCH,
+      "the caller was compiled against gazehead ABI version 3, this library implements version 2");
   CHECK_ERR(gazehead_generator_options_init(&o, 8, GAZEHEAD_ABI_VERSION), GAZEHEAD_ERR_ABI_MISMATCH,
             "options.struct_size is 8 bytes");
   CHECK_ERR(gazehead_generator_options_init(NULL, sizeof o, GAZEHEAD_ABI_VERSION),
@@ -439,30 +522,38 @@ static void test_options(const gazehead_model* model) {
   CHECK(n == 1);
   gazehead_generator_free(g);
 
-#define REFUSED(field_change, status, text)                                       \
-  do {                                                                            \
-    g = (gazehead_generator*)1;                                                   \
-    CHECK_OK(GAZEHEAD_GENERATOR_OPTIONS_INIT(&o));                                \
-    field_change;                                                                 \
-    CHECK_ERR(gazehead_generator_create(model, &o, &g), status, text);            \
-    CHECK(g == NULL);                                                             \
+#define REFUSED(field_change, status, text)                            \
+  do {                                                                 \
+    g = (gazehead_generator*)1;                                        \
+    CHECK_OK(GAZEHEAD_GENERATOR_OPTIONS_INIT(&o));                     \
+    field_change;                                                      \
+    CHECK_ERR(gazehead_generator_create(model, &o, &g), status, text); \
+    CHECK(g == NULL);                                                  \
   } while (0)
   REFUSED(memset(&o, 0, sizeof o), GAZEHEAD_ERR_ABI_MISMATCH, "options are not initialized");
-  REFUSED(o.abi_version = 99, GAZEHEAD_ERR_ABI_MISMATCH, "compiled against gazehead ABI version 99");
+  REFUSED(o.abi_version = 99, GAZEHEAD_ERR_ABI_MISMATCH,
+          "compiled against gazehead ABI version 99");
   REFUSED(o.struct_size = 16, GAZEHEAD_ERR_ABI_MISMATCH, "options.struct_size is 16 bytes");
   REFUSED(o.num_agents = 0, GAZEHEAD_ERR_INVALID_ARGUMENT, "num_agents must be positive");
-  REFUSED(o.temperature = -1.0f, GAZEHEAD_ERR_INVALID_ARGUMENT, "temperature must be a finite number >= 0");
-  REFUSED(o.temperature = NAN, GAZEHEAD_ERR_INVALID_ARGUMENT, "temperature must be a finite number >= 0");
+  REFUSED(o.temperature = -1.0f, GAZEHEAD_ERR_INVALID_ARGUMENT,
+          "temperature must be a finite number >= 0");
+  REFUSED(o.temperature = NAN, GAZEHEAD_ERR_INVALID_ARGUMENT,
+          "temperature must be a finite number >= 0");
   REFUSED(o.nan_policy = 5, GAZEHEAD_ERR_INVALID_ARGUMENT,
           "nan_policy: expected GAZEHEAD_NAN_RAISE (0) or GAZEHEAD_NAN_HOLD (1), got 5");
-  REFUSED(o.num_threads = 0, GAZEHEAD_ERR_INVALID_ARGUMENT, "num_threads: expected an integer in [1, 256], got 0");
-  REFUSED(o.num_threads = 300, GAZEHEAD_ERR_INVALID_ARGUMENT, "num_threads: expected an integer in [1, 256], got 300");
-  REFUSED(o.backend = 1, GAZEHEAD_ERR_UNSUPPORTED, "options.backend 1 is not available in this library");
+  REFUSED(o.num_threads = 0, GAZEHEAD_ERR_INVALID_ARGUMENT,
+          "num_threads: expected an integer in [1, 256], got 0");
+  REFUSED(o.num_threads = 300, GAZEHEAD_ERR_INVALID_ARGUMENT,
+          "num_threads: expected an integer in [1, 256], got 300");
+  REFUSED(o.backend = 1, GAZEHEAD_ERR_UNSUPPORTED,
+          "options.backend 1 is not available in this library");
   REFUSED(o.reserved_i[2] = 1, GAZEHEAD_ERR_INVALID_ARGUMENT, "options.reserved_i[2] must be 0");
   REFUSED(o.reserved_f[7] = 1.0f, GAZEHEAD_ERR_INVALID_ARGUMENT, "options.reserved_f[7] must be 0");
 #undef REFUSED
-  CHECK_ERR(gazehead_generator_create(NULL, &o, &g), GAZEHEAD_ERR_INVALID_ARGUMENT, "model is NULL");
-  CHECK_ERR(gazehead_generator_create(model, &o, NULL), GAZEHEAD_ERR_INVALID_ARGUMENT, "out_generator is NULL");
+  CHECK_ERR(gazehead_generator_create(NULL, &o, &g), GAZEHEAD_ERR_INVALID_ARGUMENT,
+            "model is NULL");
+  CHECK_ERR(gazehead_generator_create(model, &o, NULL), GAZEHEAD_ERR_INVALID_ARGUMENT,
+            "out_generator is NULL");
 }
 
 static int blob_equal(const gazehead_generator* a, const unsigned char* blob, size_t size) {
@@ -505,21 +596,27 @@ static void test_step_and_reset(const gazehead_model* model, const char* json) {
     if (dh > worst_head) worst_head = dh;
     if (de > worst_eye) worst_eye = de;
   }
-  printf("step x%d: head %.7f %.7f %.7f (Python %.7f %.7f %.7f), max |diff| head %.2g eye %.2g\n", T,
-         head[0], head[1], head[2], head_exp[3 * N * (T - 1)], head_exp[3 * N * (T - 1) + 1],
+  printf("step x%d: head %.7f %.7f %.7f (Python %.7f %.7f %.7f), max |diff| head %.2g eye %.2g\n",
+         T, head[0], head[1], head[2], head_exp[3 * N * (T - 1)], head_exp[3 * N * (T - 1) + 1],
          head_exp[3 * N * (T - 1) + 2], worst_head, worst_eye);
   CHECK(worst_head <= kTol);
   CHECK(worst_eye <= kTol);
 
   /* bad input: refused, named, and nothing changes */
   size = save(g, &blob);
-  bad[0] = 0.1f; bad[1] = 0.2f; bad[2] = NAN; bad[3] = 0.1f;
+  bad[0] = 0.1f;
+  bad[1] = 0.2f;
+  bad[2] = NAN;
+  bad[3] = 0.1f;
   CHECK_ERR(gazehead_generator_step(g, bad, 4, head, 6, eye, 4), GAZEHEAD_ERR_INVALID_ARGUMENT,
-            "gaze of agent 1 is not finite (nan, 0.1); pass nan_policy=\"hold\" to keep the last valid gaze");
+            "gaze of agent 1 is not finite (nan, 0.1); pass nan_policy=\"hold\" to keep the last "
+            "valid gaze");
   bad[2] = 1.7f;
   CHECK_ERR(gazehead_generator_step(g, bad, 4, head, 6, eye, 4), GAZEHEAD_ERR_INVALID_ARGUMENT,
-            "gaze pitch of agent 1 is 1.700000 rad, outside [-pi/2, pi/2] (angles are radians; convert degrees with numpy.deg2rad)");
-  bad[2] = 0.0f; bad[1] = -4.0f;
+            "gaze pitch of agent 1 is 1.700000 rad, outside [-pi/2, pi/2] (angles are radians; "
+            "convert degrees with numpy.deg2rad)");
+  bad[2] = 0.0f;
+  bad[1] = -4.0f;
   CHECK_ERR(gazehead_generator_step(g, bad, 4, head, 6, eye, 4), GAZEHEAD_ERR_INVALID_ARGUMENT,
             "gaze yaw of agent 0 is -4.000000 rad, outside [-pi, pi]");
   bad[1] = 0.2f;
@@ -529,13 +626,20 @@ static void test_step_and_reset(const gazehead_model* model, const char* json) {
             "head_out: expected 6 floats (2 agents x 3), got 5");
   CHECK_ERR(gazehead_generator_step(g, bad, 4, head, 6, eye, 6), GAZEHEAD_ERR_INVALID_ARGUMENT,
             "eye_out: expected 4 floats (2 agents x 2), got 6");
-  CHECK_ERR(gazehead_generator_step(g, NULL, 4, head, 6, eye, 4), GAZEHEAD_ERR_INVALID_ARGUMENT, "gaze is NULL");
-  CHECK_ERR(gazehead_generator_step(g, bad, 4, NULL, 6, eye, 4), GAZEHEAD_ERR_INVALID_ARGUMENT, "head_out is NULL");
-  CHECK_ERR(gazehead_generator_step(NULL, bad, 4, head, 6, eye, 4), GAZEHEAD_ERR_INVALID_ARGUMENT, "generator is NULL");
-  ids[0] = 1; ids[1] = 5;
-  CHECK_ERR(gazehead_generator_reset(g, ids, 2), GAZEHEAD_ERR_INVALID_ARGUMENT, "agent id 5 is out of range for 2 agents");
-  CHECK_ERR(gazehead_generator_reset(g, ids, -1), GAZEHEAD_ERR_INVALID_ARGUMENT, "count must be >= 0, got -1");
-  CHECK_ERR(gazehead_generator_reset(NULL, NULL, 0), GAZEHEAD_ERR_INVALID_ARGUMENT, "generator is NULL");
+  CHECK_ERR(gazehead_generator_step(g, NULL, 4, head, 6, eye, 4), GAZEHEAD_ERR_INVALID_ARGUMENT,
+            "gaze is NULL");
+  CHECK_ERR(gazehead_generator_step(g, bad, 4, NULL, 6, eye, 4), GAZEHEAD_ERR_INVALID_ARGUMENT,
+            "head_out is NULL");
+  CHECK_ERR(gazehead_generator_step(NULL, bad, 4, head, 6, eye, 4), GAZEHEAD_ERR_INVALID_ARGUMENT,
+            "generator is NULL");
+  ids[0] = 1;
+  ids[1] = 5;
+  CHECK_ERR(gazehead_generator_reset(g, ids, 2), GAZEHEAD_ERR_INVALID_ARGUMENT,
+            "agent id 5 is out of range for 2 agents");
+  CHECK_ERR(gazehead_generator_reset(g, ids, -1), GAZEHEAD_ERR_INVALID_ARGUMENT,
+            "count must be >= 0, got -1");
+  CHECK_ERR(gazehead_generator_reset(NULL, NULL, 0), GAZEHEAD_ERR_INVALID_ARGUMENT,
+            "generator is NULL");
   CHECK(blob_equal(g, blob, size));
   free(blob);
 
@@ -610,25 +714,28 @@ static void test_update(const gazehead_model* model, const char* json) {
     if (dh > worst_head) worst_head = dh;
     if (de > worst_eye) worst_eye = de;
   }
-  printf("update x%d (jitter, a 0.5 s hitch, yaw across pi): head %.7f %.7f %.7f (Python %.7f %.7f %.7f), "
-         "max |diff| head %.2g eye %.2g\n", K, head[3], head[4], head[5], head_exp[3 * N * (K - 1) + 3],
-         head_exp[3 * N * (K - 1) + 4], head_exp[3 * N * (K - 1) + 5], worst_head, worst_eye);
+  printf(
+      "update x%d (jitter, a 0.5 s hitch, yaw across pi): head %.7f %.7f %.7f (Python %.7f %.7f "
+      "%.7f), "
+      "max |diff| head %.2g eye %.2g\n",
+      K, head[3], head[4], head[5], head_exp[3 * N * (K - 1) + 3], head_exp[3 * N * (K - 1) + 4],
+      head_exp[3 * N * (K - 1) + 5], worst_head, worst_eye);
   CHECK(worst_head <= kTol);
   CHECK(worst_eye <= kTol);
 
   size = save(g, &blob);
-  CHECK_ERR(gazehead_generator_update(g, gaze, 4, -1.0, head, 6, eye, 4), GAZEHEAD_ERR_INVALID_ARGUMENT,
-            "dt_s must be finite and >= 0 seconds, got -1.0");
-  CHECK_ERR(gazehead_generator_update(g, gaze, 4, NAN, head, 6, eye, 4), GAZEHEAD_ERR_INVALID_ARGUMENT,
-            "dt_s must be finite and >= 0 seconds, got nan");
-  CHECK_ERR(gazehead_generator_update(g, bad, 4, 0.1, head, 6, eye, 4), GAZEHEAD_ERR_INVALID_ARGUMENT,
-            "gaze of agent 1 is not finite (0, inf)");
-  CHECK_ERR(gazehead_generator_update(g, gaze, 2, 0.1, head, 6, eye, 4), GAZEHEAD_ERR_INVALID_ARGUMENT,
-            "gaze: expected 4 floats (2 agents x 2), got 2");
-  CHECK_ERR(gazehead_generator_update(g, gaze, 4, 0.1, NULL, 6, eye, 4), GAZEHEAD_ERR_INVALID_ARGUMENT,
-            "head_out is NULL");
-  CHECK_ERR(gazehead_generator_update(NULL, gaze, 4, 0.1, head, 6, eye, 4), GAZEHEAD_ERR_INVALID_ARGUMENT,
-            "generator is NULL");
+  CHECK_ERR(gazehead_generator_update(g, gaze, 4, -1.0, head, 6, eye, 4),
+            GAZEHEAD_ERR_INVALID_ARGUMENT, "dt_s must be finite and >= 0 seconds, got -1.0");
+  CHECK_ERR(gazehead_generator_update(g, gaze, 4, NAN, head, 6, eye, 4),
+            GAZEHEAD_ERR_INVALID_ARGUMENT, "dt_s must be finite and >= 0 seconds, got nan");
+  CHECK_ERR(gazehead_generator_update(g, bad, 4, 0.1, head, 6, eye, 4),
+            GAZEHEAD_ERR_INVALID_ARGUMENT, "gaze of agent 1 is not finite (0, inf)");
+  CHECK_ERR(gazehead_generator_update(g, gaze, 2, 0.1, head, 6, eye, 4),
+            GAZEHEAD_ERR_INVALID_ARGUMENT, "gaze: expected 4 floats (2 agents x 2), got 2");
+  CHECK_ERR(gazehead_generator_update(g, gaze, 4, 0.1, NULL, 6, eye, 4),
+            GAZEHEAD_ERR_INVALID_ARGUMENT, "head_out is NULL");
+  CHECK_ERR(gazehead_generator_update(NULL, gaze, 4, 0.1, head, 6, eye, 4),
+            GAZEHEAD_ERR_INVALID_ARGUMENT, "generator is NULL");
   CHECK(blob_equal(g, blob, size));
   free(blob);
   gazehead_generator_free(g);
@@ -654,9 +761,12 @@ static void test_prime(const gazehead_model* model, const char* json) {
             "head_hist: expected T x 2 agents x 3 floats, got 29");
   CHECK_ERR(gazehead_generator_prime(g, gh, Tg, hh, Th - 6), GAZEHEAD_ERR_INVALID_ARGUMENT,
             "head_hist: has 4 frames but gaze_hist has 5");
-  CHECK_ERR(gazehead_generator_prime(g, NULL, Tg, hh, Th), GAZEHEAD_ERR_INVALID_ARGUMENT, "gaze_hist is NULL");
-  CHECK_ERR(gazehead_generator_prime(g, gh, Tg, NULL, Th), GAZEHEAD_ERR_INVALID_ARGUMENT, "head_hist is NULL");
-  CHECK_ERR(gazehead_generator_prime(NULL, gh, Tg, hh, Th), GAZEHEAD_ERR_INVALID_ARGUMENT, "generator is NULL");
+  CHECK_ERR(gazehead_generator_prime(g, NULL, Tg, hh, Th), GAZEHEAD_ERR_INVALID_ARGUMENT,
+            "gaze_hist is NULL");
+  CHECK_ERR(gazehead_generator_prime(g, gh, Tg, NULL, Th), GAZEHEAD_ERR_INVALID_ARGUMENT,
+            "head_hist is NULL");
+  CHECK_ERR(gazehead_generator_prime(NULL, gh, Tg, hh, Th), GAZEHEAD_ERR_INVALID_ARGUMENT,
+            "generator is NULL");
   hh[3 * N * 2] = NAN;
   CHECK_ERR(gazehead_generator_prime(g, gh, Tg, hh, Th), GAZEHEAD_ERR_INVALID_ARGUMENT,
             "head of frame 2, agent 0 is not finite");
@@ -693,8 +803,11 @@ static void test_style(const gazehead_model* model, const char* json) {
   json_floats(json, "default_neck_limits", lim_exp, 3);
   CHECK_OK(gazehead_generator_get_style(g, got_style, 4));
   CHECK_OK(gazehead_generator_get_neck_limits(g, got_limits));
-  printf("default style (seed 7): agent 0 (%.7f, %.7f), agent 1 (%.7f, %.7f) (Python (%.7f, %.7f), (%.7f, %.7f))\n",
-         got_style[0], got_style[1], got_style[2], got_style[3], def_exp[0], def_exp[1], def_exp[2], def_exp[3]);
+  printf(
+      "default style (seed 7): agent 0 (%.7f, %.7f), agent 1 (%.7f, %.7f) (Python (%.7f, %.7f), "
+      "(%.7f, %.7f))\n",
+      got_style[0], got_style[1], got_style[2], got_style[3], def_exp[0], def_exp[1], def_exp[2],
+      def_exp[3]);
   CHECK(memcmp(got_style, def_exp, sizeof got_style) == 0);
   CHECK(memcmp(got_limits, lim_exp, sizeof got_limits) == 0);
   CHECK_OK(gazehead_generator_get_style(one, got_style, 2));
@@ -722,9 +835,11 @@ static void test_style(const gazehead_model* model, const char* json) {
     if (de > worst_eye) worst_eye = de;
     CHECK(fabsf(head[1]) <= limits[1] && fabsf(head[4]) <= limits[1]); /* the neck holds */
   }
-  printf("set style + neck limits, step x%d: head %.7f %.7f %.7f (Python %.7f %.7f %.7f), max |diff| head %.2g eye %.2g\n",
-         T, head[0], head[1], head[2], head_exp[3 * N * (T - 1)], head_exp[3 * N * (T - 1) + 1],
-         head_exp[3 * N * (T - 1) + 2], worst_head, worst_eye);
+  printf(
+      "set style + neck limits, step x%d: head %.7f %.7f %.7f (Python %.7f %.7f %.7f), max |diff| "
+      "head %.2g eye %.2g\n",
+      T, head[0], head[1], head[2], head_exp[3 * N * (T - 1)], head_exp[3 * N * (T - 1) + 1],
+      head_exp[3 * N * (T - 1) + 2], worst_head, worst_eye);
   CHECK(worst_head <= kTol);
   CHECK(worst_eye <= kTol);
 
@@ -740,7 +855,10 @@ static void test_style(const gazehead_model* model, const char* json) {
   CHECK_OK(gazehead_generator_reset(g, NULL, 0));
   {
     float swapped[4];
-    swapped[0] = style[2]; swapped[1] = style[3]; swapped[2] = style[0]; swapped[3] = style[1];
+    swapped[0] = style[2];
+    swapped[1] = style[3];
+    swapped[2] = style[0];
+    swapped[3] = style[1];
     CHECK_OK(gazehead_generator_set_style(g, swapped, 4));
   }
   CHECK_OK(gazehead_generator_step(g, gaze, 2 * N, head_again, 3 * N, NULL, 0));
@@ -790,10 +908,14 @@ static void test_state(const gazehead_model* model, const gazehead_model* other_
   CHECK_OK(gazehead_generator_state_size(g3, &size3));
   CHECK(size > 0 && size3 > size);
   blob = (unsigned char*)malloc(size);
-  CHECK_ERR(gazehead_generator_save_state(g, blob, size - 1), GAZEHEAD_ERR_BUFFER_TOO_SMALL, "the state needs");
-  CHECK_ERR(gazehead_generator_save_state(g, NULL, size), GAZEHEAD_ERR_INVALID_ARGUMENT, "buffer is NULL");
-  CHECK_ERR(gazehead_generator_state_size(NULL, &size3), GAZEHEAD_ERR_INVALID_ARGUMENT, "generator is NULL");
-  CHECK_ERR(gazehead_generator_state_size(g, NULL), GAZEHEAD_ERR_INVALID_ARGUMENT, "out_size is NULL");
+  CHECK_ERR(gazehead_generator_save_state(g, blob, size - 1), GAZEHEAD_ERR_BUFFER_TOO_SMALL,
+            "the state needs");
+  CHECK_ERR(gazehead_generator_save_state(g, NULL, size), GAZEHEAD_ERR_INVALID_ARGUMENT,
+            "buffer is NULL");
+  CHECK_ERR(gazehead_generator_state_size(NULL, &size3), GAZEHEAD_ERR_INVALID_ARGUMENT,
+            "generator is NULL");
+  CHECK_ERR(gazehead_generator_state_size(g, NULL), GAZEHEAD_ERR_INVALID_ARGUMENT,
+            "out_size is NULL");
   CHECK_OK(gazehead_generator_save_state(g, blob, size));
 
   /* continue, rewind, continue again: the same numbers (update clock included) */
@@ -820,23 +942,29 @@ static void test_state(const gazehead_model* model, const gazehead_model* other_
   bad = (unsigned char*)malloc(size + 8);
   memcpy(bad, blob, size);
   bad[0] = 'X';
-  CHECK_ERR(gazehead_generator_load_state(g, bad, size), GAZEHEAD_ERR_STATE, "state: not a gazehead generator state");
-  CHECK_ERR(gazehead_generator_load_state(g, bad, 3), GAZEHEAD_ERR_STATE, "state: not a gazehead generator state");
+  CHECK_ERR(gazehead_generator_load_state(g, bad, size), GAZEHEAD_ERR_STATE,
+            "state: not a gazehead generator state");
+  CHECK_ERR(gazehead_generator_load_state(g, bad, 3), GAZEHEAD_ERR_STATE,
+            "state: not a gazehead generator state");
   memcpy(bad, blob, size);
   bad[4] = 1; /* a motion model v2 state */
   CHECK_ERR(gazehead_generator_load_state(g, bad, size), GAZEHEAD_ERR_STATE,
             "state: version 1 is not supported (this library reads version 2)");
   memcpy(bad, blob, size);
-  CHECK_ERR(gazehead_generator_load_state(g, bad, size - 1), GAZEHEAD_ERR_STATE, "state: the blob says it has");
-  CHECK_ERR(gazehead_generator_load_state(g, bad, size + 8), GAZEHEAD_ERR_STATE, "state: the blob says it has");
+  CHECK_ERR(gazehead_generator_load_state(g, bad, size - 1), GAZEHEAD_ERR_STATE,
+            "state: the blob says it has");
+  CHECK_ERR(gazehead_generator_load_state(g, bad, size + 8), GAZEHEAD_ERR_STATE,
+            "state: the blob says it has");
   bad[size / 2] ^= 0x40;
-  CHECK_ERR(gazehead_generator_load_state(g, bad, size), GAZEHEAD_ERR_STATE, "state: checksum mismatch");
+  CHECK_ERR(gazehead_generator_load_state(g, bad, size), GAZEHEAD_ERR_STATE,
+            "state: checksum mismatch");
   memcpy(bad, blob, size);
   {
     float nan_value = NAN; /* the first GRU state value, right after the 60-byte header */
     memcpy(bad + 60, &nan_value, 4);
     reseal(bad, size);
-    CHECK_ERR(gazehead_generator_load_state(g, bad, size), GAZEHEAD_ERR_STATE, "state: s holds non-finite values");
+    CHECK_ERR(gazehead_generator_load_state(g, bad, size), GAZEHEAD_ERR_STATE,
+              "state: s holds non-finite values");
   }
   memcpy(bad, blob, size);
   {
@@ -863,7 +991,8 @@ static void test_state(const gazehead_model* model, const gazehead_model* other_
     CHECK_ERR(gazehead_generator_load_state(g, bad, size), GAZEHEAD_ERR_STATE,
               "state: style holds non-finite values");
   }
-  CHECK_ERR(gazehead_generator_load_state(g, blob, 40), GAZEHEAD_ERR_STATE, "state: the blob says it has");
+  CHECK_ERR(gazehead_generator_load_state(g, blob, 40), GAZEHEAD_ERR_STATE,
+            "state: the blob says it has");
   CHECK_ERR(gazehead_generator_load_state(g3, blob, size), GAZEHEAD_ERR_STATE,
             "state: it holds 2 agents, this generator has 3");
   {
@@ -876,15 +1005,19 @@ static void test_state(const gazehead_model* model, const gazehead_model* other_
   }
   CHECK_ERR(gazehead_generator_load_state(gt, blob, size), GAZEHEAD_ERR_STATE,
             "state: it was taken with a different model file");
-  CHECK_ERR(gazehead_generator_load_state(g, NULL, size), GAZEHEAD_ERR_INVALID_ARGUMENT, "buffer is NULL");
-  CHECK_ERR(gazehead_generator_load_state(NULL, blob, size), GAZEHEAD_ERR_INVALID_ARGUMENT, "generator is NULL");
+  CHECK_ERR(gazehead_generator_load_state(g, NULL, size), GAZEHEAD_ERR_INVALID_ARGUMENT,
+            "buffer is NULL");
+  CHECK_ERR(gazehead_generator_load_state(NULL, blob, size), GAZEHEAD_ERR_INVALID_ARGUMENT,
+            "generator is NULL");
   CHECK(blob_equal(g, before, before_size));
 
   /* setters */
   CHECK_ERR(gazehead_generator_set_temperature(g, -0.5f), GAZEHEAD_ERR_INVALID_ARGUMENT,
             "temperature must be a finite number >= 0");
-  CHECK_ERR(gazehead_generator_set_temperature(NULL, 0.5f), GAZEHEAD_ERR_INVALID_ARGUMENT, "generator is NULL");
-  CHECK_ERR(gazehead_generator_set_seed(NULL, 1), GAZEHEAD_ERR_INVALID_ARGUMENT, "generator is NULL");
+  CHECK_ERR(gazehead_generator_set_temperature(NULL, 0.5f), GAZEHEAD_ERR_INVALID_ARGUMENT,
+            "generator is NULL");
+  CHECK_ERR(gazehead_generator_set_seed(NULL, 1), GAZEHEAD_ERR_INVALID_ARGUMENT,
+            "generator is NULL");
   {
     /* style and neck limits: the Python API's checks and messages, nothing changes on refusal */
     float style[4] = {0.8f, 0.5f, 0.3f, 0.5f}, limits[3] = {0.7f, 1.2f, 0.5f};
@@ -893,15 +1026,20 @@ static void test_state(const gazehead_model* model, const gazehead_model* other_
     style[3] = NAN;
     CHECK_ERR(gazehead_generator_set_style(g, style, 4), GAZEHEAD_ERR_INVALID_ARGUMENT,
               "style: the style of agent 1 is not finite");
-    CHECK_ERR(gazehead_generator_set_style(g, NULL, 4), GAZEHEAD_ERR_INVALID_ARGUMENT, "style is NULL");
-    CHECK_ERR(gazehead_generator_set_style(NULL, style, 4), GAZEHEAD_ERR_INVALID_ARGUMENT, "generator is NULL");
+    CHECK_ERR(gazehead_generator_set_style(g, NULL, 4), GAZEHEAD_ERR_INVALID_ARGUMENT,
+              "style is NULL");
+    CHECK_ERR(gazehead_generator_set_style(NULL, style, 4), GAZEHEAD_ERR_INVALID_ARGUMENT,
+              "generator is NULL");
     CHECK_ERR(gazehead_generator_get_style(g, style_now, 6), GAZEHEAD_ERR_INVALID_ARGUMENT,
               "style_out: expected 4 floats (2 agents x 2), got 6");
-    CHECK_ERR(gazehead_generator_get_style(g, NULL, 4), GAZEHEAD_ERR_INVALID_ARGUMENT, "style_out is NULL");
-    CHECK_ERR(gazehead_generator_get_style(NULL, style_now, 4), GAZEHEAD_ERR_INVALID_ARGUMENT, "generator is NULL");
+    CHECK_ERR(gazehead_generator_get_style(g, NULL, 4), GAZEHEAD_ERR_INVALID_ARGUMENT,
+              "style_out is NULL");
+    CHECK_ERR(gazehead_generator_get_style(NULL, style_now, 4), GAZEHEAD_ERR_INVALID_ARGUMENT,
+              "generator is NULL");
     limits[0] = 1.6f;
     CHECK_ERR(gazehead_generator_set_neck_limits(g, limits), GAZEHEAD_ERR_INVALID_ARGUMENT,
-              "neck_limits: pitch limit 1.6 rad is outside (0, pi/2] (pitch, yaw, roll half-ranges, radians)");
+              "neck_limits: pitch limit 1.6 rad is outside (0, pi/2] (pitch, yaw, roll "
+              "half-ranges, radians)");
     limits[0] = 0.7f;
     limits[1] = 3.1416f;
     CHECK_ERR(gazehead_generator_set_neck_limits(g, limits), GAZEHEAD_ERR_INVALID_ARGUMENT,
@@ -913,10 +1051,14 @@ static void test_state(const gazehead_model* model, const gazehead_model* other_
     limits[2] = NAN;
     CHECK_ERR(gazehead_generator_set_neck_limits(g, limits), GAZEHEAD_ERR_INVALID_ARGUMENT,
               "neck_limits: roll limit nan rad");
-    CHECK_ERR(gazehead_generator_set_neck_limits(g, NULL), GAZEHEAD_ERR_INVALID_ARGUMENT, "limits is NULL");
-    CHECK_ERR(gazehead_generator_set_neck_limits(NULL, limits), GAZEHEAD_ERR_INVALID_ARGUMENT, "generator is NULL");
-    CHECK_ERR(gazehead_generator_get_neck_limits(g, NULL), GAZEHEAD_ERR_INVALID_ARGUMENT, "limits_out is NULL");
-    CHECK_ERR(gazehead_generator_get_neck_limits(NULL, limits_now), GAZEHEAD_ERR_INVALID_ARGUMENT, "generator is NULL");
+    CHECK_ERR(gazehead_generator_set_neck_limits(g, NULL), GAZEHEAD_ERR_INVALID_ARGUMENT,
+              "limits is NULL");
+    CHECK_ERR(gazehead_generator_set_neck_limits(NULL, limits), GAZEHEAD_ERR_INVALID_ARGUMENT,
+              "generator is NULL");
+    CHECK_ERR(gazehead_generator_get_neck_limits(g, NULL), GAZEHEAD_ERR_INVALID_ARGUMENT,
+              "limits_out is NULL");
+    CHECK_ERR(gazehead_generator_get_neck_limits(NULL, limits_now), GAZEHEAD_ERR_INVALID_ARGUMENT,
+              "generator is NULL");
   }
   CHECK(blob_equal(g, before, before_size));
   free(before);
@@ -972,13 +1114,16 @@ int main(int argc, char** argv) {
     char want[40] = "", have[40];
     snprintf(have, sizeof have, "%016llx", (unsigned long long)info.fingerprint);
     if (!json_string(json, "model_fnv1a64", want, sizeof want) || strcmp(want, have) != 0) {
-      fprintf(stderr, "%s was made from another model file (fingerprint %s; %s has %s): regenerate it "
-              "with: python csrc/capi/tests/make_expected.py\n", argv[2], want, argv[1], have);
+      fprintf(stderr,
+              "%s was made from another model file (fingerprint %s; %s has %s): regenerate it "
+              "with: python csrc/capi/tests/make_expected.py\n",
+              argv[2], want, argv[1], have);
       return 1;
     }
   }
   info.struct_size = 4;
-  CHECK_ERR(gazehead_model_get_info(model, &info), GAZEHEAD_ERR_ABI_MISMATCH, "info.struct_size is 4 bytes");
+  CHECK_ERR(gazehead_model_get_info(model, &info), GAZEHEAD_ERR_ABI_MISMATCH,
+            "info.struct_size is 4 bytes");
   CHECK_ERR(gazehead_model_get_info(NULL, &info), GAZEHEAD_ERR_INVALID_ARGUMENT, "model is NULL");
   CHECK_ERR(gazehead_model_get_info(model, NULL), GAZEHEAD_ERR_INVALID_ARGUMENT, "info is NULL");
   test_bad_bytes(model_bytes, model_size);
@@ -997,8 +1142,10 @@ int main(int argc, char** argv) {
   }
   CHECK_ERR(gazehead_generator_fps(NULL, &fps), GAZEHEAD_ERR_INVALID_ARGUMENT, "generator is NULL");
   CHECK_ERR(gazehead_generator_fps(g, NULL), GAZEHEAD_ERR_INVALID_ARGUMENT, "out_fps is NULL");
-  CHECK_ERR(gazehead_generator_num_agents(NULL, &n), GAZEHEAD_ERR_INVALID_ARGUMENT, "generator is NULL");
-  CHECK_ERR(gazehead_generator_num_agents(g, NULL), GAZEHEAD_ERR_INVALID_ARGUMENT, "out_num_agents is NULL");
+  CHECK_ERR(gazehead_generator_num_agents(NULL, &n), GAZEHEAD_ERR_INVALID_ARGUMENT,
+            "generator is NULL");
+  CHECK_ERR(gazehead_generator_num_agents(g, NULL), GAZEHEAD_ERR_INVALID_ARGUMENT,
+            "out_num_agents is NULL");
   gazehead_generator_free(g);
   gazehead_generator_free(NULL);
   gazehead_model_free(NULL);

@@ -44,8 +44,13 @@ CpuGenerator::CpuGenerator(std::shared_ptr<const Model> model, int64_t num_agent
 }
 
 CpuGenerator::CpuGenerator(const CpuGenerator& o)
-    : Generator(o), weights_dtype_(o.weights_dtype_), state_(o.state_), scratch_(o.scratch_), async_head_(o.async_head_),
-      async_eye_(o.async_eye_), pool_(std::make_unique<WorkerPool>(o.num_threads())) {}
+    : Generator(o),
+      weights_dtype_(o.weights_dtype_),
+      state_(o.state_),
+      scratch_(o.scratch_),
+      async_head_(o.async_head_),
+      async_eye_(o.async_eye_),
+      pool_(std::make_unique<WorkerPool>(o.num_threads())) {}
 
 CpuGenerator::~CpuGenerator() = default;
 
@@ -63,15 +68,15 @@ namespace {
 using LinearFn = decltype(kernels::Table::linear);
 
 const float* run_mlp(const kernels::Table& k, LinearFn linear,
-                     const std::vector<PackedLinear>& layers, Activation act,
-                     bool final_activation, const float* x, int ldx, int rows, float* buf0,
-                     float* buf1, int ld) {
+                     const std::vector<PackedLinear>& layers, Activation act, bool final_activation,
+                     const float* x, int ldx, int rows, float* buf0, float* buf1, int ld) {
   float* bufs[2] = {buf0, buf1};
   for (size_t l = 0; l < layers.size(); ++l) {
     float* y = bufs[l % 2];
     linear(x, ldx, rows, layers[l], y, ld);
     if (l + 1 < layers.size() || final_activation) {
-      for (int m = 0; m < rows; ++m) k.activate(act, y + static_cast<size_t>(m) * ld, layers[l].out_pad);
+      for (int m = 0; m < rows; ++m)
+        k.activate(act, y + static_cast<size_t>(m) * ld, layers[l].out_pad);
     }
     x = y;
     ldx = ld;
@@ -81,8 +86,8 @@ const float* run_mlp(const kernels::Table& k, LinearFn linear,
 
 }  // namespace
 
-void CpuGenerator::run_chunk(Scratch& sc, int64_t a0, int rows, const float* gaze,
-                             float* head_out, float* eye_out, const float* observed_head) {
+void CpuGenerator::run_chunk(Scratch& sc, int64_t a0, int rows, const float* gaze, float* head_out,
+                             float* eye_out, const float* observed_head) {
   const Model& M = model();
   const StepConstants& c = M.constants();
   const kernels::Table& k = kernels::table();
@@ -106,8 +111,8 @@ void CpuGenerator::run_chunk(Scratch& sc, int64_t a0, int rows, const float* gaz
   k.gru_gates(sc.gi.data(), sc.gh.data(), ldg, s, H, H, rows);
 
   // 3. learned prior; z_t = mu (priming) or mu + T sigma eps beside s_t as the decoder input
-  const float* pr = run_mlp(k, linear, M.prior(), M.activation(), false, s, H, rows, sc.buf_a.data(),
-                            sc.buf_b.data(), W);
+  const float* pr = run_mlp(k, linear, M.prior(), M.activation(), false, s, H, rows,
+                            sc.buf_a.data(), sc.buf_b.data(), W);
   if (observed_head != nullptr) {
     for (int m = 0; m < rows; ++m) {
       end_prime(c, st, a0 + m, Z, &sc.gaze_eff[kGazeSize * m], pr + static_cast<size_t>(m) * W,
@@ -180,8 +185,8 @@ void CpuGenerator::run_sequence(const float* gaze_seq, const float* head_obs, in
   const int64_t n = num_agents();
   for (int64_t t = 0; t < T; ++t) {
     if (head_obs != nullptr) {
-      run_pass(Pass{this, gaze_seq + kGazeSize * n * t, nullptr, nullptr,
-                    head_obs + kHeadSize * n * t});
+      run_pass(
+          Pass{this, gaze_seq + kGazeSize * n * t, nullptr, nullptr, head_obs + kHeadSize * n * t});
     } else {
       run_pass(Pass{this, gaze_seq + kGazeSize * n * t, head_seq + kHeadSize * n * t,
                     eye_seq ? eye_seq + kEyeSize * n * t : nullptr, nullptr});

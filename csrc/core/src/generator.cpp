@@ -82,9 +82,8 @@ void AgentState::resize(int64_t n, int hidden, int latent) {
 }
 
 StateView AgentState::view() {
-  return StateView{s.data(),     head.data(),     head_vel.data(),
-                   z.data(),     gaze.data(),     style.data(),
-                   has_prev.data(), frame.data(), episode.data()};
+  return StateView{s.data(),     head.data(),     head_vel.data(), z.data(),      gaze.data(),
+                   style.data(), has_prev.data(), frame.data(),    episode.data()};
 }
 
 void population_style(const Model& model, uint32_t seed, uint32_t agent, float* style) {
@@ -92,7 +91,8 @@ void population_style(const Model& model, uint32_t seed, uint32_t agent, float* 
   // philox_normal(seed, agent, ~0, ~0, latent=Z)[:2].
   float n[kStyleSize];
   agent_normals(seed, agent, 0xFFFFFFFFu, 0xFFFFFFFFu, kStyleSize, n);
-  for (int i = 0; i < kStyleSize; ++i) style[i] = model.style_mean()[i] + model.style_std()[i] * n[i];
+  for (int i = 0; i < kStyleSize; ++i)
+    style[i] = model.style_mean()[i] + model.style_std()[i] * n[i];
 }
 
 Generator::Generator(std::shared_ptr<const Model> model, int64_t num_agents, uint32_t seed,
@@ -117,7 +117,8 @@ AgentState Generator::initial_state() const {
 
 void Generator::refuse_if_pending(const char* what) const {
   if (pending_) {
-    throw std::logic_error(std::string(what) + ": a step_async() is in flight; call result() first");
+    throw std::logic_error(std::string(what) +
+                           ": a step_async() is in flight; call result() first");
   }
 }
 

@@ -49,8 +49,8 @@ void expect(bool ok, const std::string& what) {
   if (!ok) throw std::invalid_argument(what);
 }
 
-std::vector<PackedLinear> pack_mlp(const std::vector<LinearSpec>& layers, const char* mlp,
-                                   int in, int out_last) {
+std::vector<PackedLinear> pack_mlp(const std::vector<LinearSpec>& layers, const char* mlp, int in,
+                                   int out_last) {
   expect(!layers.empty(), std::string(mlp) + ": needs at least one layer");
   std::vector<PackedLinear> packed;
   for (size_t k = 0; k < layers.size(); ++k) {
@@ -78,13 +78,14 @@ void check_neck_limits(const float* limits, const char* what) {
   static const char* const kAxis[kHeadSize] = {"pitch", "yaw", "roll"};
   for (int k = 0; k < kHeadSize; ++k) {
     const float hi = k == 1 ? kPi : 0.5f * kPi;
-    const bool ok = std::isfinite(limits[k]) && limits[k] > 0.0f &&
-                    (k == 1 ? limits[k] < hi : limits[k] <= hi);
+    const bool ok =
+        std::isfinite(limits[k]) && limits[k] > 0.0f && (k == 1 ? limits[k] < hi : limits[k] <= hi);
     if (!ok) {
       char msg[200];
-      std::snprintf(msg, sizeof msg, "%s: %s limit %g rad is outside %s (pitch, yaw, roll "
-                    "half-ranges, radians)", what, kAxis[k], limits[k],
-                    k == 1 ? "(0, pi)" : "(0, pi/2]");
+      std::snprintf(msg, sizeof msg,
+                    "%s: %s limit %g rad is outside %s (pitch, yaw, roll "
+                    "half-ranges, radians)",
+                    what, kAxis[k], limits[k], k == 1 ? "(0, pi)" : "(0, pi/2]");
       throw std::invalid_argument(msg);
     }
   }

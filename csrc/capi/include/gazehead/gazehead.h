@@ -95,18 +95,18 @@ GAZEHEAD_API const char* gazehead_status_name(int32_t status);
 /* ---- model ------------------------------------------------------------------------------ */
 
 typedef struct gazehead_model_info {
-  uint32_t struct_size;    /* in: sizeof(gazehead_model_info) as the caller compiled it */
-  int32_t format_version;  /* model file format version (2: motion model v3) */
-  float fps;               /* the model's fixed rate; one step advances 1/fps seconds */
-  int32_t hidden_size;     /* GRU state size */
-  int32_t latent_size;     /* latent size */
-  int32_t style_size;      /* per-agent style values (2: propensity, idle) */
-  int64_t num_parameters;  /* weights and biases of the runtime layers */
-  uint64_t fingerprint;    /* FNV-1a 64 of the model bytes; saved states carry it */
-  float neck_limits[3];    /* default head-on-torso half-ranges (pitch, yaw, roll), rad */
-  float neck_soft;         /* the neck's soft zone starts at neck_soft * limit */
-  float eye_limit;         /* the reported eye-in-head is clamped to +-eye_limit, rad */
-  float style_mean[2];     /* population of styles the agents' defaults are drawn from */
+  uint32_t struct_size;   /* in: sizeof(gazehead_model_info) as the caller compiled it */
+  int32_t format_version; /* model file format version (2: motion model v3) */
+  float fps;              /* the model's fixed rate; one step advances 1/fps seconds */
+  int32_t hidden_size;    /* GRU state size */
+  int32_t latent_size;    /* latent size */
+  int32_t style_size;     /* per-agent style values (2: propensity, idle) */
+  int64_t num_parameters; /* weights and biases of the runtime layers */
+  uint64_t fingerprint;   /* FNV-1a 64 of the model bytes; saved states carry it */
+  float neck_limits[3];   /* default head-on-torso half-ranges (pitch, yaw, roll), rad */
+  float neck_soft;        /* the neck's soft zone starts at neck_soft * limit */
+  float eye_limit;        /* the reported eye-in-head is clamped to +-eye_limit, rad */
+  float style_mean[2];    /* population of styles the agents' defaults are drawn from */
   float style_std[2];
 } gazehead_model_info;
 
@@ -154,7 +154,7 @@ typedef struct gazehead_generator_options {
 GAZEHEAD_API gazehead_status gazehead_generator_options_init(gazehead_generator_options* options,
                                                              uint32_t struct_size,
                                                              uint32_t abi_version);
-#define GAZEHEAD_GENERATOR_OPTIONS_INIT(options_ptr)                                      \
+#define GAZEHEAD_GENERATOR_OPTIONS_INIT(options_ptr)                               \
   gazehead_generator_options_init((options_ptr), (uint32_t)sizeof(*(options_ptr)), \
                                   GAZEHEAD_ABI_VERSION)
 
@@ -201,10 +201,8 @@ GAZEHEAD_API gazehead_status gazehead_generator_reset(gazehead_generator* genera
  * next step continues from the last observed frame. Non-finite values are refused whatever
  * the nan policy. Counts in floats. */
 GAZEHEAD_API gazehead_status gazehead_generator_prime(gazehead_generator* generator,
-                                                      const float* gaze_hist,
-                                                      int64_t gaze_count,
-                                                      const float* head_hist,
-                                                      int64_t head_count);
+                                                      const float* gaze_hist, int64_t gaze_count,
+                                                      const float* head_hist, int64_t head_count);
 
 GAZEHEAD_API gazehead_status gazehead_generator_set_temperature(gazehead_generator* generator,
                                                                 float temperature);
@@ -217,23 +215,22 @@ GAZEHEAD_API gazehead_status gazehead_generator_set_seed(gazehead_generator* gen
  * style; it takes effect from the next frame. Counts are in floats and must be 2N. set_style
  * checks every value is finite before any agent changes. */
 GAZEHEAD_API gazehead_status gazehead_generator_set_style(gazehead_generator* generator,
-                                                          const float* style,
-                                                          int64_t style_count);
+                                                          const float* style, int64_t style_count);
 GAZEHEAD_API gazehead_status gazehead_generator_get_style(const gazehead_generator* generator,
-                                                          float* style_out,
-                                                          int64_t style_count);
+                                                          float* style_out, int64_t style_count);
 /* Head-on-torso half-ranges (pitch, yaw, roll), radians, of all agents; the default is the
  * model's (gazehead_model_info.neck_limits). Pitch and roll in (0, pi/2], yaw in (0, pi);
  * anything else is refused naming the axis. The next frame uses them. */
 GAZEHEAD_API gazehead_status gazehead_generator_set_neck_limits(gazehead_generator* generator,
                                                                 const float limits[3]);
-GAZEHEAD_API gazehead_status gazehead_generator_get_neck_limits(
-    const gazehead_generator* generator, float limits_out[3]);
+GAZEHEAD_API gazehead_status gazehead_generator_get_neck_limits(const gazehead_generator* generator,
+                                                                float limits_out[3]);
 
 /* Saved state: an opaque, versioned, size-prefixed byte blob holding everything a generator
  * needs to continue exactly (recurrent state, head and head velocity, latent, styles, history,
- * noise counters, seed, temperature, neck limits, the update() clock). It is tied to the model (fingerprint) and the agent count; its layout
- * is private and may change between versions (a blob of another version is refused). */
+ * noise counters, seed, temperature, neck limits, the update() clock). It is tied to the model
+ * (fingerprint) and the agent count; its layout is private and may change between versions (a blob
+ * of another version is refused). */
 GAZEHEAD_API gazehead_status gazehead_generator_state_size(const gazehead_generator* generator,
                                                            size_t* out_size);
 /* size >= gazehead_generator_state_size(); writes exactly that many bytes. */

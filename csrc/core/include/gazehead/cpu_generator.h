@@ -53,7 +53,7 @@ class CpuGenerator final : public Generator {
 
   WeightsDtype weights_dtype_;
   AgentState state_;
-  std::vector<Scratch> scratch_;  // one per worker
+  std::vector<Scratch> scratch_;               // one per worker
   std::vector<float> async_head_, async_eye_;  // step_async's frame, until result()
   std::unique_ptr<WorkerPool> pool_;
 };

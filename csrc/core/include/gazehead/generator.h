@@ -1,5 +1,5 @@
-// The one backend interface (docs/design.md §5): every backend (CpuGenerator, CudaGenerator) derives
-// from Generator, which owns the settings and every check of the step contract, so the
+// The one backend interface (docs/design.md §5): every backend (CpuGenerator, CudaGenerator)
+// derives from Generator, which owns the settings and every check of the step contract, so the
 // backends raise the same errors and the bindings and C++ callers dispatch once. A backend
 // implements only the work: run a frame, a sequence, a reset, and move its state.
 #pragma once
@@ -115,8 +115,8 @@ class Generator {
   Generator(const Generator&) = default;
 
   // The backend's work; inputs are already validated and no frame is in flight.
-  virtual void launch(const float* gaze) = 0;                       // start one frame
-  virtual void collect(float* head_out, float* eye_out) = 0;        // finish it
+  virtual void launch(const float* gaze) = 0;                                 // start one frame
+  virtual void collect(float* head_out, float* eye_out) = 0;                  // finish it
   virtual void run_now(const float* gaze, float* head_out, float* eye_out) {  // both
     launch(gaze);
     collect(head_out, eye_out);

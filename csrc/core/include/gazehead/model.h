@@ -40,7 +40,7 @@ struct ModelSpec {
   float y_mean[kHeadSize], y_std[kHeadSize];  // the decoder drives head velocity, rad/s
   // Default head-on-torso half-ranges (pitch, yaw, roll), rad; a generator may override them.
   float neck_limits[kHeadSize] = {0.6981317f, 1.2217305f, 0.5235988f};  // 40, 70, 30 deg
-  float neck_soft = 0.75f;   // soft zone starts at neck_soft * limit; in [0, 1)
+  float neck_soft = 0.75f;       // soft zone starts at neck_soft * limit; in [0, 1)
   float eye_limit = 0.9599311f;  // 55 deg: reported eye clamped per component; in (0, pi/2]
   // Population of styles (propensity, idle) a generator draws its agents' defaults from.
   float style_mean[kStyleSize] = {0.5f, 0.5f};
@@ -50,9 +50,9 @@ struct ModelSpec {
 // A Linear layer repacked as Wt (in, out_pad): the kernels stream one input row at a time and
 // accumulate a vector of outputs, which vectorizes without reassociating a dot product.
 struct PackedLinear {
-  std::vector<float> wt;    // (in, out_pad), zero in the padding columns
+  std::vector<float> wt;          // (in, out_pad), zero in the padding columns
   std::vector<uint16_t> wt_bf16;  // wt rounded to bf16 (nearest even), for bf16 weights
-  std::vector<float> bias;  // (out_pad,), zero in the padding
+  std::vector<float> bias;        // (out_pad,), zero in the padding
   int in = 0;
   int out = 0;
   int out_pad = 0;

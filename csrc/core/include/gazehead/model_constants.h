@@ -8,10 +8,10 @@ namespace gazehead {
 constexpr int kFormatVersion = 2;
 // condition x_t = [eye-in-head target (2), gaze velocity (2), head velocity_{t-1} (3), style (2)]
 constexpr int kInputSize = 9;
-constexpr int kHeadSize = 3;   // head (pitch, yaw, roll), and the decoder's head velocity
-constexpr int kEyeSize = 2;    // eye-in-head (pitch, yaw)
-constexpr int kGazeSize = 2;   // gaze (pitch, yaw)
-constexpr int kStyleSize = 2;  // per-agent style (propensity, idle)
+constexpr int kHeadSize = 3;          // head (pitch, yaw, roll), and the decoder's head velocity
+constexpr int kEyeSize = 2;           // eye-in-head (pitch, yaw)
+constexpr int kGazeSize = 2;          // gaze (pitch, yaw)
+constexpr int kStyleSize = 2;         // per-agent style (propensity, idle)
 constexpr float kLogvarMin = -12.0f;  // the prior's log-variance clamp
 constexpr float kLogvarMax = 4.0f;
 

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <math.h>
+
 #include <cstdint>
 
 #if defined(__CUDACC__)
@@ -39,7 +40,10 @@ GH_HD Philox4x32 philox4x32_10(uint32_t c0, uint32_t c1, uint32_t c2, uint32_t c
     const uint32_t lo0 = mulhilo32(kM0, c0, &hi0);
     const uint32_t lo1 = mulhilo32(kM1, c2, &hi1);
     const uint32_t n0 = hi1 ^ c1 ^ k0, n1 = lo1, n2 = hi0 ^ c3 ^ k1, n3 = lo0;
-    c0 = n0; c1 = n1; c2 = n2; c3 = n3;
+    c0 = n0;
+    c1 = n1;
+    c2 = n2;
+    c3 = n3;
     k0 += kW0;
     k1 += kW1;
   }

@@ -24,13 +24,13 @@ namespace gazehead {
 
 // Model constants the per-agent math reads. Plain data, copied by value into kernel params.
 struct StepConstants {
-  float fps;                     // model rate, Hz
-  float x_mean[kInputSize];      // condition normalization
+  float fps;                 // model rate, Hz
+  float x_mean[kInputSize];  // condition normalization
   float x_std[kInputSize];
-  float y_mean[kHeadSize];       // decoder output de-normalization (rad/s)
+  float y_mean[kHeadSize];  // decoder output de-normalization (rad/s)
   float y_std[kHeadSize];
-  float neck_soft;               // the soft zone starts at neck_soft * limit
-  float eye_limit;               // reported eye clamped per component to +-eye_limit, rad
+  float neck_soft;  // the soft zone starts at neck_soft * limit
+  float eye_limit;  // reported eye clamped per component to +-eye_limit, rad
 };
 
 // Per-agent state of N agents, agent-major (host vectors or device buffers). Aliasing: every
