@@ -163,8 +163,9 @@ def stability_rollout(
     sets of frames are scored, both only where the target is within neck + eye reach (more
     than ~125 deg to the side no head posture reaches with the torso still): *all* of them,
     which includes the head's transit after each jump (a 180-deg jump costs about a second
-    during which no eye can be on target), and the *settled* ones, where the gaze has not
-    moved faster than 100 deg/s for a second -- the head has had time to arrive.
+    during which no eye can be on target) and the pursuit of circling targets, and the
+    *settled* ones, where the target has been held (moved less than 5 deg) for a second --
+    the head has had time to arrive.
     """
     from .baselines import population_styles
     from .model import StepState
@@ -176,10 +177,11 @@ def stability_rollout(
     d = np.diff(gaze, axis=0)
     d[..., 1] = np.remainder(d[..., 1] + math.pi, 2 * math.pi) - math.pi
     gspeed[1:] = np.hypot(d[..., 0], d[..., 1]) * fps * R2D
-    fast = np.concatenate([np.zeros((1, agents)), np.cumsum(gspeed > 100.0, 0)], 0)
+    # settled: the target has been held (moved < 5 deg in all) for the last second
     w = int(round(fps))
+    moved = np.concatenate([np.zeros((1, agents)), np.cumsum(gspeed / fps, 0)], 0)
     settled = np.zeros((T, agents), bool)
-    settled[w:] = (fast[w + 1 :] - fast[1:-w]) == 0
+    settled[w:] = (moved[w + 1 :] - moved[1:-w]) < 5.0
     st = StepState.zeros(
         agents,
         model.config.hidden_size,

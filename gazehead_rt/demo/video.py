@@ -50,7 +50,16 @@ def _verge_eyes(head: np.ndarray, gaze: np.ndarray) -> np.ndarray:
     return np.clip(eyes, -EYE_RANGE_RAD, EYE_RANGE_RAD)
 
 
-def _timeline(script: Script, motion: Motion, width: int, height: int):
+def _timeline(
+    script: Script,
+    motion: Motion,
+    width: int,
+    height: int,
+    labels: tuple[str, str] = (
+        "head: gazehead_rt",
+        f"head: baseline k={BASELINE_GAIN}, tau={BASELINE_TAU_S}s",
+    ),
+):
     """Static timeline image (H, W, 3) uint8 and a function t_s -> x pixel."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
@@ -64,14 +73,14 @@ def _timeline(script: Script, motion: Motion, width: int, height: int):
     deg = np.degrees
     for ax, k, name in ((ax_y, 1, "yaw"), (ax_p, 0, "pitch")):
         ax.plot(t, deg(script.gaze[:, k]), color="0.1", lw=1.2, label="gaze")
-        ax.plot(t, deg(motion.model_head[:, k]), color="#2f6db5", lw=2.0, label="head: gazehead_rt")
+        ax.plot(t, deg(motion.model_head[:, k]), color="#2f6db5", lw=2.0, label=labels[0])
         ax.plot(
             t,
             deg(motion.base_head[:, k]),
             color="#e07b1f",
             lw=1.6,
             ls="--",
-            label=f"head: baseline k={BASELINE_GAIN}, tau={BASELINE_TAU_S}s",
+            label=labels[1],
         )
         ax.set_ylabel(f"{name} (deg)", fontsize=8)
         ax.tick_params(labelsize=7)
@@ -136,7 +145,10 @@ class FrameComposer:
         pw, ph = self.panel
         self.model_r = render.HeadRenderer(pw, ph)
         self.base_r = render.HeadRenderer(pw, ph, shirt=(0.58, 0.58, 0.58), iris=(0.40, 0.30, 0.20))
-        self.timeline, self.x_of, self.y_span = _timeline(script, motion, W, H - ph)
+        labels = ("head: gazehead_rt", f"head: baseline k={BASELINE_GAIN}, tau={BASELINE_TAU_S}s")
+        if titles[1] != "proportional baseline":
+            labels = (f"head: {titles[0]}", f"head: {titles[1]}")
+        self.timeline, self.x_of, self.y_span = _timeline(script, motion, W, H - ph, labels)
         self.f_title = _font(max(10, int(22 * scale)))
         self.f_small = _font(max(9, int(16 * scale)))
         self.scale = scale
