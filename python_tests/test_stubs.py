@@ -1,5 +1,6 @@
 """gazehead_rt/_C.pyi is generated from the built module and must not drift from it."""
 
+import ast
 import importlib.util
 import os
 import subprocess
@@ -13,16 +14,29 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 STUB = os.path.join(ROOT, "gazehead_rt", "_C.pyi")
 
 
+_CUDA_NAMES = ("CudaGenerator", "cuda_device_count", "cuda_device_name", "cuda_device_status")
+
+
 def _without_cuda(stub: str) -> str:
     """The committed stub as a build without the CUDA backend generates it: no CudaGenerator
-    class and no such name in __all__ (everything else, cuda_device_* included, is bound in
-    every build)."""
+    class, no cuda_device_* functions (bound only where the CUDA backend is compiled), and
+    none of those names in __all__."""
     lines = stub.splitlines(keepends=True)
-    start = lines.index("class CudaGenerator:\n")
-    end = next(i for i in range(start + 1, len(lines)) if lines[i][:1] not in (" ", "\t", "\n"))
-    out = "".join(lines[:start] + lines[end:])
-    assert "'CudaGenerator', " in out
-    return out.replace("'CudaGenerator', ", "", 1)
+    out: list[str] = []
+    skipping = False
+    for ln in lines:
+        top = ln[:1] not in (" ", "\t", "\n")
+        if top:
+            skipping = any(
+                ln.startswith((f"class {n}:", f"class {n}(", f"def {n}(")) for n in _CUDA_NAMES
+            )
+        if not skipping:
+            out.append(ln)
+    for k, ln in enumerate(out):
+        if ln.startswith("__all__: list[str] = "):
+            names = ast.literal_eval(ln.split(" = ", 1)[1])
+            out[k] = f"__all__: list[str] = {[n for n in names if n not in _CUDA_NAMES]!r}\n"
+    return "".join(out)
 
 
 def test_type_stubs_match_the_built_module(tmp_path):
@@ -46,18 +60,17 @@ def test_type_stubs_match_the_built_module(tmp_path):
     )
 
 
-def test_cpu_only_view_drops_exactly_the_cuda_class():
+def test_cpu_only_view_drops_exactly_the_cuda_names():
     stub = (
         "__all__: list[str] = ['CpuGenerator', 'CudaGenerator', 'cuda_device_count']\n"
         "class CpuGenerator:\n    def step(self) -> None:\n        ...\n"
-        "class CudaGenerator:\n    def step(self) -> None:\n        ...\n\n"
+        "class CudaGenerator(Generator):\n    def step(self) -> None:\n        ...\n\n"
         "    def result(self) -> None:\n        ...\n"
         "def cuda_device_count() -> int:\n    ...\n"
     )
     assert _without_cuda(stub) == (
-        "__all__: list[str] = ['CpuGenerator', 'cuda_device_count']\n"
+        "__all__: list[str] = ['CpuGenerator']\n"
         "class CpuGenerator:\n    def step(self) -> None:\n        ...\n"
-        "def cuda_device_count() -> int:\n    ...\n"
     )
 
 

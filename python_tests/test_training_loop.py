@@ -22,8 +22,9 @@ TINY = ModelConfig(
 
 
 def _learnable(c):
-    """Head = low-passed proportional gaze: its velocity is a linear function of the
-    condition (gaze_t, head_{t-1}), so a tiny model must learn it within a few steps."""
+    """Head = low-passed proportional gaze: its velocity is a simple function of the condition
+    (eye target, gaze velocity, last head velocity), so a tiny model learns it within a few
+    steps."""
     c.head = ProportionalBaseline(k=(0.5, 0.7), tau_s=0.1, fps=30.0)(c.gaze)[0]
     return c
 
@@ -36,11 +37,11 @@ def clips():
     )
 
 
-def _fixed_loss(model, g, h, cfg):
+def _fixed_loss(model, g, h, st, cfg):
     """The training objective on fixed windows with fixed noise, teacher forced."""
     torch.manual_seed(0)
     with torch.no_grad():
-        _, parts = window_loss(model, g, h, cfg, 1.0, 0.0)
+        _, parts = window_loss(model, g, h, st, cfg, 1.0, 0.0)
     return parts["loss"]
 
 
@@ -59,9 +60,9 @@ def test_short_training_lowers_the_loss(clips, tmp_path):
         val_windows=16,
         loss=LossConfig(ss_prob=0.3),
     )
-    g, h = WindowSampler(tr, 30, mirror=False, seed=5).sample(64)
+    g, h, st = WindowSampler(tr, 30, mirror=False, seed=5).sample(64)
     torch.manual_seed(cfg.seed)  # train() draws the initial weights from this seed
-    before = _fixed_loss(GazeHeadModel(TINY, compute_normalization(tr, 30.0)), g, h, cfg.loss)
+    before = _fixed_loss(GazeHeadModel(TINY, compute_normalization(tr, 30.0)), g, h, st, cfg.loss)
     res = train(
         cfg,
         tr,
@@ -73,7 +74,7 @@ def test_short_training_lowers_the_loss(clips, tmp_path):
     )
     trained = GazeHeadModel(TINY)  # with the training-only posterior, from the checkpoint
     trained.load_state_dict(torch.load(tmp_path / "ckpt.pt")["model"])
-    after = _fixed_loss(trained, g, h, cfg.loss)
+    after = _fixed_loss(trained, g, h, st, cfg.loss)
     assert after < 0.7 * before  # 1.93 -> 1.10 when written
     rows = np.genfromtxt(tmp_path / "log.csv", delimiter=",", names=True)
     assert rows["step"][0] == 1 and res["steps"] == 40
@@ -114,8 +115,8 @@ def test_export_load_round_trip_is_exact(tmp_path, clips):
     np.testing.assert_array_equal(lm.normalization.x_std, norm.x_std)
     g = torch.randn(50, 3, 2) * 0.3
     eps = torch.randn(50, 3, TINY.latent_size)
-    s1 = StepState.zeros(3, TINY.hidden_size)
-    s2 = StepState.zeros(3, TINY.hidden_size)
+    s1 = StepState.zeros(3, TINY.hidden_size, TINY.latent_size, style=torch.tensor([0.6, 0.1]))
+    s2 = StepState.zeros(3, TINY.hidden_size, TINY.latent_size, style=torch.tensor([0.6, 0.1]))
     for t in range(50):
         h1, _, s1 = m.step(g[t], s1, eps[t])
         h2, _, s2 = m2.step(g[t], s2, eps[t])
@@ -134,10 +135,12 @@ def test_window_sampler_skips_invalid_frames_and_mirrors(clips):
     c = clips[0][0]
     c.valid[100:110] = False
     s = WindowSampler([c], 30, mirror=False, seed=0)
-    assert not np.any((s.starts[0] > 100 - 31) & (s.starts[0] < 110))
+    assert not np.any((s.starts[0] > 100 - 32) & (s.starts[0] < 110))
     c.valid[:] = True
-    g, h = WindowSampler([c], 30, mirror=True, seed=0).sample(64)
-    assert g.shape == (64, 31, 2) and h.shape == (64, 31, 3)
+    g, h, st = WindowSampler([c], 30, mirror=True, seed=0).sample(64)
+    # two context frames before the 30 scored ones; one style per window, the clip's
+    assert g.shape == (64, 32, 2) and h.shape == (64, 32, 3) and st.shape == (64, 2)
+    assert torch.all(st == st[0]) and torch.all(torch.isfinite(st))
 
 
 def test_domain_weight_zero_excludes_a_domain(clips):
@@ -154,13 +157,13 @@ def test_domain_weight_zero_excludes_a_domain(clips):
 def test_eye_hinge_and_rollout_loss_only_add_where_they_should(clips):
     tr, _ = clips
     model = GazeHeadModel(TINY, compute_normalization(tr, 30.0))
-    g, h = WindowSampler(tr, 12, False, 0).sample(4)
+    g, h, st = WindowSampler(tr, 12, False, 0).sample(4)
     base = dict(ss_prob=1.0, rollout_weight=1.0, eye_weight=1.0)
     torch.manual_seed(0)
-    _, inside = window_loss(model, g, h, LossConfig(eye_limit_deg=89.0, **base), 1.0, 1.0)
+    _, inside = window_loss(model, g, h, st, LossConfig(eye_limit_deg=89.0, **base), 1.0, 1.0)
     assert inside["eye_pen"] == 0.0 and inside["rollout"] > 0.0
     torch.manual_seed(0)
-    _, beyond = window_loss(model, g, h, LossConfig(eye_limit_deg=0.0, **base), 1.0, 1.0)
+    _, beyond = window_loss(model, g, h, st, LossConfig(eye_limit_deg=0.0, **base), 1.0, 1.0)
     assert beyond["eye_pen"] > 0.0
     # the rollout term alone reaches the encoder, i.e. through the fed-back heads
     losses = []
@@ -168,7 +171,7 @@ def test_eye_hinge_and_rollout_loss_only_add_where_they_should(clips):
         torch.manual_seed(0)
         losses.append(
             window_loss(
-                model, g, h, LossConfig(ss_prob=1.0, rollout_weight=w, eye_weight=0.0), 1.0, 1.0
+                model, g, h, st, LossConfig(ss_prob=1.0, rollout_weight=w, eye_weight=0.0), 1.0, 1.0
             )[0]
         )
     model.zero_grad()
