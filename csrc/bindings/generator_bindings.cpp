@@ -75,6 +75,9 @@ class FrameCall {
     }
     float* hp = head_.mutable_data();
     float* ep = eye_.mutable_data();
+    // Held across the step and the copy out of the shared head buffer, so a second thread
+    // cannot overwrite that buffer in between (it gets ConcurrentUse instead).
+    Generator::Exclusive use(gen_);
     if (n_ >= kReleaseGilAgents) {
       py::gil_scoped_release nogil;
       gen_.step(gp, hp, ep);
@@ -267,7 +270,10 @@ void bind_generator(py::module_& m) {
         check_size(limits, 3, "neck_limits");
         g.set_neck_limits(limits.data());
       });
-  c.def("clone", &Generator::clone);
+  c.def("clone", [](const Generator& g) {
+    Generator::Exclusive use(g);  // the copy reads the whole state
+    return g.clone();
+  });
   c.def_property_readonly("backend", &Generator::backend);
   c.def_property_readonly("num_agents", &Generator::num_agents);
   c.def_property("seed", &Generator::seed, &Generator::set_seed);

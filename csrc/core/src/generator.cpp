@@ -95,6 +95,20 @@ void population_style(const Model& model, uint32_t seed, uint32_t agent, float* 
     style[i] = model.style_mean()[i] + model.style_std()[i] * n[i];
 }
 
+Generator::Exclusive::Exclusive(const Generator& g) : g_(g), owner_(false) {
+  const std::thread::id me = std::this_thread::get_id();
+  std::thread::id expected{};
+  if (g_.use_.owner.compare_exchange_strong(expected, me, std::memory_order_acquire)) {
+    owner_ = true;
+  } else if (expected != me) {
+    throw ConcurrentUse();
+  }
+}
+
+Generator::Exclusive::~Exclusive() {
+  if (owner_) g_.use_.owner.store(std::thread::id{}, std::memory_order_release);
+}
+
 Generator::Generator(std::shared_ptr<const Model> model, int64_t num_agents, uint32_t seed,
                      float temperature, NanPolicy nan_policy)
     : model_(std::move(model)), n_(num_agents), seed_(seed), nan_policy_(nan_policy) {
@@ -123,6 +137,7 @@ void Generator::refuse_if_pending(const char* what) const {
 }
 
 void Generator::set_temperature(float t) {
+  Exclusive use(*this);
   if (!std::isfinite(t) || t < 0.0f) {
     throw std::invalid_argument("temperature must be a finite number >= 0");
   }
@@ -130,17 +145,20 @@ void Generator::set_temperature(float t) {
 }
 
 void Generator::set_neck_limits(const float* limits) {
+  Exclusive use(*this);
   check_neck_limits(limits, "neck_limits");
   std::copy_n(limits, kHeadSize, neck_limits_);
 }
 
 void Generator::step(const float* gaze, float* head_out, float* eye_out) {
+  Exclusive use(*this);
   refuse_if_pending("step");
   validate_gaze(gaze, n_, -1, nan_policy_ == NanPolicy::kHold);
   run_now(gaze, head_out, eye_out);
 }
 
 void Generator::step_async(const float* gaze) {
+  Exclusive use(*this);
   refuse_if_pending("step_async");
   validate_gaze(gaze, n_, -1, nan_policy_ == NanPolicy::kHold);
   launch(gaze);
@@ -148,12 +166,14 @@ void Generator::step_async(const float* gaze) {
 }
 
 void Generator::result(float* head_out, float* eye_out) {
+  Exclusive use(*this);
   if (!pending_) throw std::logic_error("result: no step_async() is in flight");
   pending_ = false;  // a failed frame is not retried: the error is the result
   collect(head_out, eye_out);
 }
 
 void Generator::rollout(const float* gaze_seq, int64_t T, float* head_seq, float* eye_seq) {
+  Exclusive use(*this);
   refuse_if_pending("rollout");
   for (int64_t t = 0; t < T; ++t) {
     validate_gaze(gaze_seq + kGazeSize * n_ * t, n_, t, nan_policy_ == NanPolicy::kHold);
@@ -162,6 +182,7 @@ void Generator::rollout(const float* gaze_seq, int64_t T, float* head_seq, float
 }
 
 void Generator::prime(const float* gaze_hist, const float* head_hist, int64_t T) {
+  Exclusive use(*this);
   refuse_if_pending("prime");
   // Context must be real observations: non-finite values are refused whatever the policy.
   for (int64_t t = 0; t < T; ++t) {
@@ -172,6 +193,7 @@ void Generator::prime(const float* gaze_hist, const float* head_hist, int64_t T)
 }
 
 void Generator::reset(const int64_t* agents, int64_t count) {
+  Exclusive use(*this);
   refuse_if_pending("reset");
   if (agents == nullptr) {
     reset_agents(nullptr, n_);
@@ -192,11 +214,13 @@ void Generator::reset(const int64_t* agents, int64_t count) {
 }
 
 void Generator::get_state(AgentState& out) const {
+  Exclusive use(*this);
   refuse_if_pending("get_state");
   read_state(out);
 }
 
 void Generator::set_state(const AgentState& st) {
+  Exclusive use(*this);
   refuse_if_pending("set_state");
   const size_t n = static_cast<size_t>(n_);
   const size_t H = static_cast<size_t>(model_->hidden()), Z = static_cast<size_t>(model_->latent());
@@ -216,12 +240,14 @@ void Generator::set_state(const AgentState& st) {
 }
 
 void Generator::get_style(float* out) const {
+  Exclusive use(*this);
   AgentState st;
   get_state(st);
   std::copy(st.style.begin(), st.style.end(), out);
 }
 
 void Generator::set_style(const float* style) {
+  Exclusive use(*this);
   for (int64_t i = 0; i < kStyleSize * n_; ++i) {
     if (!std::isfinite(style[i])) {
       throw InvalidInput("style of agent " + std::to_string(i / kStyleSize) + " is not finite",

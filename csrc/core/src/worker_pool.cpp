@@ -22,6 +22,9 @@ void WorkerPool::run(Job job, void* ctx) {
     job(ctx, 0);
     return;
   }
+  // Without this, a second caller would overwrite job_/ctx_/remaining_ while workers run the
+  // first job, and the first caller could return while a worker still used its stack frame.
+  std::lock_guard<std::mutex> serial(run_mu_);
   {
     std::lock_guard<std::mutex> lock(mu_);
     job_ = job;

@@ -22,7 +22,8 @@ class WorkerPool {
 
   int size() const { return workers_; }
   // Runs job(ctx, w) for w = 0..size()-1 (w = 0 on the calling thread) and returns when all
-  // are done. The first exception thrown by any worker is rethrown here.
+  // are done. The first exception thrown by any worker is rethrown here. Safe from several
+  // threads at once: callers are serialized (one job at a time); a job must not call run().
   void run(Job job, void* ctx);
 
  private:
@@ -30,6 +31,7 @@ class WorkerPool {
 
   int workers_;
   std::vector<std::thread> threads_;
+  std::mutex run_mu_;  // held by the caller for a whole job
   std::mutex mu_;
   std::condition_variable wake_, done_;
   Job job_ = nullptr;

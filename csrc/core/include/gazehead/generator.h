@@ -4,10 +4,12 @@
 // implements only the work: run a frame, a sequence, a reset, and move its state.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "gazehead/model.h"
@@ -31,6 +33,16 @@ class InvalidInput : public std::invalid_argument {
 
  private:
   int64_t agent_, frame_;
+};
+
+// A second thread called a generator while another thread was inside a call on it. A generator
+// is used by one thread at a time; this is detected (not waited on) and nothing changes.
+class ConcurrentUse : public std::runtime_error {
+ public:
+  ConcurrentUse()
+      : std::runtime_error(
+            "Generator is being used by another thread; a generator is used by one thread at a "
+            "time") {}
 };
 
 // gaze (n, 2): finite unless allow_nonfinite (the "hold" policy), |pitch| <= pi/2,
@@ -64,6 +76,22 @@ void population_style(const Model& model, uint32_t seed, uint32_t agent, float* 
 
 class Generator {
  public:
+  // Marks the generator in use by this thread for the guard's lifetime; throws ConcurrentUse
+  // when another thread holds it. Nests on one thread (a call made while holding it). Every
+  // public call that reads or changes state takes one; callers (the bindings) may hold one
+  // across a call and their own use of its outputs.
+  class Exclusive {
+   public:
+    explicit Exclusive(const Generator& g);
+    ~Exclusive();
+    Exclusive(const Exclusive&) = delete;
+    Exclusive& operator=(const Exclusive&) = delete;
+
+   private:
+    const Generator& g_;
+    bool owner_;
+  };
+
   virtual ~Generator();
   Generator& operator=(const Generator&) = delete;
 
@@ -100,7 +128,10 @@ class Generator {
   const Model& model() const { return *model_; }
   const std::shared_ptr<const Model>& model_ptr() const { return model_; }
   uint32_t seed() const { return seed_; }
-  void set_seed(uint32_t seed) { seed_ = seed; }
+  void set_seed(uint32_t seed) {
+    Exclusive use(*this);
+    seed_ = seed;
+  }
   float temperature() const { return temperature_; }
   void set_temperature(float t);  // finite, >= 0 (std::invalid_argument)
   NanPolicy nan_policy() const { return nan_policy_; }
@@ -133,6 +164,15 @@ class Generator {
 
  private:
   void refuse_if_pending(const char* what) const;
+
+  // The thread inside a call (default id: none). Copies (clone) start unowned.
+  struct UseFlag {
+    std::atomic<std::thread::id> owner{};
+    UseFlag() = default;
+    UseFlag(const UseFlag&) {}
+    UseFlag& operator=(const UseFlag&) { return *this; }
+  };
+  mutable UseFlag use_;
 
   std::shared_ptr<const Model> model_;
   int64_t n_;
