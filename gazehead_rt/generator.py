@@ -104,7 +104,14 @@ def _shape_str(shape: Sequence[int]) -> str:
 
 
 def _native_model(m: LoadedModel):
-    return native().Model(runtime_spec(m))
+    """The core's model; anything the core refuses (a tensor of the wrong length, a value of
+    the wrong type in a hand-built LoadedModel) is a ModelError naming the model's file."""
+    try:
+        return native().Model(runtime_spec(m))
+    except ModelError:
+        raise
+    except (ValueError, TypeError, KeyError, OverflowError, RuntimeError) as e:
+        raise ModelError(f"{m.path}: the core refused the model ({e})") from None
 
 
 def population_style(model: LoadedModel, seed: int, agents) -> np.ndarray:
