@@ -15,6 +15,9 @@ from .errors import BackendError, ModelError
 from .model_file import STYLE_SIZE, LoadedModel, load_model, runtime_spec
 from .rate import RateAdapter
 
+#: Largest accepted temperature (noise scale; the model was trained at 1).
+MAX_TEMPERATURE = 10.0
+
 __all__ = [
     "Generator",
     "default_model_path",
@@ -317,8 +320,11 @@ class Generator:
             or not isinstance(t, (int, float, np.floating, np.integer))
             or not math.isfinite(t)
             or t < 0
+            or t > MAX_TEMPERATURE
         ):
-            raise ValueError(f"temperature: expected a finite number >= 0, got {t!r}")
+            raise ValueError(
+                f"temperature: expected a finite number >= 0 and <= {MAX_TEMPERATURE:g}, got {t!r}"
+            )
         return float(t)
 
     @staticmethod

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <utility>
 
 #include "gazehead/philox.h"
 
@@ -61,8 +62,14 @@ void validate_gaze(const float* gaze, int64_t n, int64_t frame_index, bool allow
 void validate_head(const float* head, int64_t n, int64_t frame_index) {
   for (int64_t a = 0; a < n; ++a) {
     for (int k = 0; k < kHeadSize; ++k) {
-      if (!std::isfinite(head[kHeadSize * a + k])) {
+      const float v = head[kHeadSize * a + k];
+      if (!std::isfinite(v)) {
         throw InvalidInput("head of " + where(a, frame_index) + " is not finite", a, frame_index);
+      }
+      if (std::fabs(v) > kPi + kRangeSlack) {
+        throw InvalidInput("head of " + where(a, frame_index) + " is " + std::to_string(v) +
+                               " rad, outside [-pi, pi] (angles are radians)",
+                           a, frame_index);
       }
     }
   }
@@ -138,8 +145,8 @@ void Generator::refuse_if_pending(const char* what) const {
 
 void Generator::set_temperature(float t) {
   Exclusive use(*this);
-  if (!std::isfinite(t) || t < 0.0f) {
-    throw std::invalid_argument("temperature must be a finite number >= 0");
+  if (!std::isfinite(t) || t < 0.0f || t > kMaxTemperature) {
+    throw std::invalid_argument("temperature must be a finite number >= 0 and <= 10");
   }
   temperature_ = t;
 }
@@ -230,8 +237,21 @@ void Generator::set_state(const AgentState& st) {
       st.has_prev.size() != n || st.frame.size() != n || st.episode.size() != n) {
     throw std::invalid_argument("state sizes do not match this generator's agents and model");
   }
-  for (float v : st.style) {
-    if (!std::isfinite(v)) throw std::invalid_argument("state 'style' holds non-finite values");
+  // Every float must be finite: one NaN in the state would poison every later step.
+  const std::pair<const char*, const std::vector<float>*> floats[] = {
+      {"s", &st.s}, {"head", &st.head}, {"head_vel", &st.head_vel},
+      {"z", &st.z}, {"gaze", &st.gaze}, {"style", &st.style}};
+  for (const auto& f : floats) {
+    for (float v : *f.second) {
+      if (!std::isfinite(v)) {
+        throw std::invalid_argument(std::string("state '") + f.first + "' holds non-finite values");
+      }
+    }
+  }
+  for (float v : st.head) {
+    if (std::fabs(v) > kPi + kRangeSlack) {
+      throw std::invalid_argument("state 'head' holds angles beyond +-pi rad");
+    }
   }
   for (uint8_t v : st.has_prev) {
     if (v > 1) throw std::invalid_argument("state 'has_prev' must hold 0 or 1");

@@ -133,7 +133,10 @@ class Generator {
     seed_ = seed;
   }
   float temperature() const { return temperature_; }
-  void set_temperature(float t);  // finite, >= 0 (std::invalid_argument)
+  // Noise scale in [0, kMaxTemperature] (std::invalid_argument otherwise): the prior was
+  // trained at 1; far beyond it the sampled latent drives the decoder out of any trained range.
+  static constexpr float kMaxTemperature = 10.0f;
+  void set_temperature(float t);
   NanPolicy nan_policy() const { return nan_policy_; }
   // Head-on-torso half-ranges (pitch, yaw, roll), rad; default the model's.
   const float* neck_limits() const { return neck_limits_; }
