@@ -9,6 +9,7 @@ import math
 import os
 import sys
 import time
+import zipfile
 from collections.abc import Sequence
 from typing import Callable
 
@@ -166,7 +167,8 @@ def _read_gaze(path: str) -> np.ndarray:
         if g.ndim != 3 or g.shape[-1] != 2:
             raise ValueError(f"{path}: 'gaze' must be (T, 2) or (T, N, 2), got {g.shape}")
         return g
-    with open(path, newline="") as f:
+    # utf-8-sig: a CSV saved by Excel starts with a byte-order mark before the first column name
+    with open(path, newline="", encoding="utf-8-sig") as f:
         rows = list(csv.DictReader(f))
     if not rows:
         raise ValueError(f"{path}: no rows")
@@ -187,12 +189,34 @@ def _read_gaze(path: str) -> np.ndarray:
 
 
 def _write_result(path: str, gaze, head, eye, fps: float) -> None:
-    tmp = path + ".tmp"
+    """Write to a fresh temp file beside ``path`` (created with O_EXCL under a unique name, so
+    a pre-existing file or link is never followed), then rename it over ``path``. The temp
+    file is removed on every failure (full disk, ``path`` a directory, ...)."""
+    import tempfile
+
+    fd, tmp = tempfile.mkstemp(
+        dir=os.path.dirname(path) or ".", prefix=os.path.basename(path) + ".", suffix=".tmp"
+    )
+    try:
+        umask = os.umask(0)  # mkstemp makes the file 0600; give it the usual mode
+        os.umask(umask)
+        os.fchmod(fd, 0o666 & ~umask)
+        _write_to(fd, path, gaze, head, eye, fps)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def _write_to(fd: int, path: str, gaze, head, eye, fps: float) -> None:
     if path.endswith(".npz"):
-        with open(tmp, "wb") as f:
+        with os.fdopen(fd, "wb") as f:
             np.savez(f, gaze=gaze.astype(np.float32), head=head, eye=eye, fps=np.float32(fps))
     else:
-        with open(tmp, "w", newline="") as f:
+        with os.fdopen(fd, "w", newline="") as f:
             w = csv.writer(f)
             w.writerow(
                 [
@@ -221,7 +245,6 @@ def _write_result(path: str, gaze, head, eye, fps: float) -> None:
                             *(f"{v:.7g}" for v in eye[t, a]),
                         ]
                     )
-    os.replace(tmp, path)
 
 
 def _cmd_generate(args: argparse.Namespace) -> int:
@@ -330,9 +353,28 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         return int(args.func(args) or 0)
-    except (ValueError, TypeError, gh.ModelError, gh.BackendError, OSError) as e:
-        print(f"gazehead-rt {args.command}: error: {e}", file=sys.stderr)
+    except gh.BackendError as e:
+        print(f"gazehead-rt {args.command}: error: {_one_line(e)}", file=sys.stderr)
         return 1
+    except (
+        ValueError,
+        TypeError,
+        KeyError,
+        gh.ModelError,
+        OSError,
+        csv.Error,
+        zipfile.BadZipFile,
+        MemoryError,
+        OverflowError,
+    ) as e:
+        # bad input (file, values, options): one line, exit 2
+        print(f"gazehead-rt {args.command}: error: {_one_line(e)}", file=sys.stderr)
+        return 2
+
+
+def _one_line(e: BaseException) -> str:
+    text = " ".join(str(e).split()) or type(e).__name__
+    return text if len(text) <= 500 else text[:497] + "..."
 
 
 if __name__ == "__main__":

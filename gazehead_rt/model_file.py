@@ -364,7 +364,8 @@ def _read_header(path: str, raw: bytes) -> tuple[dict[str, str], dict[str, Any]]
     n = int.from_bytes(raw[:8], "little")
     if n > MAX_HEADER_BYTES:
         raise ModelError(
-            f"{path}: header (metadata) is {n} bytes, over the {MAX_HEADER_BYTES} byte cap"
+            f"{path}: not a readable safetensors file (header is {n} bytes, over the "
+            f"{MAX_HEADER_BYTES} byte cap)"
         )
     if 8 + n > len(raw):
         raise ModelError(f"{path}: not a readable safetensors file (header runs past the end)")
@@ -372,7 +373,11 @@ def _read_header(path: str, raw: bytes) -> tuple[dict[str, str], dict[str, Any]]
         text = raw[8 : 8 + n].decode("utf-8")
     except UnicodeDecodeError:
         raise ModelError(f"{path}: not a readable safetensors file (header is not UTF-8)") from None
-    header = _loads(path, text, "header")
+    try:
+        header = _loads(path, text, "header")
+    except ModelError as e:
+        detail = str(e)[len(path) + 2 :]
+        raise ModelError(f"{path}: not a readable safetensors file ({detail})") from None
     if not isinstance(header, dict):
         raise ModelError(f"{path}: not a readable safetensors file (header is not an object)")
     meta = header.pop("__metadata__", None) or {}
@@ -450,7 +455,7 @@ def load_model(path: str | os.PathLike) -> LoadedModel:
     try:
         normalization = Normalization(**norm_d)
     except (ModelError, TypeError, ValueError, OverflowError) as e:
-        raise ModelError(f"{path}: normalization: {e}") from None
+        raise ModelError(f"{path}: {e}") from None
     _check_plausible(path, config, normalization)
 
     # Names, dtypes and shapes from the header, before any tensor is materialized.

@@ -26,6 +26,7 @@ CpuGenerator::CpuGenerator(std::shared_ptr<const Model> model, int64_t num_agent
   if (weights_dtype == WeightsDtype::kFloat16) {
     throw std::invalid_argument("the cpu backend runs float32 or bfloat16 weights, not float16");
   }
+  kernels::table();  // a bad GAZEHEAD_CPU_ISA is refused here, before anything runs
   const Model& M = this->model();
   state_ = initial_state();
   const size_t w = static_cast<size_t>(M.max_width());
