@@ -534,6 +534,16 @@ class Generator:
         if out is not None:
             _check_out(out, self._n)
         self._refuse_if_pending("update")
+        if self._nan_policy == "hold" and not np.isfinite(g).all():
+            # "hold": an agent with a non-finite gaze keeps its last valid one; the adapter
+            # never stores a non-finite gaze (it would poison the interpolation and the eye)
+            last = None if self._rate is None else self._rate._gaze_last
+            if last is None:
+                last = self._impl.get_state()["gaze"]
+            held = np.array(np.broadcast_to(np.asarray(gaze, np.float64), (self._n, 2)))
+            bad = ~np.isfinite(held).all(axis=1)
+            held[bad] = np.asarray(last, np.float64)[bad]
+            gaze = held
         if self._rate is None:
             self._rate = RateAdapter(self.step, self.fps)
         head = self._rate.update(gaze, dt_s, out)

@@ -124,3 +124,18 @@ def test_head_and_eye_stay_finite_and_within_limits_at_max_temperature():
         head = g.step(gaze)
         assert np.isfinite(head).all() and np.isfinite(g.eye).all()
         assert (np.abs(head) <= lim + 1e-5).all()
+
+
+def test_update_never_stores_non_finite_gaze_under_hold():
+    g = gh.Generator(num_agents=2, nan_policy="hold")
+    g.update(np.array([[0.1, 0.2], [0.0, -0.1]], np.float32), 0.0)
+    for dt in (0.001, 0.05):  # no model frame due, then frames due
+        head = g.update(np.array([[np.nan, 0.2], [0.05, -0.1]], np.float32), dt)
+        assert np.isfinite(head).all() and np.isfinite(g.eye).all()
+        st = g.state_dict()
+        for k, v in st["rate"].items():
+            if isinstance(v, np.ndarray) and v.dtype.kind == "f":
+                assert np.isfinite(v).all(), k
+        np.testing.assert_allclose(st["rate"]["gaze_last"][0], [0.1, 0.2], rtol=1e-6)
+    with pytest.raises(ValueError):  # the default policy refuses it, state unchanged
+        gh.Generator(num_agents=2).update(np.array([np.nan, 0.0]), 0.0)
