@@ -45,17 +45,8 @@ INPUT_NAMES = (
 )
 #: graph outputs in order; (head_vel, z, s) are the next frame's (head_vel_prev, z_prev, s_prev)
 OUTPUT_NAMES = ("head", "eye", "head_vel", "z", "s")
-_BATCHED = (
-    "gaze",
-    "gaze_prev",
-    "has_prev",
-    "head_prev",
-    "head_vel_prev",
-    "z_prev",
-    "s_prev",
-    "style",
-    "eps",
-) + OUTPUT_NAMES
+#: the per-agent inputs and outputs (dynamic N); temperature and neck_limits are shared
+_BATCHED = tuple(n for n in INPUT_NAMES if n not in ("temperature", "neck_limits")) + OUTPUT_NAMES
 
 
 def gru_cell(x: torch.Tensor, h: torch.Tensor, cell: nn.GRUCell) -> torch.Tensor:

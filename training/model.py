@@ -210,16 +210,10 @@ class GazeHeadModel(nn.Module):
         return torch.clamp(e, -lim, lim)
 
     # -- inference reference -------------------------------------------------------------
-    @torch.no_grad()
-    def step(
-        self,
-        gaze: torch.Tensor,  # (N, 2)
-        state: StepState,
-        eps: torch.Tensor,  # (N, Z) standard normal noise (Philox, from gazehead_rt)
-        temperature: float = 1.0,
-        neck_limits: torch.Tensor | None = None,  # (3,) rad; default: the config's
-    ) -> tuple[torch.Tensor, torch.Tensor, StepState]:
-        """One frame for N agents: returns head (N, 3), eye (N, 2), and the next state."""
+    def _recur(
+        self, gaze: torch.Tensor, state: StepState
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Condition -> encoder([x, z_{t-1}]) -> GRUCell -> prior: (s_t, mu, sigma)."""
         x = condition_features(
             gaze,
             state.gaze,
@@ -231,6 +225,19 @@ class GazeHeadModel(nn.Module):
         )
         s = self.gru(self.encode(x, state.z), state.s)
         mu, sigma = self.split_gaussian(self.prior(s))
+        return s, mu, sigma
+
+    @torch.no_grad()
+    def step(
+        self,
+        gaze: torch.Tensor,  # (N, 2)
+        state: StepState,
+        eps: torch.Tensor,  # (N, Z) standard normal noise (Philox, from gazehead_rt)
+        temperature: float = 1.0,
+        neck_limits: torch.Tensor | None = None,  # (3,) rad; default: the config's
+    ) -> tuple[torch.Tensor, torch.Tensor, StepState]:
+        """One frame for N agents: returns head (N, 3), eye (N, 2), and the next state."""
+        s, mu, sigma = self._recur(gaze, state)
         z = mu + temperature * sigma * eps
         head, vel = self.limit(state.head, self.decode(s, z), neck_limits)
         eye = self.eye_out(gaze, head)
@@ -250,17 +257,7 @@ class GazeHeadModel(nn.Module):
         """Teacher-forced GRU over observed history (z = prior mean); continues from its end."""
         for t in range(gaze_hist.shape[0]):
             g = gaze_hist[t]
-            x = condition_features(
-                g,
-                state.gaze,
-                state.head,
-                state.head_vel,
-                state.style,
-                state.has_prev,
-                self.config.fps,
-            )
-            s = self.gru(self.encode(x, state.z), state.s)
-            mu, _ = self.split_gaussian(self.prior(s))
+            s, mu, _ = self._recur(g, state)
             head = head_hist[t]
             vel = torch.where(
                 state.has_prev[:, None],

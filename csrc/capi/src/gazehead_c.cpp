@@ -118,6 +118,16 @@ void check_count(int64_t count, int64_t expected, const char* name, int64_t n, i
   }
 }
 
+// The buffers of one frame for n agents (step and update): gaze in, head out, optional eye out.
+void check_frame_buffers(int64_t n, const float* gaze, int64_t gaze_count, const float* head_out,
+                         int64_t head_count, const float* eye_out, int64_t eye_count) {
+  need(gaze, "gaze");
+  need(head_out, "head_out");
+  check_count(gaze_count, 2 * n, "gaze", n, 2);
+  check_count(head_count, 3 * n, "head_out", n, 3);
+  if (eye_out) check_count(eye_count, 2 * n, "eye_out", n, 2);
+}
+
 // ---- the core, one call each -----------------------------------------------------------------
 
 namespace core {
@@ -482,12 +492,7 @@ gazehead_status gazehead_generator_step(gazehead_generator* generator, const flo
                                         float* eye_out, int64_t eye_count) {
   return guard([&] {
     need(generator, "generator");
-    need(gaze, "gaze");
-    need(head_out, "head_out");
-    const int64_t n = generator->n;
-    check_count(gaze_count, 2 * n, "gaze", n, 2);
-    check_count(head_count, 3 * n, "head_out", n, 3);
-    if (eye_out) check_count(eye_count, 2 * n, "eye_out", n, 2);
+    check_frame_buffers(generator->n, gaze, gaze_count, head_out, head_count, eye_out, eye_count);
     core::step(*generator->core, gaze, head_out, eye_out);
   });
 }
@@ -497,12 +502,7 @@ gazehead_status gazehead_generator_update(gazehead_generator* generator, const f
                                           int64_t head_count, float* eye_out, int64_t eye_count) {
   return guard([&] {
     need(generator, "generator");
-    need(gaze, "gaze");
-    need(head_out, "head_out");
-    const int64_t n = generator->n;
-    check_count(gaze_count, 2 * n, "gaze", n, 2);
-    check_count(head_count, 3 * n, "head_out", n, 3);
-    if (eye_out) check_count(eye_count, 2 * n, "eye_out", n, 2);
+    check_frame_buffers(generator->n, gaze, gaze_count, head_out, head_count, eye_out, eye_count);
     if (!std::isfinite(dt_s) || dt_s < 0) {
       fail(GAZEHEAD_ERR_INVALID_ARGUMENT,
            "dt_s must be finite and >= 0 seconds, got " + py_float(dt_s));
