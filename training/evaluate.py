@@ -18,7 +18,7 @@ import time
 import numpy as np
 import torch
 
-from gazehead_rt.geometry import eye_from_gaze_head
+from gazehead_rt.geometry import eye_from_gaze_head, wrap_angle
 
 from . import metrics as M
 from .baselines import constant_head, fit_proportional, model_rollout, procedural_head
@@ -144,7 +144,7 @@ def adversarial_gaze(duration_s: float, fps: float, rng: np.random.Generator) ->
         g[t : t + m] = seg[:m] * D2R
         t += m
         cur = tgt
-    g[:, 1] = (g[:, 1] + math.pi) % (2 * math.pi) - math.pi
+    g[:, 1] = wrap_angle(g[:, 1])
     return g
 
 
@@ -175,7 +175,7 @@ def stability_rollout(
     gaze = np.stack([adversarial_gaze(hours * 3600, fps, rng)[:T] for _ in range(agents)], 1)
     gspeed = np.zeros((T, agents))
     d = np.diff(gaze, axis=0)
-    d[..., 1] = np.remainder(d[..., 1] + math.pi, 2 * math.pi) - math.pi
+    d[..., 1] = wrap_angle(d[..., 1])
     gspeed[1:] = np.hypot(d[..., 0], d[..., 1]) * fps * R2D
     # settled: the target has been held (moved < 5 deg in all) for the last second
     w = int(round(fps))
@@ -243,8 +243,8 @@ def eval_windows(clips: list[Clip], seconds: float = SEGMENT_S) -> list[Clip]:
                 continue
             g, h = c.gaze[a : a + n].astype(np.float64), c.head[a : a + n].astype(np.float64)
             y0 = h[0, 1]
-            g[:, 1] = np.remainder(g[:, 1] - y0 + math.pi, 2 * math.pi) - math.pi
-            h[:, 1] = np.remainder(h[:, 1] - y0 + math.pi, 2 * math.pi) - math.pi
+            g[:, 1] = wrap_angle(g[:, 1] - y0)
+            h[:, 1] = wrap_angle(h[:, 1] - y0)
             # unwrap so a window's yaw is continuous (turns past 180 deg stay continuous)
             g[:, 1] = np.unwrap(g[:, 1])
             h[:, 1] = np.unwrap(h[:, 1])
