@@ -50,15 +50,16 @@ def _verge_eyes(head: np.ndarray, gaze: np.ndarray) -> np.ndarray:
     return np.clip(eyes, -EYE_RANGE_RAD, EYE_RANGE_RAD)
 
 
+#: timeline legend of the two heads: the model and the proportional baseline
+BASELINE_LABELS = ("head: gazehead_rt", f"head: baseline k={BASELINE_GAIN}, tau={BASELINE_TAU_S}s")
+
+
 def _timeline(
     script: Script,
     motion: Motion,
     width: int,
     height: int,
-    labels: tuple[str, str] = (
-        "head: gazehead_rt",
-        f"head: baseline k={BASELINE_GAIN}, tau={BASELINE_TAU_S}s",
-    ),
+    labels: tuple[str, str] = BASELINE_LABELS,
 ):
     """Static timeline image (H, W, 3) uint8 and a function t_s -> x pixel."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -129,6 +130,7 @@ class FrameComposer:
             "",
             f"head = {BASELINE_GAIN} x gaze, low-pass {BASELINE_TAU_S} s",
         ),
+        labels: tuple[str, str] = BASELINE_LABELS,
     ):
         from PIL import Image, ImageDraw
 
@@ -145,9 +147,6 @@ class FrameComposer:
         pw, ph = self.panel
         self.model_r = render.HeadRenderer(pw, ph)
         self.base_r = render.HeadRenderer(pw, ph, shirt=(0.58, 0.58, 0.58), iris=(0.40, 0.30, 0.20))
-        labels = ("head: gazehead_rt", f"head: baseline k={BASELINE_GAIN}, tau={BASELINE_TAU_S}s")
-        if titles[1] != "proportional baseline":
-            labels = (f"head: {titles[0]}", f"head: {titles[1]}")
         self.timeline, self.x_of, self.y_span = _timeline(script, motion, W, H - ph, labels)
         self.f_title = _font(max(10, int(22 * scale)))
         self.f_small = _font(max(9, int(16 * scale)))
@@ -378,6 +377,7 @@ def run_demo(
     titles = ("gazehead_rt (learned model)", "proportional baseline")
     subtitles = ("", f"head = {BASELINE_GAIN} x gaze, low-pass {BASELINE_TAU_S} s")
     names = ("model", "baseline")
+    labels = BASELINE_LABELS
     if styles is not None:
         import gazehead_rt as gh  # late: the demo module must not import the native runtime
 
@@ -392,6 +392,7 @@ def run_demo(
         titles = tuple(f"{kind(p)} (propensity {p:.2f})" for p in styles)
         subtitles = ("same model, same gaze", "same model, same gaze")
         names = tuple(f"p={p:.2f}" for p in styles)
+        labels = tuple(f"head: {t}" for t in titles)
     if generator is None:
         import gazehead_rt as gh  # late: the demo module must not import the native runtime
 
@@ -404,7 +405,7 @@ def run_demo(
     t0 = time.perf_counter()
     script = default_script(float(generator.fps), duration_s)
     motion = simulate(generator, script, other)
-    comp = FrameComposer(script, motion, scale, titles, subtitles)
+    comp = FrameComposer(script, motion, scale, titles, subtitles, labels)
     paths = {
         "csv": os.path.join(out_dir, "motion.csv"),
         "contact_sheet": os.path.join(out_dir, "contact_sheet.png"),
