@@ -26,6 +26,17 @@ from .style import STYLE_NAMES, estimate_style
 
 __version__ = "0.2.0"
 
+
+def __getattr__(name: str):
+    # the portrait animator needs the optional [portrait] extra (MediaPipe, OpenCV, moderngl):
+    # imported on first use, so `import gazehead_rt` stays light
+    if name == "PortraitAnimator":
+        from .portrait import PortraitAnimator  # noqa: PLC0415
+
+        return PortraitAnimator
+    raise AttributeError(f"module 'gazehead_rt' has no attribute {name!r}")
+
+
 __all__ = [
     "BackendError",
     "Generator",
@@ -34,6 +45,7 @@ __all__ = [
     "LimitedPose",
     "ModelConfig",
     "ModelError",
+    "PortraitAnimator",
     "RateAdapter",
     "STYLE_NAMES",
     "available_backends",

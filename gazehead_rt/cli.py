@@ -15,6 +15,8 @@ from typing import Callable
 
 import numpy as np
 
+from .gaze_file import one_line, read_gaze_file
+
 
 # Subcommands implemented elsewhere, imported only when run: the learning side lives in
 # gazehead_rt.training (the repository's training/ folder) and the demo in gazehead_rt.demo.
@@ -32,6 +34,12 @@ def _evaluate_main():
 
 def _extract_main():
     from .training.extract.cli import main  # noqa: PLC0415
+
+    return main
+
+
+def _animate_main():
+    from .portrait.cli import main  # noqa: PLC0415
 
     return main
 
@@ -63,6 +71,12 @@ _DELEGATED: dict[str, tuple[_Loader, str, tuple[str, ...], str]] = {
         "extract",
         ("mediapipe", "cv2", "matplotlib", "tqdm"),
         "extract gaze and head pose from face videos",
+    ),
+    "animate": (
+        _animate_main,
+        "portrait",
+        ("mediapipe", "cv2", "moderngl", "imageio_ffmpeg"),
+        "make a face photo look around: gaze in, face video out",
     ),
     "demo": (
         _demo_main,
@@ -154,40 +168,6 @@ def _cmd_info(args: argparse.Namespace) -> int:
     return 0
 
 
-def _read_gaze(path: str) -> np.ndarray:
-    """(T, N, 2) radians from .npz (array 'gaze', (T, 2) or (T, N, 2)) or .csv
-    (columns gaze_pitch, gaze_yaw, and optionally agent: rows in frame order per agent)."""
-    if path.endswith(".npz"):
-        with np.load(path) as z:
-            if "gaze" not in z:
-                raise ValueError(f"{path}: no array named 'gaze'")
-            g = np.asarray(z["gaze"], np.float64)
-        if g.ndim == 2:
-            g = g[:, None, :]
-        if g.ndim != 3 or g.shape[-1] != 2:
-            raise ValueError(f"{path}: 'gaze' must be (T, 2) or (T, N, 2), got {g.shape}")
-        return g
-    # utf-8-sig: a CSV saved by Excel starts with a byte-order mark before the first column name
-    with open(path, newline="", encoding="utf-8-sig") as f:
-        rows = list(csv.DictReader(f))
-    if not rows:
-        raise ValueError(f"{path}: no rows")
-    for col in ("gaze_pitch", "gaze_yaw"):
-        if col not in rows[0]:
-            raise ValueError(f"{path}: missing column '{col}' (have {list(rows[0])})")
-    agents = sorted({int(r.get("agent") or 0) for r in rows})
-    per = {a: [] for a in agents}
-    for i, r in enumerate(rows, start=2):
-        try:
-            per[int(r.get("agent") or 0)].append((float(r["gaze_pitch"]), float(r["gaze_yaw"])))
-        except ValueError as e:
-            raise ValueError(f"{path}: line {i}: {e}") from None
-    lengths = {len(v) for v in per.values()}
-    if len(lengths) != 1:
-        raise ValueError(f"{path}: agents have different numbers of frames {sorted(lengths)}")
-    return np.stack([np.asarray(per[a]) for a in agents], axis=1)
-
-
 def _write_result(path: str, gaze, head, eye, fps: float) -> None:
     """Write to a fresh temp file beside ``path`` (created with O_EXCL under a unique name, so
     a pre-existing file or link is never followed), then rename it over ``path``. The temp
@@ -250,7 +230,7 @@ def _write_to(fd: int, path: str, gaze, head, eye, fps: float) -> None:
 def _cmd_generate(args: argparse.Namespace) -> int:
     import gazehead_rt as gh
 
-    gaze = _read_gaze(args.gaze)
+    gaze = read_gaze_file(args.gaze)
     if args.degrees:
         gaze = np.deg2rad(gaze)
     gen = gh.Generator(
@@ -354,7 +334,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except gh.BackendError as e:
-        print(f"gazehead-rt {args.command}: error: {_one_line(e)}", file=sys.stderr)
+        print(f"gazehead-rt {args.command}: error: {one_line(e)}", file=sys.stderr)
         return 1
     except (
         ValueError,
@@ -368,13 +348,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         OverflowError,
     ) as e:
         # bad input (file, values, options): one line, exit 2
-        print(f"gazehead-rt {args.command}: error: {_one_line(e)}", file=sys.stderr)
+        print(f"gazehead-rt {args.command}: error: {one_line(e)}", file=sys.stderr)
         return 2
-
-
-def _one_line(e: BaseException) -> str:
-    text = " ".join(str(e).split()) or type(e).__name__
-    return text if len(text) <= 500 else text[:497] + "..."
 
 
 if __name__ == "__main__":

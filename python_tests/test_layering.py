@@ -25,6 +25,8 @@ STDLIB = getattr(sys, "stdlib_module_names", None)
 # below it). The runtime needs only its two install requirements.
 RUNTIME_DEPS = {"numpy", "safetensors"}
 DEMO_DEPS = RUNTIME_DEPS | {"matplotlib", "PIL", "imageio_ffmpeg"}
+# The portrait animator (the portrait extra): face mesh, images, OpenGL, video files.
+PORTRAIT_DEPS = RUNTIME_DEPS | {"mediapipe", "cv2", "moderngl", "imageio_ffmpeg"}
 # What the extras bring; the training package may use any of them (lazily for the heavy ones).
 TRAINING_DEPS = RUNTIME_DEPS | {
     "torch",
@@ -143,6 +145,7 @@ def _is(mod: str, prefix: str) -> bool:
 
 
 DEMO = ("gazehead_rt.demo",)
+PORTRAIT = ("gazehead_rt.portrait",)
 CLI = ("gazehead_rt.cli", "gazehead_rt.__main__")
 
 
@@ -151,6 +154,8 @@ def _layer(mod: str) -> str:
         return "training"
     if any(_is(mod, d) for d in DEMO):
         return "demo"
+    if any(_is(mod, d) for d in PORTRAIT):
+        return "portrait"
     if any(_is(mod, c) for c in CLI):
         return "cli"
     if _is(mod, "gazehead_rt"):
@@ -177,7 +182,9 @@ def _violations() -> list[str]:
                     "import it relatively inside training/"
                 )
             elif layer == "runtime":
-                if target in ("training", "demo", "cli"):
+                if target == "portrait" and not module_level and me == "gazehead_rt":
+                    pass  # gh.PortraitAnimator: the package attribute loads it on first use
+                elif target in ("training", "demo", "portrait", "cli"):
                     bad.append(f"{where}: the runtime must not import the {target} layer")
                 elif target is None and not _third_party_ok(mod, RUNTIME_DEPS):
                     bad.append(f"{where}: the runtime depends only on numpy and safetensors")
@@ -186,16 +193,21 @@ def _violations() -> list[str]:
                     bad.append(f"{where}: the demo must not import the {target} layer")
                 elif target is None and not _third_party_ok(mod, DEMO_DEPS):
                     bad.append(f"{where}: not a dependency of the demo extra")
+            elif layer == "portrait":
+                if target in ("training", "demo", "cli"):
+                    bad.append(f"{where}: the portrait animator must not import the {target} layer")
+                elif target is None and not _third_party_ok(mod, PORTRAIT_DEPS):
+                    bad.append(f"{where}: not a dependency of the portrait extra")
             elif layer == "cli":
                 if target is None and not _third_party_ok(mod, RUNTIME_DEPS):
                     bad.append(f"{where}: the CLI imports only the runtime at module level")
-                elif target in ("training", "demo") and module_level:
+                elif target in ("training", "demo", "portrait") and module_level:
                     bad.append(
                         f"{where}: the CLI loads the {target} layer only inside the "
                         "command that needs it"
                     )
             elif layer == "training":
-                if target in ("demo", "cli"):
+                if target in ("demo", "portrait", "cli"):
                     bad.append(f"{where}: training must not import the {target} layer")
                 elif target == "training" and not _imports_relative(path, line):
                     bad.append(
