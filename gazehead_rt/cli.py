@@ -15,7 +15,7 @@ from typing import Callable
 
 import numpy as np
 
-from .gaze_file import one_line, read_gaze_file
+from .files import one_line, read_gaze_file, write_atomically
 
 
 # Subcommands implemented elsewhere, imported only when run: the learning side lives in
@@ -169,26 +169,7 @@ def _cmd_info(args: argparse.Namespace) -> int:
 
 
 def _write_result(path: str, gaze, head, eye, fps: float) -> None:
-    """Write to a fresh temp file beside ``path`` (created with O_EXCL under a unique name, so
-    a pre-existing file or link is never followed), then rename it over ``path``. The temp
-    file is removed on every failure (full disk, ``path`` a directory, ...)."""
-    import tempfile
-
-    fd, tmp = tempfile.mkstemp(
-        dir=os.path.dirname(path) or ".", prefix=os.path.basename(path) + ".", suffix=".tmp"
-    )
-    try:
-        umask = os.umask(0)  # mkstemp makes the file 0600; give it the usual mode
-        os.umask(umask)
-        os.fchmod(fd, 0o666 & ~umask)
-        _write_to(fd, path, gaze, head, eye, fps)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    write_atomically(path, lambda fd, _tmp: _write_to(fd, path, gaze, head, eye, fps))
 
 
 def _write_to(fd: int, path: str, gaze, head, eye, fps: float) -> None:

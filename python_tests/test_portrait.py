@@ -395,3 +395,20 @@ def test_cli_animate_bad_input_is_one_line_exit_2(tmp_path, astronaut, make_args
     assert r.returncode == 2
     assert message in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
     assert not list(tmp_path.glob("*.mp4")) and not list(tmp_path.glob("*.tmp*"))
+
+
+def test_without_an_opengl_context_auto_falls_back_to_opencv(monkeypatch, astronaut):
+    """Where no headless context exists, "auto" draws with OpenCV (the same picture) and an
+    explicit "opengl" says why it cannot."""
+    from gazehead_rt.portrait import raster
+
+    def no_context():
+        raise GLUnavailableError("no headless OpenGL 3.3 context: egl: no display")
+
+    monkeypatch.setattr(raster, "create_gl_context", no_context)
+    anim = PortraitAnimator(astronaut, size=160)
+    assert anim.backend == "opencv"
+    ref = PortraitAnimator(astronaut, size=160, backend="opencv")
+    assert np.array_equal(anim.render((0, 0.2, 0), (0, 0.1)), ref.render((0, 0.2, 0), (0, 0.1)))
+    with pytest.raises(GLUnavailableError, match="egl: no display"):
+        PortraitAnimator(astronaut, size=160, backend="opengl")

@@ -173,6 +173,21 @@ class PortraitAnimator:
         )
         return np.abs(cross) > 1e-3
 
+    def _box(self, pts: np.ndarray, pad: int) -> tuple[int, int, int, int] | None:
+        """Pixel box (x0, y0, x1, y1) around points, padded, inside the frame; None if empty."""
+        x0, y0 = np.floor(pts.min(0)).astype(int) - pad
+        x1, y1 = np.ceil(pts.max(0)).astype(int) + pad + 1
+        x0, y0 = max(int(x0), 0), max(int(y0), 0)
+        x1, y1 = min(int(x1), self.size), min(int(y1), self.size)
+        return None if x1 <= x0 or y1 <= y0 else (x0, y0, x1, y1)
+
+    def _polygon(self, poly: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+        """uint8 mask (255 inside, anti-aliased edge) of a sub-pixel polygon."""
+        cv2 = self._cv2
+        mask = np.zeros(shape, np.uint8)
+        cv2.fillPoly(mask, [np.round(poly * 16).astype(np.int32)], 255, cv2.LINE_AA, 4)
+        return mask
+
     def _draw_lid(self, frame, e, xy, R) -> None:
         """Where the upper lid has come down over the eye (a blink, or looking down), the
         stretched photo there is replaced by lid skin with the lash line at its margin."""
@@ -185,17 +200,12 @@ class PortraitAnimator:
         if drop.max() < 0.5:
             return
         sheet = np.concatenate([top, now[::-1]])
-        x0, y0 = np.floor(sheet.min(0)).astype(int) - 3
-        x1, y1 = np.ceil(sheet.max(0)).astype(int) + 4
-        x0, y0 = max(x0, 0), max(y0, 0)
-        x1, y1 = min(x1, self.size), min(y1, self.size)
-        if x1 <= x0 or y1 <= y0:
+        box = self._box(sheet, 3)
+        if box is None:
             return
+        x0, y0, x1, y1 = box
         w, h = x1 - x0, y1 - y0
-        mask = np.zeros((h, w), np.uint8)
-        cv2.fillPoly(
-            mask, [np.round((sheet - (x0, y0)) * 16).astype(np.int32)], 255, cv2.LINE_AA, 4
-        )
+        mask = self._polygon(sheet - (x0, y0), (h, w))
         lash = np.zeros((h, w), np.uint8)
         cv2.polylines(
             lash, [np.round((now - (x0, y0)) * 16).astype(np.int32)], False, 255, 2, cv2.LINE_AA, 4
@@ -237,22 +247,17 @@ class PortraitAnimator:
         # the landmark lid line sits above the lid's visible margin: clip a little lower
         up_clip = up + LID_MARGIN * (lo - up)
         lid = np.concatenate([lo, up_clip[::-1][1:-1]])
-        x0, y0 = np.floor(lid.min(0)).astype(int) - 2
-        x1, y1 = np.ceil(lid.max(0)).astype(int) + 3
-        x0, y0 = max(x0, 0), max(y0, 0)
-        x1, y1 = min(x1, self.size), min(y1, self.size)
-        if x1 <= x0 or y1 <= y0:
+        box = self._box(lid, 2)
+        if box is None:
             return
+        x0, y0, x1, y1 = box
         A[:, 2] -= (x0, y0)
         w, h = x1 - x0, y1 - y0
         iris = cv2.warpAffine(e.patch, A, (w, h), flags=cv2.INTER_LINEAR, borderValue=(0, 0, 0, 0))
-        mask = np.zeros((h, w), np.uint8)
-        cv2.fillPoly(mask, [np.round((lid - (x0, y0)) * 16).astype(np.int32)], 255, cv2.LINE_AA, 4)
+        mask = self._polygon(lid - (x0, y0), (h, w))
         # the upper lid's shadow on the iris: darker just under the lid margin
-        lit = np.zeros((h, w), np.uint8)
         up_lit = up + LID_SHADOW * (lo - up)
-        lit_poly = np.concatenate([lo, up_lit[::-1][1:-1]]) - (x0, y0)
-        cv2.fillPoly(lit, [np.round(lit_poly * 16).astype(np.int32)], 255, cv2.LINE_AA, 4)
+        lit = self._polygon(np.concatenate([lo, up_lit[::-1][1:-1]]) - (x0, y0), (h, w))
         lit = cv2.GaussianBlur(lit, (0, 0), 1.0).astype(np.float32) / 255.0
         iris[..., :3] *= (0.6 + 0.4 * lit)[..., None]
         alpha = iris[..., 3] * (mask.astype(np.float32) / 255.0)

@@ -55,7 +55,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(list(sys.argv[1:] if argv is None else argv))
     import gazehead_rt as gh  # noqa: PLC0415
 
-    from ..gaze_file import one_line, read_gaze_file  # noqa: PLC0415
+    from ..files import one_line, read_gaze_file  # noqa: PLC0415
     from .animator import PortraitAnimator  # noqa: PLC0415
     from .landmarks import NoFaceError  # noqa: PLC0415
     from .raster import GLUnavailableError  # noqa: PLC0415

@@ -12,12 +12,13 @@ from __future__ import annotations
 import csv
 import math
 import os
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 
+from ..files import write_atomically
 from ..geometry import eye_from_gaze_head, gaze_from_head_eye
 from .animator import PortraitAnimator
 from .landmarks import import_cv2
@@ -283,22 +284,15 @@ class _VideoWriter:
             self._cv.release()
 
 
-def _replace_atomically(path: str, write) -> None:
-    """``write(tmp)`` into a fresh temp file beside ``path`` (never following an existing
-    name), then rename it over ``path``; the temp file is removed on any failure."""
-    d, base = os.path.split(os.path.abspath(path))
-    ext = os.path.splitext(base)[1]
-    fd, tmp = tempfile.mkstemp(dir=d, prefix=base + ".", suffix=".tmp" + ext)
-    os.close(fd)
-    try:
+def _replace_atomically(path: str, write: Callable[[str], None]) -> None:
+    """``write(tmp_path)`` through :func:`gazehead_rt.files.write_atomically` (the temp name
+    keeps the extension: the video and image writers pick the format by it)."""
+
+    def by_path(fd: int, tmp: str) -> None:
+        os.close(fd)
         write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+
+    write_atomically(path, by_path, suffix=os.path.splitext(path)[1])
 
 
 def contact_sheet(images: list[np.ndarray], path: str, columns: int = 4) -> None:

@@ -1,8 +1,12 @@
-"""Gaze sequences from files (.csv, .npz), shared by the command-line tools."""
+"""Files of the command-line tools: gaze sequences in (.csv, .npz), results out atomically,
+errors as one line."""
 
 from __future__ import annotations
 
 import csv
+import os
+import tempfile
+from typing import Callable
 
 import numpy as np
 
@@ -45,3 +49,28 @@ def one_line(e: BaseException) -> str:
     """An error as one line of at most 500 characters, for command-line messages."""
     text = " ".join(str(e).split()) or type(e).__name__
     return text if len(text) <= 500 else text[:497] + "..."
+
+
+def write_atomically(path: str, write: Callable[[int, str], None], *, suffix: str = "") -> None:
+    """Create a fresh temp file beside ``path`` (O_EXCL under a unique name, so a
+    pre-existing file or link is never followed), give it the usual mode, call
+    ``write(fd, tmp_path)`` (which owns and closes ``fd``), then rename it over ``path``. The
+    temp file is removed on every failure (full disk, ``path`` a directory, ...). ``suffix``
+    ends the temp name (writers that pick a format by extension need it)."""
+    fd, tmp = tempfile.mkstemp(
+        dir=os.path.dirname(path) or ".",
+        prefix=os.path.basename(path) + ".",
+        suffix=".tmp" + suffix,
+    )
+    try:
+        umask = os.umask(0)  # mkstemp makes the file 0600; give it the usual mode
+        os.umask(umask)
+        os.fchmod(fd, 0o666 & ~umask)
+        write(fd, tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
