@@ -11,7 +11,8 @@
 //    pins, so a game loop allocates nothing per frame.
 // Angles are radians. Arrays are agent-major: gaze [N*2] (pitch, yaw), head [N*3]
 // (pitch, yaw, roll), eye [N*2]; sequences time-major [T*N*...].
-// Threading: a Model may be shared by any threads; a Generator is used by one thread at a time.
+// Threading: a Model may be shared by any threads; a Generator is used by one thread at a time
+// (a call while another thread is inside one throws GeneratorBusyException).
 
 using System;
 using System.Runtime.InteropServices;
@@ -32,6 +33,8 @@ namespace GazeHead
         State = 6,
         IO = 7,
         Internal = 8,
+        /// <summary>The generator is in use by another thread; nothing changed.</summary>
+        Busy = 9,
     }
 
     public enum NanPolicy : int
@@ -115,6 +118,14 @@ namespace GazeHead
     {
         public Status Status { get { return Status.InvalidArgument; } }
         public GazeHeadArgumentException(string message) : base(message) { }
+    }
+
+    /// <summary>Another thread is inside a call on this generator (GAZEHEAD_ERR_BUSY); this
+    /// call changed nothing. A generator is used by one thread at a time.</summary>
+    public class GeneratorBusyException : InvalidOperationException
+    {
+        public Status Status { get { return Status.Busy; } }
+        public GeneratorBusyException(string message) : base(message) { }
     }
 
     /// <summary>Not available in this library or model format.</summary>
@@ -234,6 +245,7 @@ namespace GazeHead
                 case Status.Unsupported: throw new GazeHeadNotSupportedException(message);
                 case Status.State:
                 case Status.BufferTooSmall: throw new StateException(status, message);
+                case Status.Busy: throw new GeneratorBusyException(message);
                 default: throw new GazeHeadException(status, message);
             }
         }

@@ -43,7 +43,11 @@ std::shared_ptr<const Model> make_model(const py::dict& d) {
     }
     keep.push_back(w);
     keep.push_back(b);
-    return LinearSpec{w.data(), b.data(), static_cast<int>(w.shape(1)),
+    return LinearSpec{w.data(),
+                      static_cast<size_t>(w.size()),
+                      b.data(),
+                      static_cast<size_t>(b.size()),
+                      static_cast<int>(w.shape(1)),
                       static_cast<int>(w.shape(0))};
   };
   auto layers = [&](const char* key) {

@@ -17,9 +17,9 @@ int main() {
   auto linear = [&](int in, int out) {
     store.emplace_back(static_cast<size_t>(in) * out);
     for (auto& w : store.back()) w = nd(rng);
-    const float* w = store.back().data();
+    const std::vector<float>& w = store.back();
     store.emplace_back(out, 0.0f);
-    return LinearSpec{w, store.back().data(), in, out};
+    return LinearSpec{w.data(), w.size(), store.back().data(), store.back().size(), in, out};
   };
   store.reserve(32);
   ModelSpec spec;

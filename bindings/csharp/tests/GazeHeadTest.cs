@@ -11,6 +11,7 @@ using System;
 using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
+using System.Threading;
 using GazeHead;
 
 public static class GazeHeadTest
@@ -114,6 +115,51 @@ public static class GazeHeadTest
         o.Seed = 7;
         o.Temperature = 0.8f;
         return new Generator(model, o);
+    }
+
+    // Four threads step one generator; a generator is used by one thread at a time and nothing
+    // waits, so every call either steps or throws GeneratorBusyException (Status.Busy, the
+    // library's message). Rounds until a call was refused: the steppers are inside Step nearly
+    // all the time, so one round is enough; the cap keeps a failure finite.
+    static void SharedGenerator(Model model)
+    {
+        const int Agents = 16, Threads = 4, Calls = 200;
+        int ok = 0, busy = 0, rounds = 0;
+        string unexpected = null;
+        using (Generator shared = Make(model, Agents))
+        {
+            float[] gaze = new float[2 * Agents];
+            for (int a = 0; a < Agents; ++a) { gaze[2 * a] = 0.2f; gaze[2 * a + 1] = 2.0f * ((a % 3) - 1); }
+            while ((busy == 0 || ok == 0) && rounds < 20 && unexpected == null)
+            {
+                ++rounds;
+                var threads = new Thread[Threads];
+                for (int t = 0; t < Threads; ++t)
+                {
+                    threads[t] = new Thread(() =>
+                    {
+                        float[] h = new float[3 * Agents];
+                        for (int i = 0; i < Calls; ++i)
+                        {
+                            try { shared.Step(gaze, h); Interlocked.Increment(ref ok); }
+                            catch (GeneratorBusyException e)
+                            {
+                                if (e.Status == Status.Busy && e.Message.StartsWith("Generator is being used by another thread", StringComparison.Ordinal))
+                                    Interlocked.Increment(ref busy);
+                                else unexpected = "GeneratorBusyException " + e.Status + ": " + e.Message;
+                            }
+                            catch (Exception e) { unexpected = e.GetType().Name + ": " + e.Message; }
+                        }
+                    });
+                    threads[t].Start();
+                }
+                foreach (Thread t in threads) t.Join();
+            }
+        }
+        Console.WriteLine("shared generator: {0} rounds, {1} steps, {2} refused busy", rounds, ok, busy);
+        Check(unexpected == null, "only GeneratorBusyException from a shared generator: " + unexpected);
+        Check(ok > 0 && busy > 0, "shared generator: some steps succeeded and some were refused as busy");
+        Check(ok + busy == rounds * Threads * Calls || unexpected != null, "every call stepped or was refused");
     }
 
     public static int Main(string[] args)
@@ -309,6 +355,9 @@ public static class GazeHeadTest
             Generator disposed = Make(model, N);
             disposed.Dispose();
             Throws<ObjectDisposedException>(() => disposed.Step(new float[2 * N], head), null, "disposed generator");
+
+            // threads sharing one generator: each call steps or throws GeneratorBusyException
+            SharedGenerator(model);
         }
 
         // bad model bytes

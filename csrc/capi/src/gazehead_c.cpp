@@ -68,6 +68,9 @@ gazehead_status guard(F&& body) noexcept {
   } catch (const ModelFileError& e) {
     t_last_error = e.what();
     return GAZEHEAD_ERR_MODEL;
+  } catch (const gazehead::ConcurrentUse& e) {  // before std::runtime_error, its base
+    t_last_error = e.what();
+    return GAZEHEAD_ERR_BUSY;
   } catch (const std::invalid_argument& e) {  // the core's input errors (InvalidInput too)
     t_last_error = e.what();
     return GAZEHEAD_ERR_INVALID_ARGUMENT;
@@ -131,6 +134,11 @@ void check_frame_buffers(int64_t n, const float* gaze, int64_t gaze_count, const
 // ---- the core, one call each -----------------------------------------------------------------
 
 namespace core {
+
+// Held for the whole of every generator call, so a second thread is refused (ConcurrentUse,
+// GAZEHEAD_ERR_BUSY) before anything changes: the core's own guard covers the core's state
+// only, and update(), reset(), save_state() and load_state() also touch the rate clock.
+using Busy = gazehead::Generator::Exclusive;
 
 std::unique_ptr<gazehead::CpuGenerator> make(const std::shared_ptr<const gazehead::Model>& model,
                                              int64_t n, uint32_t seed, float temperature,
@@ -326,6 +334,8 @@ const char* gazehead_status_name(int32_t status) {
       return "GAZEHEAD_ERR_IO";
     case GAZEHEAD_ERR_INTERNAL:
       return "GAZEHEAD_ERR_INTERNAL";
+    case GAZEHEAD_ERR_BUSY:
+      return "GAZEHEAD_ERR_BUSY";
     default:
       return "unknown status";
   }
@@ -492,6 +502,7 @@ gazehead_status gazehead_generator_step(gazehead_generator* generator, const flo
                                         float* eye_out, int64_t eye_count) {
   return guard([&] {
     need(generator, "generator");
+    const core::Busy busy(*generator->core);
     check_frame_buffers(generator->n, gaze, gaze_count, head_out, head_count, eye_out, eye_count);
     core::step(*generator->core, gaze, head_out, eye_out);
   });
@@ -502,6 +513,7 @@ gazehead_status gazehead_generator_update(gazehead_generator* generator, const f
                                           int64_t head_count, float* eye_out, int64_t eye_count) {
   return guard([&] {
     need(generator, "generator");
+    const core::Busy busy(*generator->core);
     check_frame_buffers(generator->n, gaze, gaze_count, head_out, head_count, eye_out, eye_count);
     if (!std::isfinite(dt_s) || dt_s < 0) {
       fail(GAZEHEAD_ERR_INVALID_ARGUMENT,
@@ -516,6 +528,7 @@ gazehead_status gazehead_generator_reset(gazehead_generator* generator, const in
                                          int64_t count) {
   return guard([&] {
     need(generator, "generator");
+    const core::Busy busy(*generator->core);
     if (agents == nullptr) {
       core::reset(*generator->core, nullptr, 0);
       generator->rate->reset_all();
@@ -532,6 +545,7 @@ gazehead_status gazehead_generator_prime(gazehead_generator* generator, const fl
                                          int64_t head_count) {
   return guard([&] {
     need(generator, "generator");
+    const core::Busy busy(*generator->core);
     need(gaze_hist, "gaze_hist");
     need(head_hist, "head_hist");
     const int64_t n = generator->n;
@@ -558,6 +572,7 @@ gazehead_status gazehead_generator_set_temperature(gazehead_generator* generator
                                                    float temperature) {
   return guard([&] {
     need(generator, "generator");
+    const core::Busy busy(*generator->core);
     core::set_temperature(*generator->core, temperature);
   });
 }
@@ -565,6 +580,7 @@ gazehead_status gazehead_generator_set_temperature(gazehead_generator* generator
 gazehead_status gazehead_generator_set_seed(gazehead_generator* generator, uint32_t seed) {
   return guard([&] {
     need(generator, "generator");
+    const core::Busy busy(*generator->core);
     core::set_seed(*generator->core, seed);
   });
 }
@@ -573,6 +589,7 @@ gazehead_status gazehead_generator_set_style(gazehead_generator* generator, cons
                                              int64_t style_count) {
   return guard([&] {
     need(generator, "generator");
+    const core::Busy busy(*generator->core);
     need(style, "style");
     const int64_t n = generator->n;
     check_count(style_count, 2 * n, "style", n, 2);
@@ -589,6 +606,7 @@ gazehead_status gazehead_generator_get_style(const gazehead_generator* generator
                                              int64_t style_count) {
   return guard([&] {
     need(generator, "generator");
+    const core::Busy busy(*generator->core);
     need(style_out, "style_out");
     check_count(style_count, 2 * generator->n, "style_out", generator->n, 2);
     core::get_style(*generator->core, style_out);
@@ -599,6 +617,7 @@ gazehead_status gazehead_generator_set_neck_limits(gazehead_generator* generator
                                                    const float limits[3]) {
   return guard([&] {
     need(generator, "generator");
+    const core::Busy busy(*generator->core);
     need(limits, "limits");
     core::set_neck_limits(*generator->core, limits);  // checked first, as Generator.neck_limits
   });
@@ -608,6 +627,7 @@ gazehead_status gazehead_generator_get_neck_limits(const gazehead_generator* gen
                                                    float limits_out[3]) {
   return guard([&] {
     need(generator, "generator");
+    const core::Busy busy(*generator->core);
     need(limits_out, "limits_out");
     std::memcpy(limits_out, core::neck_limits(*generator->core), 3 * sizeof(float));
   });
@@ -626,6 +646,7 @@ gazehead_status gazehead_generator_save_state(const gazehead_generator* generato
                                               size_t size) {
   return guard([&] {
     need(generator, "generator");
+    const core::Busy busy(*generator->core);
     need(buffer, "buffer");
     const size_t need_bytes = state_size(generator->n, generator->hidden, generator->latent);
     if (size < need_bytes) {
@@ -672,6 +693,7 @@ gazehead_status gazehead_generator_load_state(gazehead_generator* generator, con
                                               size_t size) {
   return guard([&] {
     need(generator, "generator");
+    const core::Busy busy(*generator->core);
     need(buffer, "buffer");
     const unsigned char* p = static_cast<const unsigned char*>(buffer);
     constexpr size_t kHeader = 4 + 4 + 8;

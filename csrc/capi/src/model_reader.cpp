@@ -534,8 +534,14 @@ ReadModel read_model(const unsigned char* data, size_t size, const std::string& 
   gazehead::ModelSpec spec;
   auto linear = [&](const std::string& w, const std::string& b) {
     const auto& shape = c.tensors.at(w).shape;
-    return gazehead::LinearSpec{arrays.at(w).data(), arrays.at(b).data(),
-                                static_cast<int>(shape[1]), static_cast<int>(shape[0])};
+    const std::vector<float>& wa = arrays.at(w);
+    const std::vector<float>& ba = arrays.at(b);
+    return gazehead::LinearSpec{wa.data(),
+                                wa.size(),
+                                ba.data(),
+                                ba.size(),
+                                static_cast<int>(shape[1]),
+                                static_cast<int>(shape[0])};
   };
   auto mlp = [&](const char* prefix, size_t layers, std::vector<gazehead::LinearSpec>& dst) {
     for (size_t i = 0; i < layers; ++i) {

@@ -28,6 +28,22 @@ PackedLinear pack(const LinearSpec& s, const std::string& name) {
                   name.c_str(), s.in, s.out);
     throw std::invalid_argument(msg);
   }
+  // The shape says what pack reads; the sizes say what the caller holds. A mismatch would read
+  // past the caller's array (or silently drop its tail), so it is refused before any copy.
+  const size_t want_w = static_cast<size_t>(s.out) * static_cast<size_t>(s.in);
+  if (s.weight_size != want_w) {
+    char msg[200];
+    std::snprintf(msg, sizeof msg,
+                  "layer %s: weight holds %zu floats, expected %zu (out %d x in %d)", name.c_str(),
+                  s.weight_size, want_w, s.out, s.in);
+    throw std::invalid_argument(msg);
+  }
+  if (s.bias_size != static_cast<size_t>(s.out)) {
+    char msg[200];
+    std::snprintf(msg, sizeof msg, "layer %s: bias holds %zu floats, expected %d (out)",
+                  name.c_str(), s.bias_size, s.out);
+    throw std::invalid_argument(msg);
+  }
   PackedLinear p;
   p.in = s.in;
   p.out = s.out;

@@ -21,8 +21,10 @@
  *  - model functions: any thread; a model is immutable after loading and may be shared by any
  *    number of generators on any threads. Freeing a model while generators made from it still
  *    exist is allowed (they keep what they need alive);
- *  - generator functions: a generator is driven by one thread at a time (no internal lock);
- *    different generators may run concurrently on different threads.
+ *  - generator functions: a generator is driven by one thread at a time (no internal lock,
+ *    nothing waits): a call made while another thread is inside a call on the same generator
+ *    returns GAZEHEAD_ERR_BUSY and changes nothing (the other call is unaffected); different
+ *    generators may run concurrently on different threads.
  *
  * Backends: this library runs the CPU backend (AVX2/AVX-512 kernels picked at run time).
  */
@@ -46,7 +48,8 @@
 extern "C" {
 #endif
 
-/* Bumped on any incompatible change of a signature or struct layout. Compare it with
+/* Bumped on any incompatible change of a signature or struct layout (a new status code is not
+ * one: callers treat values they do not know as failures). Compare it with
  * gazehead_abi_version() when the library is loaded dynamically. Version 2: motion model v3
  * (model format version 2): gazehead_model_info describes the neck limits, eye clamp and
  * style population instead of a residual flag; per-agent style and neck limits are settable. */
@@ -61,7 +64,9 @@ typedef enum gazehead_status {
   GAZEHEAD_ERR_BUFFER_TOO_SMALL = 5, /* a caller's buffer is smaller than needed */
   GAZEHEAD_ERR_STATE = 6,            /* a saved state does not fit this generator */
   GAZEHEAD_ERR_IO = 7,               /* a file could not be read */
-  GAZEHEAD_ERR_INTERNAL = 8          /* a bug or out of memory */
+  GAZEHEAD_ERR_INTERNAL = 8,         /* a bug or out of memory */
+  GAZEHEAD_ERR_BUSY = 9              /* another thread is inside a call on this generator;
+                                        nothing changed */
 } gazehead_status;
 
 typedef enum gazehead_nan_policy {

@@ -2,6 +2,7 @@
 // Plain C++: no Python, no torch. Weights arrive as raw fp32 pointers in PyTorch layout.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <stdexcept>
@@ -17,12 +18,16 @@ constexpr int kPad = 16;  // output widths are padded to this many floats (two A
 
 enum class Activation { kSiLU = 0, kReLU = 1, kTanh = 2 };
 
-// A Linear layer as PyTorch stores it.
+// A Linear layer as PyTorch stores it, with the number of floats the caller actually holds at
+// each pointer: Model::create checks them against (out, in) instead of trusting the shape, so a
+// short array is refused whoever built the spec (the bindings, the model file reader, C++).
 struct LinearSpec {
-  const float* weight;  // (out, in) row-major
-  const float* bias;    // (out,)
-  int in;
-  int out;
+  const float* weight = nullptr;  // (out, in) row-major
+  size_t weight_size = 0;         // floats at `weight`; must be out * in
+  const float* bias = nullptr;    // (out,)
+  size_t bias_size = 0;           // floats at `bias`; must be out
+  int in = 0;
+  int out = 0;
 };
 
 // Everything needed to build a Model; pointers are only read during Model::create.
@@ -60,7 +65,8 @@ struct PackedLinear {
 
 class Model {
  public:
-  // Validates shapes and copies the weights; throws std::invalid_argument naming the layer.
+  // Validates shapes (and that every weight and bias holds exactly the floats its shape needs)
+  // and copies the weights; throws std::invalid_argument naming the layer.
   static std::shared_ptr<const Model> create(const ModelSpec& spec);
 
   const std::vector<PackedLinear>& enc() const { return enc_; }
