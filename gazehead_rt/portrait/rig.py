@@ -180,8 +180,14 @@ def _outer_rings(pts: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
             out.append((xy[0], xy[1], zmax + width))
             weight.append(0.0)
     ring = np.array(out, np.float64)
+    weight = np.array(weight)
+    # ring points beyond the picture are left out (a point pinned to the edge would drag the
+    # fixed border with it); the border points stand in for them
+    border = weight == 0.0
+    inside = np.all((ring[:, :2] >= 3.0) & (ring[:, :2] <= size - 4.0), axis=1)
+    keep = border | inside
     ring[:, :2] = np.clip(ring[:, :2], 0, size - 1)
-    return ring, np.array(weight)
+    return ring[keep], weight[keep]
 
 
 def _dedupe(points: np.ndarray, weights: np.ndarray, keep: int) -> tuple[np.ndarray, np.ndarray]:
