@@ -412,3 +412,19 @@ def test_without_an_opengl_context_auto_falls_back_to_opencv(monkeypatch, astron
     assert np.array_equal(anim.render((0, 0.2, 0), (0, 0.1)), ref.render((0, 0.2, 0), (0, 0.1)))
     with pytest.raises(GLUnavailableError, match="egl: no display"):
         PortraitAnimator(astronaut, size=160, backend="opengl")
+
+
+def test_without_ffmpeg_the_video_is_written_by_opencv(monkeypatch, tmp_path, anim_cv):
+    imageio_ffmpeg = pytest.importorskip("imageio_ffmpeg")
+
+    def no_binary():
+        raise RuntimeError("No ffmpeg exe could be found")
+
+    monkeypatch.setattr(imageio_ffmpeg, "get_ffmpeg_exe", no_binary)
+    perf = perform(anim_cv, np.zeros((6, 2)), generator=gh.Generator(seed=2))
+    paths = write_animation(anim_cv, perf, str(tmp_path / "v.mp4"))
+    cap = cv2.VideoCapture(paths["video"])
+    count = 0
+    while cap.read()[0]:
+        count += 1
+    assert count == 6

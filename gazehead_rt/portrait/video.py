@@ -254,22 +254,24 @@ class _VideoWriter:
         try:
             import imageio_ffmpeg  # noqa: PLC0415
 
-            self._ff = imageio_ffmpeg.write_frames(
-                path,
-                (width, height),
-                fps=fps,
-                codec="libx264",
-                pix_fmt_out="yuv420p",
-                quality=8,
-                macro_block_size=16,
-                ffmpeg_log_level="error",
-            )
-            self._ff.send(None)
-        except ImportError:
+            imageio_ffmpeg.get_ffmpeg_exe()  # raises where the package has no binary here
+        except (ImportError, RuntimeError, OSError):
             cv2 = import_cv2()
             self._cv = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*"mp4v"), fps, (width, height))
             if not self._cv.isOpened():
                 raise OSError(f"{path}: OpenCV cannot write an MP4 here") from None
+            return
+        self._ff = imageio_ffmpeg.write_frames(
+            path,
+            (width, height),
+            fps=fps,
+            codec="libx264",
+            pix_fmt_out="yuv420p",
+            quality=8,
+            macro_block_size=16,
+            ffmpeg_log_level="error",
+        )
+        self._ff.send(None)
 
     def add(self, rgb: np.ndarray) -> None:
         if self._ff is not None:
