@@ -14,10 +14,19 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..geometry import head_rotation_matrix
+from ..geometry import direction_from_pitch_yaw, head_rotation_matrix
 from . import landmarks as lm
 from .raster import GLRasterizer, GLUnavailableError, OpenCVRasterizer
-from .rig import B_TO_C, EYE_RADIUS_MM, LID_MARGIN, FaceRig, build_rig
+from .rig import (
+    B_TO_C,
+    EYE_RADIUS_MM,
+    LID_MARGIN,
+    FaceRig,
+    build_rig,
+    doubled_areas,
+    opening_polygon,
+    polygon_mask,
+)
 
 #: Share of the lid gap below the landmark upper-lid line where the lid's shadow on the iris
 #: ends (the iris itself is clipped at rig.LID_MARGIN).
@@ -167,11 +176,7 @@ class PortraitAnimator:
         """Triangles to draw: all but the collapsed ones. A triangle that turns its back (the
         band beside the far cheek) is still drawn, behind the face: culling it would show the
         photo's own face edge through the gap."""
-        a, b, c = (xy[self.rig.tris[:, k]] for k in range(3))
-        cross = (b[:, 0] - a[:, 0]) * (c[:, 1] - a[:, 1]) - (b[:, 1] - a[:, 1]) * (
-            c[:, 0] - a[:, 0]
-        )
-        return np.abs(cross) > 1e-3
+        return np.abs(doubled_areas(xy, self.rig.tris)) > 1e-3
 
     def _box(self, pts: np.ndarray, pad: int) -> tuple[int, int, int, int] | None:
         """Pixel box (x0, y0, x1, y1) around points, padded, inside the frame; None if empty."""
@@ -180,13 +185,6 @@ class PortraitAnimator:
         x0, y0 = max(int(x0), 0), max(int(y0), 0)
         x1, y1 = min(int(x1), self.size), min(int(y1), self.size)
         return None if x1 <= x0 or y1 <= y0 else (x0, y0, x1, y1)
-
-    def _polygon(self, poly: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
-        """uint8 mask (255 inside, anti-aliased edge) of a sub-pixel polygon."""
-        cv2 = self._cv2
-        mask = np.zeros(shape, np.uint8)
-        cv2.fillPoly(mask, [np.round(poly * 16).astype(np.int32)], 255, cv2.LINE_AA, 4)
-        return mask
 
     def _draw_lid(self, frame, e, xy, R) -> None:
         """Where the upper lid has come down over the eye (a blink, or looking down), the
@@ -205,7 +203,7 @@ class PortraitAnimator:
             return
         x0, y0, x1, y1 = box
         w, h = x1 - x0, y1 - y0
-        mask = self._polygon(sheet - (x0, y0), (h, w))
+        mask = polygon_mask(sheet - (x0, y0), (h, w))
         lash = np.zeros((h, w), np.uint8)
         cv2.polylines(
             lash, [np.round((now - (x0, y0)) * 16).astype(np.int32)], False, 255, 2, cv2.LINE_AA, 4
@@ -223,10 +221,7 @@ class PortraitAnimator:
         """Iris and pupil at the eye's direction, turned with the head, clipped by the lids."""
         cv2 = self._cv2
         rig = self.rig
-        pitch, yaw = float(eye[0]), float(eye[1])
-        d_b = np.array(
-            [math.cos(pitch) * math.cos(yaw), math.cos(pitch) * math.sin(yaw), math.sin(pitch)]
-        )
+        d_b = direction_from_pitch_yaw(eye)
         d = B_TO_C @ head_rotation_matrix(rig.photo_head) @ d_b  # eye-in-head -> camera, at rest
         a = np.cross((0.0, -1.0, 0.0), d)
         a /= np.linalg.norm(a)
@@ -246,7 +241,7 @@ class PortraitAnimator:
         lo, up = xy[e.lower], xy[e.upper]
         # the landmark lid line sits above the lid's visible margin: clip a little lower
         up_clip = up + LID_MARGIN * (lo - up)
-        lid = np.concatenate([lo, up_clip[::-1][1:-1]])
+        lid = opening_polygon(lo, up_clip)
         box = self._box(lid, 2)
         if box is None:
             return
@@ -254,10 +249,10 @@ class PortraitAnimator:
         A[:, 2] -= (x0, y0)
         w, h = x1 - x0, y1 - y0
         iris = cv2.warpAffine(e.patch, A, (w, h), flags=cv2.INTER_LINEAR, borderValue=(0, 0, 0, 0))
-        mask = self._polygon(lid - (x0, y0), (h, w))
+        mask = polygon_mask(lid - (x0, y0), (h, w))
         # the upper lid's shadow on the iris: darker just under the lid margin
         up_lit = up + LID_SHADOW * (lo - up)
-        lit = self._polygon(np.concatenate([lo, up_lit[::-1][1:-1]]) - (x0, y0), (h, w))
+        lit = polygon_mask(opening_polygon(lo, up_lit) - (x0, y0), (h, w))
         lit = cv2.GaussianBlur(lit, (0, 0), 1.0).astype(np.float32) / 255.0
         iris[..., :3] *= (0.6 + 0.4 * lit)[..., None]
         alpha = iris[..., 3] * (mask.astype(np.float32) / 255.0)

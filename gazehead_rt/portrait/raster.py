@@ -42,13 +42,13 @@ class OpenCVRasterizer:
         order = idx[np.argsort(-depth[tris[idx]].mean(1), kind="stable")]
         ids = self._ids
         ids.fill(-1)
-        pts = np.round(xy[tris] * 16.0).astype(np.int32)  # 4 fractional bits
+        corners = xy[tris]  # (T, 3, 2)
+        pts = np.round(corners * 16.0).astype(np.int32)  # 4 fractional bits
         for t in order:
             cv2.fillConvexPoly(ids, pts[t], int(t), cv2.LINE_8, 4)
         # per triangle, the affine map from output pixel to texture pixel
         dst = np.empty((len(tris), 3, 3))
-        dst[:, 0, :] = xy[tris][:, :, 0]
-        dst[:, 1, :] = xy[tris][:, :, 1]
+        dst[:, :2, :] = corners.transpose(0, 2, 1)
         dst[:, 2, :] = 1.0
         det = np.linalg.det(dst)
         ok = np.abs(det) > 1e-9

@@ -116,11 +116,30 @@ def crop_to_face(
     return out, p
 
 
+def doubled_areas(points: np.ndarray, tris: np.ndarray) -> np.ndarray:
+    """(T,) twice the signed image area of each triangle (positive counter-clockwise)."""
+    a, b, c = (points[tris[:, k]] for k in range(3))
+    return (b[:, 0] - a[:, 0]) * (c[:, 1] - a[:, 1]) - (b[:, 1] - a[:, 1]) * (c[:, 0] - a[:, 0])
+
+
+def opening_polygon(lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
+    """The eye opening as one polygon: the lower lid corner to corner, then the upper lid
+    back (the two contours share their corners)."""
+    return np.concatenate([lower, upper[::-1][1:-1]])
+
+
+def polygon_mask(poly: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """uint8 mask (255 inside, anti-aliased edge) of a sub-pixel polygon."""
+    cv2 = lm.import_cv2()
+    mask = np.zeros(shape, np.uint8)
+    cv2.fillPoly(mask, [np.round(poly * 16).astype(np.int32)], 255, cv2.LINE_AA, 4)
+    return mask
+
+
 def _ccw(tris: np.ndarray, points: np.ndarray) -> np.ndarray:
     """Triangles re-ordered counter-clockwise in the image; collapsed ones dropped."""
     tris = tris.copy()
-    a, b, c = (points[tris[:, k]] for k in range(3))
-    cross = (b[:, 0] - a[:, 0]) * (c[:, 1] - a[:, 1]) - (b[:, 1] - a[:, 1]) * (c[:, 0] - a[:, 0])
+    cross = doubled_areas(points, tris)
     tris[cross < 0] = tris[cross < 0][:, [0, 2, 1]]
     return tris[np.abs(cross) > 1e-6]
 
@@ -208,23 +227,23 @@ def _lift(
     return np.stack([(px[:, 0] - c) * z / focal, (px[:, 1] - c) * z / focal, z], axis=1)
 
 
-def _polygon_mask(shape: tuple[int, int], poly: np.ndarray) -> np.ndarray:
-    cv2 = lm.import_cv2()
-    m = np.zeros(shape, np.uint8)
-    cv2.fillPoly(m, [np.round(poly * 16).astype(np.int32)], 255, cv2.LINE_AA, 4)
-    return m.astype(np.float32) / 255.0
-
-
 def _eye(
-    img: np.ndarray, texture: np.ndarray, pts: np.ndarray, lower, upper, iris, rest_mm, mm_per_px
+    img: np.ndarray,
+    texture: np.ndarray,
+    pts: np.ndarray,
+    lower,
+    upper,
+    iris,
+    focal: float,
+    distance_mm: float,
+    mm_per_px: float,
 ) -> EyeRig:
     """Measure one eye, paint its iris out of ``texture`` (in place), cut the iris patch."""
     cv2 = lm.import_cv2()
     size = img.shape[0]
     lo, up = pts[list(lower), :2], pts[list(upper), :2]
     up = up + LID_MARGIN * (lo - up)
-    contour = np.concatenate([lo, up[::-1][1:-1]])
-    opening = _polygon_mask((size, size), contour) > 0.5
+    opening = polygon_mask(opening_polygon(lo, up), (size, size)) > 127
     c = pts[iris[0], :2]
     r = float(np.mean(np.hypot(*(pts[list(iris[1:]), :2] - c).T)))
     r = max(r, 1.5)
@@ -277,26 +296,15 @@ def _eye(
             borderMode=cv2.BORDER_REFLECT,
         ).astype(np.float32)
 
+    def in_opening(x, y):
+        """Whether the photo shows the eye opening (not lid) at sample points (x, y)."""
+        o = opening.astype(np.float32)
+        return cv2.remap(o, x.astype(np.float32), y.astype(np.float32), cv2.INTER_LINEAR) > 0.99
+
     direct = sample(sx, sy)
     mirrored = sample(sx, 2 * c[1] - sy)
-    ok = (
-        cv2.remap(
-            opening.astype(np.float32),
-            sx.astype(np.float32),
-            sy.astype(np.float32),
-            cv2.INTER_LINEAR,
-        )
-        > 0.99
-    )
-    ok_m = (
-        cv2.remap(
-            opening.astype(np.float32),
-            sx.astype(np.float32),
-            (2 * c[1] - sy).astype(np.float32),
-            cv2.INTER_LINEAR,
-        )
-        > 0.99
-    )
+    ok = in_opening(sx, sy)
+    ok_m = in_opening(sx, 2 * c[1] - sy)
     seen = direct[inside & ok]
     iris_mean = seen.mean(0) if len(seen) else np.array([70.0, 50.0, 35.0], np.float32)
     rgb = np.where(ok[..., None], direct, np.where(ok_m[..., None], mirrored, iris_mean))
@@ -306,15 +314,7 @@ def _eye(
     band = rho > 0.78 * r
     scale = np.where(band, 0.72 * r / np.maximum(rho, 1e-6), 1.0)
     inner = sample(c[0] + xs * scale, c[1] + ys * scale)
-    inner_ok = (
-        cv2.remap(
-            opening.astype(np.float32),
-            (c[0] + xs * scale).astype(np.float32),
-            (c[1] + ys * scale).astype(np.float32),
-            cv2.INTER_LINEAR,
-        )
-        > 0.99
-    )
+    inner_ok = in_opening(c[0] + xs * scale, c[1] + ys * scale)
     rgb = np.where(
         (band & inner_ok)[..., None], 0.75 * inner, np.where(band[..., None], 0.75 * rgb, rgb)
     )
@@ -331,16 +331,17 @@ def _eye(
     # MediaPipe's iris depth is not on the face mesh's scale: put the iris centre at the
     # depth of its eye's lid contour, 1 mm in front of it (the cornea bulges past the lids)
     iris_px = np.array([c[0], c[1], pts[list(lower) + list(upper), 2].mean() - 1.0 / mm_per_px])
-    iris_mm = _lift(iris_px[None], rest_mm["focal"], rest_mm["distance"], mm_per_px, size)[0]
+    iris_mm = _lift(iris_px[None], focal, distance_mm, mm_per_px, size)[0]
     centre = iris_mm - EYE_RADIUS_MM * d0
     # closed-lid colours: the skin between the lid and the brow, and the lash line
     lid_up = pts[list(upper), :2]
     gap = float(np.median(np.abs(pts[list(upper), 1] - pts[list(lower), 1])[1:-1]))
     band = (
-        _polygon_mask(
-            (size, size), np.concatenate([lid_up - (0, 0.5 * gap), (lid_up - (0, 1.3 * gap))[::-1]])
+        polygon_mask(
+            np.concatenate([lid_up - (0, 0.5 * gap), (lid_up - (0, 1.3 * gap))[::-1]]),
+            (size, size),
         )
-        > 0.5
+        > 127
     )
     skin_px = img[band]
     lid_skin = (np.median(skin_px, 0) if len(skin_px) >= 8 else face_mean).astype(np.float32)
@@ -378,24 +379,24 @@ def build_rig(rgb: np.ndarray, pts: np.ndarray, size: int = 512, zoom: float = 2
     verts_px, weights = _dedupe(verts_px, weights, keep=len(face))
     rest = _lift(verts_px, focal, distance, mm_per_px, size)
     tris = _triangulate(verts_px, len(face), size)
-    eyes_mid = _lift(corners, focal, distance, mm_per_px, size).mean(0)
+    # the face points come first in the vertices (deduplication keeps them all)
+    eyes_mid = rest[list(lm.OUTER_CORNERS)].mean(0)
     # the photo's own head pose, from the lifted mesh: y across the outer eye corners (to the
     # subject's left), z from chin to forehead made square to it, x = y x z out of the face
-    face3 = _lift(face, focal, distance, mm_per_px, size)
-    y = face3[lm.OUTER_CORNERS[1]] - face3[lm.OUTER_CORNERS[0]]
+    y = rest[lm.OUTER_CORNERS[1]] - rest[lm.OUTER_CORNERS[0]]
     y /= np.linalg.norm(y)
-    z = face3[lm.FOREHEAD] - face3[lm.CHIN]
+    z = rest[lm.FOREHEAD] - rest[lm.CHIN]
     z -= (z @ y) * y
     z /= np.linalg.norm(z)
     R_ch = np.stack([np.cross(y, z), y, z], axis=1)
     photo_head = head_from_rotation_matrix(B_TO_C.T @ R_ch)
     texture = crop.copy()
-    cam = {"focal": focal, "distance": distance}
-    eyes = (
-        _eye(
-            crop, texture, p, lm.RIGHT_EYE_LOWER, lm.RIGHT_EYE_UPPER, lm.RIGHT_IRIS, cam, mm_per_px
-        ),
-        _eye(crop, texture, p, lm.LEFT_EYE_LOWER, lm.LEFT_EYE_UPPER, lm.LEFT_IRIS, cam, mm_per_px),
+    eyes = tuple(
+        _eye(crop, texture, p, lower, upper, iris, focal, distance, mm_per_px)
+        for lower, upper, iris in (
+            (lm.RIGHT_EYE_LOWER, lm.RIGHT_EYE_UPPER, lm.RIGHT_IRIS),
+            (lm.LEFT_EYE_LOWER, lm.LEFT_EYE_UPPER, lm.LEFT_IRIS),
+        )
     )
     return FaceRig(
         size=size,
