@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from ..geometry import eye_from_gaze_head, look_at
+from ..saccade import minimum_jerk, saccade_duration_s
 from . import render
 
 #: Proportional baseline: head = BASELINE_GAIN * gaze, low-passed with this time constant.
@@ -33,12 +34,6 @@ class Script:
     gaze: np.ndarray  # (T, 2) radians
     phase: list[str]  # (T,) label of the part of the script
     phases: list[tuple[float, float, str]]  # (start_s, end_s, label)
-
-
-def _saccade_duration_s(amplitude_rad: float) -> float:
-    """Main sequence of human saccades, D ~ 21 ms + 2.2 ms/deg (Carpenter 1988); for the
-    largest shifts this also stands in for the head-limited gaze shift."""
-    return 0.021 + 0.0022 * math.degrees(amplitude_rad)
 
 
 def default_script(fps: float, duration_s: float | None = None) -> Script:
@@ -98,11 +93,9 @@ def default_script(fps: float, duration_s: float | None = None) -> Script:
         # yaw is not wrapped: a gaze shift sweeps through the front, never through the
         # back of the body (eyes + neck reach about +-130 deg, the back is out of reach)
         delta = g1 - g0
-        n = max(1, int(math.ceil(_saccade_duration_s(float(np.hypot(*delta))) * fps)))
+        n = max(1, int(math.ceil(saccade_duration_s(float(np.hypot(*delta))) * fps)))
         for j in range(min(n, T - i)):
-            s = (j + 1) / n
-            s = s * s * s * (10 - 15 * s + 6 * s * s)  # minimum-jerk profile
-            gaze[i + j] = g0 + s * delta
+            gaze[i + j] = g0 + minimum_jerk((j + 1) / n) * delta
     segments, start = [], 0
     for i in range(1, T + 1):
         if i == T or phase[i] != phase[start]:

@@ -20,6 +20,7 @@ import numpy as np
 
 from ..files import write_atomically
 from ..geometry import eye_from_gaze_head, gaze_from_head_eye
+from ..saccade import minimum_jerk, saccade_duration_s
 from .animator import PortraitAnimator
 from .landmarks import import_cv2
 
@@ -30,21 +31,18 @@ def _saccades(fps: float, fixations: list[tuple[float, float, float]], end_s: fl
     minimum-jerk saccade whose duration follows the main sequence (21 ms + 2.2 ms/deg)."""
     T = int(round(end_s * fps))
     gaze = np.zeros((T, 2))
-    cur = np.radians(fixations[0][1:])
     k = 0
     for i in range(T):
         t = i / fps
         while k + 1 < len(fixations) and fixations[k + 1][0] <= t + 1e-9:
             k += 1
-        gaze[i] = cur
         start, target = fixations[k][0], np.radians(fixations[k][1:])
-        if k > 0:
-            prev = np.radians(fixations[k - 1][1:])
-            amp = math.degrees(float(np.hypot(*(target - prev))))
-            dur = 0.021 + 0.0022 * amp
-            s = min(1.0, (t - start + 1.0 / fps) / dur)
-            s = s * s * s * (10 - 15 * s + 6 * s * s)
-            gaze[i] = prev + s * (target - prev)
+        if k == 0:
+            gaze[i] = target
+            continue
+        prev = np.radians(fixations[k - 1][1:])
+        dur = saccade_duration_s(float(np.hypot(*(target - prev))))
+        gaze[i] = prev + minimum_jerk(min(1.0, (t - start + 1.0 / fps) / dur)) * (target - prev)
     return gaze
 
 
