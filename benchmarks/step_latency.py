@@ -247,37 +247,31 @@ def main(argv=None) -> int:
         )
         names = ["gaze", "s", "head", "head_vel", "z", "gaze_prev", "has_prev", "style", "eps"]
         outs = ["head_out", "eye_out", "s_out", "head_vel_out", "z_out"]
-        torch.onnx.export(
-            step_mod,
-            ex,
-            onnx_path,
-            input_names=names,
-            output_names=outs,
-            dynamic_axes={k: {0: "n"} for k in names + outs},
-            opset_version=17,
-            dynamo=False,
-        )
         so = ort.SessionOptions()
         so.intra_op_num_threads = 1
         so.inter_op_num_threads = 1
         so.add_session_config_entry("session.intra_op.allow_spinning", "0")
         so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-        ort_sess = ort.InferenceSession(onnx_path, so, providers=["CPUExecutionProvider"])
+
+        def ort_session(module, example, path, inputs, outputs):
+            """``module`` exported to ONNX (agent axis dynamic), in a one-thread session."""
+            torch.onnx.export(
+                module,
+                example,
+                path,
+                input_names=inputs,
+                output_names=outputs,
+                dynamic_axes={k: {0: "n"} for k in inputs + outputs},
+                opset_version=17,
+                dynamo=False,
+            )
+            return ort.InferenceSession(path, so, providers=["CPUExecutionProvider"])
+
+        ort_sess = ort_session(step_mod, ex, onnx_path, names, outs)
         net_mod = TorchNet(ref)
         net_path = os.path.join(tempfile.mkdtemp(), "net.onnx")
         ex = (torch.zeros(n0, 9 + Z), torch.zeros(n0, H), torch.zeros(n0, Z))
-        net_names, net_outs = ["enc_in", "s", "eps"], ["y", "s_out", "z"]
-        torch.onnx.export(
-            net_mod,
-            ex,
-            net_path,
-            input_names=net_names,
-            output_names=net_outs,
-            dynamic_axes={k: {0: "n"} for k in net_names + net_outs},
-            opset_version=17,
-            dynamo=False,
-        )
-        ort_net = ort.InferenceSession(net_path, so, providers=["CPUExecutionProvider"])
+        ort_net = ort_session(net_mod, ex, net_path, ["enc_in", "s", "eps"], ["y", "s_out", "z"])
 
     rows = []
     rng = np.random.default_rng(0)
