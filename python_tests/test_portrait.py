@@ -118,17 +118,13 @@ def test_render_is_deterministic(anim_cv, anim_gl):
         assert np.array_equal(f1, f2)
 
 
-def _landmarks(frame):
-    return detect_landmarks(frame)
-
-
 def test_head_turns_the_way_the_conventions_say(anim_gl):
     """docs/design.md §2: yaw toward the subject's left (image right), pitch up, roll toward
     the right shoulder (the subject's right eye, on the image's left, goes down)."""
-    rest = _landmarks(anim_gl.render())
-    yaw = _landmarks(anim_gl.render((0, R(12), 0)))
-    pitch = _landmarks(anim_gl.render((R(12), 0, 0)))
-    roll = _landmarks(anim_gl.render((0, 0, R(12))))
+    rest = detect_landmarks(anim_gl.render())
+    yaw = detect_landmarks(anim_gl.render((0, R(12), 0)))
+    pitch = detect_landmarks(anim_gl.render((R(12), 0, 0)))
+    roll = detect_landmarks(anim_gl.render((0, 0, R(12))))
     nose = 1
     assert yaw[nose, 0] - rest[nose, 0] > 8
     assert pitch[nose, 1] - rest[nose, 1] < -8
@@ -137,10 +133,10 @@ def test_head_turns_the_way_the_conventions_say(anim_gl):
 
 
 def test_eyes_turn_the_way_the_conventions_say(anim_gl):
-    rest = _landmarks(anim_gl.render())
+    rest = detect_landmarks(anim_gl.render())
     iris = [RIGHT_IRIS[0], LEFT_IRIS[0]]
-    left = _landmarks(anim_gl.render(eye=(0, R(25))))
-    up = _landmarks(anim_gl.render(eye=(R(20), 0)))
+    left = detect_landmarks(anim_gl.render(eye=(0, R(25))))
+    up = detect_landmarks(anim_gl.render(eye=(R(20), 0)))
     assert np.all(left[iris, 0] - rest[iris, 0] > 2.5)  # the subject's left: image right
     assert np.all(up[iris, 1] - rest[iris, 1] < -1.5)
 
@@ -167,8 +163,8 @@ def test_upper_lid_follows_eye_pitch_and_closes_in_a_blink(anim_cv):
             [np.linalg.norm(p[159, :2] - p[145, :2]), np.linalg.norm(p[386, :2] - p[374, :2])]
         )
 
-    o_open = openness(_landmarks(anim_cv.render()))
-    o_shut = openness(_landmarks(anim_cv.render(blink=1.0)))
+    o_open = openness(detect_landmarks(anim_cv.render()))
+    o_shut = openness(detect_landmarks(anim_cv.render(blink=1.0)))
     assert o_shut < 0.45 * o_open
 
 

@@ -58,6 +58,17 @@ def import_cv2():
     return cv2
 
 
+def _import_mediapipe():
+    try:
+        import mediapipe as mp  # noqa: PLC0415 - optional, heavy, pins numpy<2
+    except ImportError as e:
+        raise PortraitDependencyError(
+            'the portrait animator needs MediaPipe 0.10.21: pip install "gazehead_rt[portrait]"'
+            f" (import failed with: {e})"
+        ) from e
+    return mp
+
+
 @contextlib.contextmanager
 def _native_stderr_silenced():
     """MediaPipe's C++ side logs start-up notes (TensorFlow Lite delegates, absl warnings)
@@ -85,13 +96,7 @@ def detect_landmarks(rgb: np.ndarray) -> np.ndarray:
     """(478, 3) float64 pixel landmarks of the most prominent face in an RGB uint8 image.
 
     Raises :class:`NoFaceError` when MediaPipe finds no face (or no iris refinement)."""
-    try:
-        import mediapipe as mp  # noqa: PLC0415 - optional, heavy, pins numpy<2
-    except ImportError as e:
-        raise PortraitDependencyError(
-            'the portrait animator needs MediaPipe 0.10.21: pip install "gazehead_rt[portrait]"'
-            f" (import failed with: {e})"
-        ) from e
+    mp = _import_mediapipe()
     h, w = rgb.shape[:2]
     with (
         _native_stderr_silenced(),
@@ -136,20 +141,12 @@ def face_triangles() -> np.ndarray:
     from the upper to the lower contour, so a closing lid or mouth collapses them evenly."""
     global _FACE_TRIANGLES
     if _FACE_TRIANGLES is None:
-        try:
-            from mediapipe.python.solutions.face_mesh_connections import (  # noqa: PLC0415
-                FACEMESH_TESSELATION,
-            )
-        except ImportError as e:
-            raise PortraitDependencyError(
-                'the portrait animator needs MediaPipe 0.10.21: pip install "gazehead_rt[portrait]"'
-                f" (import failed with: {e})"
-            ) from e
+        edges = _import_mediapipe().solutions.face_mesh_connections.FACEMESH_TESSELATION
         nbr: dict[int, set[int]] = {}
-        for a, b in FACEMESH_TESSELATION:
+        for a, b in edges:
             nbr.setdefault(a, set()).add(b)
             nbr.setdefault(b, set()).add(a)
-        tris = {tuple(sorted((a, b, c))) for a, b in FACEMESH_TESSELATION for c in nbr[a] & nbr[b]}
+        tris = {tuple(sorted((a, b, c))) for a, b in edges for c in nbr[a] & nbr[b]}
         tris.update(_strip(RIGHT_EYE_UPPER, RIGHT_EYE_LOWER))
         tris.update(_strip(LEFT_EYE_UPPER, LEFT_EYE_LOWER))
         tris.update(_strip(LIPS_UPPER_INNER, LIPS_LOWER_INNER))
