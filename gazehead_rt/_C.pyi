@@ -6,7 +6,7 @@ import collections.abc
 import numpy
 import numpy.typing
 import typing
-__all__: list[str] = ['CpuGenerator', 'CudaGenerator', 'FrameCall', 'Generator', 'Model', 'build_config', 'check_neck_limits', 'constants', 'cuda_device_count', 'cuda_device_name', 'cuda_device_status', 'normal_noise', 'philox4x32_10', 'validate_gaze']
+__all__: list[str] = ['CpuGenerator', 'CudaGenerator', 'FrameCall', 'Generator', 'Model', 'build_config', 'check_neck_limits', 'check_rate_state', 'check_temperature', 'constants', 'cuda_device_count', 'cuda_device_name', 'cuda_device_status', 'normal_noise', 'philox4x32_10', 'validate_gaze']
 class Model:
     def __init__(self, spec: dict) -> None:
         ...
@@ -108,6 +108,14 @@ def build_config() -> dict:
 def check_neck_limits(limits: typing.Annotated[numpy.typing.ArrayLike, numpy.float32]) -> None:
     """
     The core's check of (pitch, yaw, roll) neck half-ranges; ValueError.
+    """
+def check_rate_state(frames: typing.SupportsInt | typing.SupportsIndex, phase: typing.SupportsFloat | typing.SupportsIndex, dropped_time_s: typing.SupportsFloat | typing.SupportsIndex, prev: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], curr: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], gaze_last: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], snap: typing.Annotated[numpy.typing.ArrayLike, numpy.uint8]) -> None:
+    """
+    The core's check of a saved update() clock (RateClock::check_state); ValueError.
+    """
+def check_temperature(temperature: typing.SupportsFloat | typing.SupportsIndex) -> None:
+    """
+    The core's temperature check: finite, in [0, 10]; ValueError.
     """
 def constants() -> dict:
     """

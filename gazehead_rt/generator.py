@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from importlib import resources
@@ -315,16 +314,11 @@ class Generator:
     # -- construction helpers ------------------------------------------------------------
     @staticmethod
     def _check_temperature(t: float) -> float:
-        if (
-            isinstance(t, bool)
-            or not isinstance(t, (int, float, np.floating, np.integer))
-            or not math.isfinite(t)
-            or t < 0
-            or t > MAX_TEMPERATURE
-        ):
+        if isinstance(t, bool) or not isinstance(t, (int, float, np.floating, np.integer)):
             raise ValueError(
                 f"temperature: expected a finite number >= 0 and <= {MAX_TEMPERATURE:g}, got {t!r}"
             )
+        native().check_temperature(float(t))  # the range, as every surface checks it
         return float(t)
 
     @staticmethod
@@ -452,12 +446,9 @@ class Generator:
                     f"style: expected shape (2,) or ({k}, 2), got {_shape_str(v.shape)}"
                 )
             new = np.broadcast_to(v, (k, STYLE_SIZE))
-        new = np.asarray(new, dtype=_F32)
-        if not np.all(np.isfinite(new)):
-            bad = int(ids[np.nonzero(~np.isfinite(new).all(axis=1))[0][0]])
-            raise ValueError(f"style: the style of agent {bad} is not finite")
-        current[ids] = new
-        self._impl.style = current
+        with np.errstate(over="ignore"):  # a float32 overflow is inf, refused just below
+            current[ids] = np.asarray(new, dtype=_F32)
+        self._impl.style = current  # the core checks every agent first (finite, |x| <= 10)
 
     @property
     def model(self) -> LoadedModel:
@@ -711,7 +702,10 @@ class Generator:
         rate = None
         if state.get("rate") is not None:  # restored into a new adapter before anything changes
             rate = RateAdapter(self.step, self.fps)
-            rate.load_state_dict(state["rate"])
+            try:
+                rate.load_state_dict(state["rate"])
+            except (KeyError, TypeError, ValueError) as e:
+                raise ValueError(f"state: {e}") from None
         # the core checks every array (sizes, finite style) before it changes anything; the
         # settings below were checked above and cannot fail
         self._impl.set_state({k: state[k] for k in _STATE_ARRAYS})

@@ -37,6 +37,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from ._native import native
 from .geometry import eye_from_gaze_head, wrap_angle
 
 __all__ = ["RateAdapter", "DEFAULT_MAX_CATCHUP_S"]
@@ -236,12 +237,31 @@ class RateAdapter:
                 f"state_dict is for fps={state['fps']}, this adapter runs at fps={self._fps}"
             )
         c = lambda a: None if a is None else np.array(a, copy=True)  # noqa: E731
-        self._frames = int(state["frames"])
-        self._phase = float(state["phase"])
-        self._dropped_time_s = float(state["dropped_time_s"])
-        self._prev, self._curr = c(state["prev"]), c(state["curr"])
-        self._gaze_last, self._snap = c(state["gaze_last"]), c(state["snap"])
-        self._out = c(state["out"])
+        frames, phase = int(state["frames"]), float(state["phase"])
+        dropped = float(state["dropped_time_s"])
+        prev, curr = c(state["prev"]), c(state["curr"])
+        gaze_last, snap, out = c(state["gaze_last"]), c(state["snap"]), c(state["out"])
+        if curr is not None:
+            # checked whole before anything changes, by the check every surface's saved clock
+            # goes through: a NaN last gaze would fail every later update() (blaming the
+            # caller's gaze), a huge pose would be returned as the head
+            try:
+                n = np.shape(curr)[0]
+                native().check_rate_state(
+                    frames,
+                    phase,
+                    dropped,
+                    np.asarray(prev, np.float64).reshape(n, 3),
+                    np.asarray(curr, np.float64).reshape(n, 3),
+                    np.asarray(gaze_last, np.float64).reshape(n, 2),
+                    np.asarray(snap, np.uint8).reshape(n),
+                )
+            except (IndexError, TypeError, ValueError) as e:
+                raise ValueError(f"state_dict is not a valid RateAdapter state ({e})") from None
+        self._frames, self._phase, self._dropped_time_s = frames, phase, dropped
+        self._prev, self._curr = prev, curr
+        self._gaze_last, self._snap = gaze_last, None if snap is None else snap.astype(bool)
+        self._out = out
         self._eye = None
 
     # -- helpers ---------------------------------------------------------------------------

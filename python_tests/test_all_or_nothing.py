@@ -139,3 +139,59 @@ def test_update_never_stores_non_finite_gaze_under_hold():
         np.testing.assert_allclose(st["rate"]["gaze_last"][0], [0.1, 0.2], rtol=1e-6)
     with pytest.raises(ValueError):  # the default policy refuses it, state unchanged
         gh.Generator(num_agents=2).update(np.array([np.nan, 0.0]), 0.0)
+
+
+@pytest.mark.parametrize(
+    ("edit", "match"),
+    [
+        ({"s": 3e38}, r"'s' holds values beyond \[-1, 1\]"),
+        ({"z": 1e30}, "'z' holds values beyond"),
+        ({"style": 3e38}, "'style' holds values beyond"),
+    ],
+)
+def test_load_state_dict_refuses_huge_finite_values(gen, edit, match):
+    """Finite values no step produces overflow the network into NaN: refused like NaN."""
+    st = gen.state_dict()
+    before = gen.state_dict()
+    (key, value) = next(iter(edit.items()))
+    a = np.array(st[key], copy=True)
+    a.flat[0] = value
+    with pytest.raises(ValueError, match=match):
+        gen.load_state_dict({**st, key: a})
+    _assert_same_state(before, gen.state_dict())
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "match"),
+    [
+        ("gaze_last", np.nan, "last gaze"),
+        ("curr", 1e30, "pose beyond"),
+        ("phase", np.nan, "counters"),
+    ],
+)
+def test_load_state_dict_refuses_a_broken_update_clock(gen, key, value, match):
+    """A NaN last gaze made every later update() fail, blaming the caller's valid gaze."""
+    st = gen.state_dict()
+    before = gen.state_dict()
+    rate = dict(st["rate"])
+    if isinstance(rate[key], np.ndarray):
+        rate[key] = np.array(rate[key], copy=True)
+        rate[key].flat[0] = value
+    else:
+        rate[key] = value
+    with pytest.raises(ValueError, match=rf"state: .*update\(\) clock .*{match}"):
+        gen.load_state_dict({**st, "rate": rate})
+    _assert_same_state(before, gen.state_dict())
+    gen.update(np.full(2, 0.1, np.float32), 0.05)  # the clock still runs
+
+
+@pytest.mark.parametrize("value", [3e38, -11.0, 1e39])
+def test_huge_styles_are_refused_and_change_nothing(gen, value):
+    """A style of 3e38 put NaN into the recurrent state; styles are limited to +-10."""
+    before = gen.state_dict()
+    with pytest.raises(ValueError, match=r"style: the style of agent 0 is"):
+        gen.set_style([[value, 0.5]] + [[0.5, 0.5]] * (N - 1))
+    _assert_same_state(before, gen.state_dict())
+    gen.set_style([[10.0, -10.0]] * N)  # the documented range's ends are accepted
+    head = gen.step(np.full((N, 2), 0.3, np.float32))
+    assert np.isfinite(head).all() and np.isfinite(gen.state_dict()["s"]).all()

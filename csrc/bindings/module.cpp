@@ -13,6 +13,7 @@
 #include "gazehead/cpu_generator.h"
 #include "gazehead/model.h"
 #include "gazehead/philox.h"
+#include "gazehead/rate_clock.h"
 #include "generator_bindings.h"
 
 namespace py = pybind11;
@@ -22,6 +23,7 @@ void register_cuda(py::module_& m);  // cuda_bindings.cpp
 #endif
 using namespace gazehead;
 using namespace gazehead_bindings;
+using F64 = py::array_t<double, py::array::c_style | py::array::forcecast>;
 
 namespace {
 
@@ -164,6 +166,30 @@ PYBIND11_MODULE(_C, m) {
         check_neck_limits(limits.data(), "neck_limits");
       },
       py::arg("limits"), "The core's check of (pitch, yaw, roll) neck half-ranges; ValueError.");
+  m.def(
+      "check_temperature", [](double t) { check_temperature(t); }, py::arg("temperature"),
+      "The core's temperature check: finite, in [0, 10]; ValueError.");
+  m.def(
+      "check_rate_state",
+      [](int64_t frames, double phase, double dropped_time_s, const F64& prev, const F64& curr,
+         const F64& gaze_last,
+         const py::array_t<uint8_t, py::array::c_style | py::array::forcecast>& snap) {
+        const int64_t n = static_cast<int64_t>(snap.size());
+        RateClock clock(n, 30.0);  // the rate does not enter the check
+        RateClock::State s;
+        s.started = 1;
+        s.frames = frames;
+        s.phase = phase;
+        s.dropped_time_s = dropped_time_s;
+        s.prev.assign(prev.data(), prev.data() + prev.size());
+        s.curr.assign(curr.data(), curr.data() + curr.size());
+        s.gaze_last.assign(gaze_last.data(), gaze_last.data() + gaze_last.size());
+        s.snap.assign(snap.data(), snap.data() + snap.size());
+        clock.check_state(s);
+      },
+      py::arg("frames"), py::arg("phase"), py::arg("dropped_time_s"), py::arg("prev"),
+      py::arg("curr"), py::arg("gaze_last"), py::arg("snap"),
+      "The core's check of a saved update() clock (RateClock::check_state); ValueError.");
   m.def(
       "philox4x32_10",
       [](uint32_t c0, uint32_t c1, uint32_t c2, uint32_t c3, uint32_t k0, uint32_t k1) {

@@ -219,7 +219,7 @@ public static class GazeHeadTest
                 Throws<ArgumentException>(() => gen.Step(new float[3], head, eye), "gaze: expected 4 floats (2 agents x 2), got 3", "short gaze");
                 Throws<ArgumentException>(() => gen.Step(null, head, eye), "gaze is NULL", "null gaze");
                 Throws<ArgumentException>(() => gen.Reset(new long[] { 5 }), "agent id 5 is out of range for 2 agents", "bad agent id");
-                Throws<ArgumentException>(() => gen.SetTemperature(-1f), "temperature must be a finite number >= 0", "temperature");
+                Throws<ArgumentException>(() => gen.SetTemperature(-1f), "temperature: expected a finite number >= 0 and <= 10", "temperature");
                 Throws<GazeHeadArgumentException>(() => gen.SetStyle(new float[] { 0.8f, 0.5f, 0.3f, nan }),
                     "style: the style of agent 1 is not finite", "non-finite style");
                 Throws<GazeHeadArgumentException>(() => gen.SetStyle(new float[] { 0.8f, 0.5f }),

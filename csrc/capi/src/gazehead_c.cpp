@@ -4,12 +4,14 @@
 // change of the core's interface is an edit there only.
 #include <sys/stat.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <mutex>
 #include <new>
 #include <string>
 #include <vector>
@@ -19,11 +21,12 @@
 #include "gazehead/cpu_generator.h"
 #include "gazehead/gazehead.h"
 #include "gazehead/model.h"
+#include "gazehead/rate_clock.h"
+#include "gazehead/saved_state.h"
 #include "model_reader.h"
-#include "rate_clock.h"
 
+using gazehead::RateClock;
 using gazehead_capi::ModelFileError;
-using gazehead_capi::RateClock;
 using gazehead_capi::ReadModel;
 
 struct gazehead_model {
@@ -68,6 +71,9 @@ gazehead_status guard(F&& body) noexcept {
   } catch (const ModelFileError& e) {
     t_last_error = e.what();
     return GAZEHEAD_ERR_MODEL;
+  } catch (const gazehead::StateError& e) {  // before std::invalid_argument, its base
+    t_last_error = e.what();
+    return GAZEHEAD_ERR_STATE;
   } catch (const gazehead::ConcurrentUse& e) {  // before std::runtime_error, its base
     t_last_error = e.what();
     return GAZEHEAD_ERR_BUSY;
@@ -168,87 +174,9 @@ void set_style(gazehead::CpuGenerator& g, const float* style) { g.set_style(styl
 void get_style(const gazehead::CpuGenerator& g, float* out) { g.get_style(out); }
 void set_neck_limits(gazehead::CpuGenerator& g, const float* limits) { g.set_neck_limits(limits); }
 const float* neck_limits(const gazehead::CpuGenerator& g) { return g.neck_limits(); }
-void check_neck_limits(const float* limits) { gazehead::check_neck_limits(limits, "neck_limits"); }
 const char* isa() { return gazehead::kernels::table().isa; }
 
 }  // namespace core
-
-// ---- saved state ---------------------------------------------------------------------------
-// Private layout, little-endian host order, no padding:
-//   "GZHS" | u32 blob version | u64 total size | u64 model fingerprint | i64 N | i32 H | i32 Z |
-//   u32 seed | f32 temperature | f32 neck_limits[3] | core state (motion model v3):
-//   s (N*H f32), head (N*3 f32), head_vel (N*3 f32), z (N*Z f32), gaze (N*2 f32),
-//   style (N*2 f32), has_prev (N u8), frame (N u32), episode (N u32) | update clock:
-//   i32 started, i64 frames, f64 phase, f64 dropped, prev (N*3 f64), curr (N*3 f64),
-//   gaze_last (N*2 f64), snap (N u8) | u64 FNV-1a 64 of everything before it.
-
-constexpr char kStateMagic[4] = {'G', 'Z', 'H', 'S'};
-constexpr uint32_t kStateVersion = 2;  // 1: motion model v2 (head, eye; no style)
-constexpr size_t kStateHeader = 4 + 4 + 8 + 8 + 8 + 4 + 4 + 4 + 4 + 3 * 4;
-
-size_t state_size(int64_t n64, int hidden, int latent) {
-  const size_t n = static_cast<size_t>(n64), H = static_cast<size_t>(hidden),
-               Z = static_cast<size_t>(latent);
-  return kStateHeader + n * H * 4 + n * 3 * 4 + n * 3 * 4 + n * Z * 4 + n * 2 * 4 + n * 2 * 4 + n +
-         n * 4 + n * 4 + 4 + 8 + 8 + 8 + n * 3 * 8 + n * 3 * 8 + n * 2 * 8 + n + 8;
-}
-
-class Writer {
- public:
-  explicit Writer(unsigned char* p) : p_(p) {}
-  template <typename T>
-  void put(const T& v) {
-    std::memcpy(p_ + at_, &v, sizeof v);
-    at_ += sizeof v;
-  }
-  template <typename T>
-  void put(const std::vector<T>& v) {
-    if (!v.empty()) std::memcpy(p_ + at_, v.data(), v.size() * sizeof(T));
-    at_ += v.size() * sizeof(T);
-  }
-  size_t size() const { return at_; }
-
- private:
-  unsigned char* p_;
-  size_t at_ = 0;
-};
-
-class Reader {
- public:
-  explicit Reader(const unsigned char* p) : p_(p) {}
-  template <typename T>
-  T get() {
-    T v;
-    std::memcpy(&v, p_ + at_, sizeof v);
-    at_ += sizeof v;
-    return v;
-  }
-  template <typename T>
-  void get(std::vector<T>& v, size_t count) {
-    v.resize(count);
-    if (count) std::memcpy(v.data(), p_ + at_, count * sizeof(T));
-    at_ += count * sizeof(T);
-  }
-
- private:
-  const unsigned char* p_;
-  size_t at_ = 0;
-};
-
-template <typename T>
-void all_finite(const std::vector<T>& v, const char* what) {
-  for (const T& x : v) {
-    if (!std::isfinite(x))
-      fail(GAZEHEAD_ERR_STATE, std::string("state: ") + what + " holds non-finite values");
-  }
-}
-
-void all_flags(const std::vector<uint8_t>& v, const char* what) {
-  for (uint8_t x : v) {
-    if (x > 1)
-      fail(GAZEHEAD_ERR_STATE, std::string("state: ") + what + " holds values other than 0 and 1");
-  }
-}
 
 // ---- options -------------------------------------------------------------------------------
 
@@ -302,14 +230,30 @@ int32_t gazehead_abi_version(void) { return GAZEHEAD_ABI_VERSION; }
 const char* gazehead_version(void) { return GAZEHEAD_VERSION; }
 
 const char* gazehead_build_info(void) {
-  static const std::string info = [] {
-    char buf[256];
-    std::snprintf(buf, sizeof buf, "gazehead_rt %s (C ABI %d; %s, %s; CPU kernels %s)",
-                  GAZEHEAD_VERSION, GAZEHEAD_ABI_VERSION, GAZEHEAD_COMPILER, GAZEHEAD_BUILD_TYPE,
-                  core::isa());
-    return std::string(buf);
-  }();
-  return info.c_str();
+  // No status to return: a kernel choice that fails (a bad GAZEHEAD_CPU_ISA) is reported in
+  // the text, and nothing may throw out of here (C# calls it from Library.BuildInfo).
+  static char info[512];
+  static std::atomic<bool> done{false};
+  static std::mutex once;
+  if (done.load(std::memory_order_acquire)) return info;
+  std::lock_guard<std::mutex> lock(once);
+  if (done.load(std::memory_order_relaxed)) return info;
+  std::string isa;
+  bool ok = false;
+  try {
+    isa = core::isa();
+    ok = true;
+  } catch (const std::exception& e) {
+    isa = std::string("unavailable: ") + e.what();
+  } catch (...) {
+    isa = "unavailable";
+  }
+  std::snprintf(info, sizeof info, "gazehead_rt %s (C ABI %d; %s, %s; CPU kernels %s)",
+                GAZEHEAD_VERSION, GAZEHEAD_ABI_VERSION, GAZEHEAD_COMPILER, GAZEHEAD_BUILD_TYPE,
+                isa.c_str());
+  if (ok)
+    done.store(true, std::memory_order_release);  // a failed choice is retried, as the core does
+  return info;
 }
 
 const char* gazehead_last_error(void) { return t_last_error.c_str(); }
@@ -593,12 +537,7 @@ gazehead_status gazehead_generator_set_style(gazehead_generator* generator, cons
     need(style, "style");
     const int64_t n = generator->n;
     check_count(style_count, 2 * n, "style", n, 2);
-    for (int64_t a = 0; a < n; ++a) {  // Generator.set_style's check and message
-      if (!std::isfinite(style[2 * a]) || !std::isfinite(style[2 * a + 1])) {
-        fail(GAZEHEAD_ERR_INVALID_ARGUMENT, fmt("style: the style of agent %lld is not finite", a));
-      }
-    }
-    core::set_style(*generator->core, style);
+    core::set_style(*generator->core, style);  // checked first (gazehead::check_styles)
   });
 }
 
@@ -638,7 +577,7 @@ gazehead_status gazehead_generator_state_size(const gazehead_generator* generato
   return guard([&] {
     need(generator, "generator");
     need(out_size, "out_size");
-    *out_size = state_size(generator->n, generator->hidden, generator->latent);
+    *out_size = gazehead::saved_state_size(generator->n, generator->hidden, generator->latent);
   });
 }
 
@@ -648,44 +587,24 @@ gazehead_status gazehead_generator_save_state(const gazehead_generator* generato
     need(generator, "generator");
     const core::Busy busy(*generator->core);
     need(buffer, "buffer");
-    const size_t need_bytes = state_size(generator->n, generator->hidden, generator->latent);
+    const size_t need_bytes =
+        gazehead::saved_state_size(generator->n, generator->hidden, generator->latent);
     if (size < need_bytes) {
       fail(GAZEHEAD_ERR_BUFFER_TOO_SMALL,
            fmt("buffer: %lld bytes, the state needs %lld (gazehead_generator_state_size)",
                static_cast<long long>(size), static_cast<long long>(need_bytes)));
     }
-    const gazehead::AgentState& st = core::state(*generator->core);
-    const RateClock::State& rs = generator->rate->state();
-    unsigned char* p = static_cast<unsigned char*>(buffer);
-    Writer w(p);
-    w.put(kStateMagic);
-    w.put(kStateVersion);
-    w.put(static_cast<uint64_t>(need_bytes));
-    w.put(generator->fingerprint);
-    w.put(generator->n);
-    w.put(static_cast<int32_t>(generator->hidden));
-    w.put(static_cast<int32_t>(generator->latent));
-    w.put(core::seed(*generator->core));
-    w.put(core::temperature(*generator->core));
-    for (int k = 0; k < 3; ++k) w.put(core::neck_limits(*generator->core)[k]);
-    w.put(st.s);
-    w.put(st.head);
-    w.put(st.head_vel);
-    w.put(st.z);
-    w.put(st.gaze);
-    w.put(st.style);
-    w.put(st.has_prev);
-    w.put(st.frame);
-    w.put(st.episode);
-    w.put(rs.started);
-    w.put(rs.frames);
-    w.put(rs.phase);
-    w.put(rs.dropped_time_s);
-    w.put(rs.prev);
-    w.put(rs.curr);
-    w.put(rs.gaze_last);
-    w.put(rs.snap);
-    w.put(gazehead_capi::fnv1a64(p, w.size()));
+    gazehead::SavedState s;
+    s.model_fingerprint = generator->fingerprint;
+    s.num_agents = generator->n;
+    s.hidden = generator->hidden;
+    s.latent = generator->latent;
+    s.seed = core::seed(*generator->core);
+    s.temperature = core::temperature(*generator->core);
+    std::memcpy(s.neck_limits, core::neck_limits(*generator->core), sizeof s.neck_limits);
+    s.agents = core::state(*generator->core);
+    s.clock = generator->rate->state();
+    gazehead::write_saved_state(s, static_cast<unsigned char*>(buffer));
   });
 }
 
@@ -695,107 +614,14 @@ gazehead_status gazehead_generator_load_state(gazehead_generator* generator, con
     need(generator, "generator");
     const core::Busy busy(*generator->core);
     need(buffer, "buffer");
-    const unsigned char* p = static_cast<const unsigned char*>(buffer);
-    constexpr size_t kHeader = 4 + 4 + 8;
-    if (size < kHeader || std::memcmp(p, kStateMagic, 4) != 0) {
-      fail(GAZEHEAD_ERR_STATE, "state: not a gazehead generator state (bad magic or too short)");
-    }
-    Reader r(p + 4);
-    const uint32_t version = r.get<uint32_t>();
-    if (version != kStateVersion) {
-      fail(GAZEHEAD_ERR_STATE,
-           fmt("state: version %lld is not supported (this library reads version %lld)", version,
-               kStateVersion));
-    }
-    const uint64_t total = r.get<uint64_t>();
-    if (total != size) {
-      fail(GAZEHEAD_ERR_STATE, fmt("state: the blob says it has %lld bytes, %lld were passed",
-                                   static_cast<long long>(total), static_cast<long long>(size)));
-    }
-    if (size < kStateHeader + 8)
-      fail(GAZEHEAD_ERR_STATE, "state: the blob is shorter than its header");
-    if (gazehead_capi::fnv1a64(p, size - 8) != [&] {
-          uint64_t c;
-          std::memcpy(&c, p + size - 8, 8);
-          return c;
-        }()) {
-      fail(GAZEHEAD_ERR_STATE, "state: checksum mismatch (the blob is corrupted)");
-    }
-    const uint64_t fingerprint = r.get<uint64_t>();
-    if (fingerprint != generator->fingerprint) {
-      char buf[160];
-      std::snprintf(buf, sizeof buf,
-                    "state: it was taken with a different model file (fingerprint %016llx, "
-                    "this generator has %016llx)",
-                    static_cast<unsigned long long>(fingerprint),
-                    static_cast<unsigned long long>(generator->fingerprint));
-      fail(GAZEHEAD_ERR_STATE, buf);
-    }
-    const int64_t n = r.get<int64_t>();
-    if (n != generator->n) {
-      fail(GAZEHEAD_ERR_STATE,
-           fmt("state: it holds %lld agents, this generator has %lld", n, generator->n));
-    }
-    const int32_t hidden = r.get<int32_t>();
-    const int32_t latent = r.get<int32_t>();
-    if (hidden != generator->hidden || latent != generator->latent ||
-        size != state_size(n, hidden, latent)) {
-      fail(GAZEHEAD_ERR_STATE, "state: sizes do not match this generator's model");
-    }
-    const uint32_t seed = r.get<uint32_t>();
-    const float temperature = r.get<float>();
-    if (!std::isfinite(temperature) || temperature < 0.0f) {
-      fail(GAZEHEAD_ERR_STATE, "state: temperature must be a finite number >= 0");
-    }
-    float neck_limits[3];
-    for (float& v : neck_limits) v = r.get<float>();
-    try {
-      core::check_neck_limits(neck_limits);
-    } catch (const std::invalid_argument& e) {
-      fail(GAZEHEAD_ERR_STATE, std::string("state: ") + e.what());
-    }
-    const size_t N = static_cast<size_t>(n), H = static_cast<size_t>(hidden),
-                 Z = static_cast<size_t>(latent);
-    gazehead::AgentState st;
-    r.get(st.s, N * H);
-    r.get(st.head, N * 3);
-    r.get(st.head_vel, N * 3);
-    r.get(st.z, N * Z);
-    r.get(st.gaze, N * 2);
-    r.get(st.style, N * 2);
-    r.get(st.has_prev, N);
-    r.get(st.frame, N);
-    r.get(st.episode, N);
-    all_finite(st.s, "s");
-    all_finite(st.head, "head");
-    all_finite(st.head_vel, "head_vel");
-    all_finite(st.z, "z");
-    all_finite(st.gaze, "gaze");
-    all_finite(st.style, "style");
-    all_flags(st.has_prev, "has_prev");
-    RateClock::State rs;
-    rs.started = r.get<int32_t>();
-    rs.frames = r.get<int64_t>();
-    rs.phase = r.get<double>();
-    rs.dropped_time_s = r.get<double>();
-    r.get(rs.prev, N * 3);
-    r.get(rs.curr, N * 3);
-    r.get(rs.gaze_last, N * 2);
-    r.get(rs.snap, N);
-    if ((rs.started != 0 && rs.started != 1) || rs.frames < 0 || !std::isfinite(rs.phase) ||
-        rs.phase < -1.0 || rs.phase >= 1.0 || !std::isfinite(rs.dropped_time_s) ||
-        rs.dropped_time_s < 0) {
-      fail(GAZEHEAD_ERR_STATE, "state: the update() clock holds invalid values");
-    }
-    all_finite(rs.prev, "clock pose");
-    all_finite(rs.curr, "clock pose");
-    all_flags(rs.snap, "clock snap flags");
+    const gazehead::SavedState s = gazehead::read_saved_state(buffer, size);
+    gazehead::check_saved_state(s, *generator->core, *generator->rate, generator->fingerprint);
     // Everything is checked; nothing below can fail.
-    core::set_state(*generator->core, st);
-    core::set_seed(*generator->core, seed);
-    core::set_temperature(*generator->core, temperature);
-    core::set_neck_limits(*generator->core, neck_limits);
-    generator->rate->set_state(rs);
+    core::set_state(*generator->core, s.agents);
+    core::set_seed(*generator->core, s.seed);
+    core::set_temperature(*generator->core, s.temperature);
+    core::set_neck_limits(*generator->core, s.neck_limits);
+    generator->rate->set_state(s.clock);
   });
 }
 

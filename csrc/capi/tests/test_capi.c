@@ -536,9 +536,9 @@ static void test_options(const gazehead_model* model) {
   REFUSED(o.struct_size = 16, GAZEHEAD_ERR_ABI_MISMATCH, "options.struct_size is 16 bytes");
   REFUSED(o.num_agents = 0, GAZEHEAD_ERR_INVALID_ARGUMENT, "num_agents must be positive");
   REFUSED(o.temperature = -1.0f, GAZEHEAD_ERR_INVALID_ARGUMENT,
-          "temperature must be a finite number >= 0");
+          "temperature: expected a finite number >= 0 and <= 10");
   REFUSED(o.temperature = NAN, GAZEHEAD_ERR_INVALID_ARGUMENT,
-          "temperature must be a finite number >= 0");
+          "temperature: expected a finite number >= 0 and <= 10");
   REFUSED(o.nan_policy = 5, GAZEHEAD_ERR_INVALID_ARGUMENT,
           "nan_policy: expected GAZEHEAD_NAN_RAISE (0) or GAZEHEAD_NAN_HOLD (1), got 5");
   REFUSED(o.num_threads = 0, GAZEHEAD_ERR_INVALID_ARGUMENT,
@@ -964,7 +964,7 @@ static void test_state(const gazehead_model* model, const gazehead_model* other_
     memcpy(bad + 60, &nan_value, 4);
     reseal(bad, size);
     CHECK_ERR(gazehead_generator_load_state(g, bad, size), GAZEHEAD_ERR_STATE,
-              "state: s holds non-finite values");
+              "state: 's' holds non-finite values");
   }
   memcpy(bad, blob, size);
   {
@@ -972,7 +972,7 @@ static void test_state(const gazehead_model* model, const gazehead_model* other_
     memcpy(bad + 44, &negative, 4);
     reseal(bad, size);
     CHECK_ERR(gazehead_generator_load_state(g, bad, size), GAZEHEAD_ERR_STATE,
-              "state: temperature must be a finite number >= 0");
+              "state: temperature: expected a finite number >= 0 and <= 10, got -1.0");
   }
   memcpy(bad, blob, size);
   {
@@ -989,8 +989,46 @@ static void test_state(const gazehead_model* model, const gazehead_model* other_
     memcpy(bad + at, &inf_value, 4);
     reseal(bad, size);
     CHECK_ERR(gazehead_generator_load_state(g, bad, size), GAZEHEAD_ERR_STATE,
-              "state: style holds non-finite values");
+              "state: 'style' holds non-finite values");
   }
+  memcpy(bad, blob, size);
+  {
+    /* a temperature over 10 with a valid checksum: refused before the state or seed change */
+    float hot = 11.0f;
+    memcpy(bad + 44, &hot, 4);
+    reseal(bad, size);
+    CHECK_ERR(gazehead_generator_load_state(g, bad, size), GAZEHEAD_ERR_STATE,
+              "state: temperature: expected a finite number >= 0 and <= 10, got 11.0");
+    CHECK(blob_equal(g, before, before_size));
+  }
+  {
+    /* the update() clock: a current pose of 1e30 rad, a NaN last gaze; offsets after the
+       agent state: started (4), frames (8), phase (8), dropped (8), prev (N*3 f64), curr,
+       gaze_last */
+    const size_t clock_at =
+        60 + 4 * (size_t)(N * (hidden + 3 + 3 + latent + 2 + 2)) + (size_t)N * (1 + 4 + 4);
+    const double huge = 1e30, nan_gaze = NAN;
+    memcpy(bad, blob, size);
+    memcpy(bad + clock_at + 28 + 8 * 3 * N, &huge, 8);
+    reseal(bad, size);
+    CHECK_ERR(gazehead_generator_load_state(g, bad, size), GAZEHEAD_ERR_STATE,
+              "state: the update() clock holds a pose beyond +-pi rad");
+    memcpy(bad, blob, size);
+    memcpy(bad + clock_at + 28 + 8 * 6 * N, &nan_gaze, 8);
+    reseal(bad, size);
+    CHECK_ERR(gazehead_generator_load_state(g, bad, size), GAZEHEAD_ERR_STATE,
+              "state: the update() clock holds a last gaze that is not finite");
+  }
+  memcpy(bad, blob, size);
+  {
+    /* a finite but huge GRU state (it would overflow the network to inf and NaN) */
+    float huge = 3e38f;
+    memcpy(bad + 60, &huge, 4);
+    reseal(bad, size);
+    CHECK_ERR(gazehead_generator_load_state(g, bad, size), GAZEHEAD_ERR_STATE,
+              "state: 's' holds values beyond [-1, 1]");
+  }
+  CHECK(blob_equal(g, before, before_size));
   CHECK_ERR(gazehead_generator_load_state(g, blob, 40), GAZEHEAD_ERR_STATE,
             "state: the blob says it has");
   CHECK_ERR(gazehead_generator_load_state(g3, blob, size), GAZEHEAD_ERR_STATE,
@@ -1013,7 +1051,7 @@ static void test_state(const gazehead_model* model, const gazehead_model* other_
 
   /* setters */
   CHECK_ERR(gazehead_generator_set_temperature(g, -0.5f), GAZEHEAD_ERR_INVALID_ARGUMENT,
-            "temperature must be a finite number >= 0");
+            "temperature: expected a finite number >= 0 and <= 10, got -0.5");
   CHECK_ERR(gazehead_generator_set_temperature(NULL, 0.5f), GAZEHEAD_ERR_INVALID_ARGUMENT,
             "generator is NULL");
   CHECK_ERR(gazehead_generator_set_seed(NULL, 1), GAZEHEAD_ERR_INVALID_ARGUMENT,
@@ -1026,6 +1064,10 @@ static void test_state(const gazehead_model* model, const gazehead_model* other_
     style[3] = NAN;
     CHECK_ERR(gazehead_generator_set_style(g, style, 4), GAZEHEAD_ERR_INVALID_ARGUMENT,
               "style: the style of agent 1 is not finite");
+    style[3] = 3e38f; /* finite, but it would overflow the network into NaN */
+    CHECK_ERR(gazehead_generator_set_style(g, style, 4), GAZEHEAD_ERR_INVALID_ARGUMENT,
+              "style: the style of agent 1 is (0.3, 3e+38), outside [-10, 10] (propensity, idle)");
+    style[3] = 0.5f;
     CHECK_ERR(gazehead_generator_set_style(g, NULL, 4), GAZEHEAD_ERR_INVALID_ARGUMENT,
               "style is NULL");
     CHECK_ERR(gazehead_generator_set_style(NULL, style, 4), GAZEHEAD_ERR_INVALID_ARGUMENT,

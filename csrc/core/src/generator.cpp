@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <utility>
 
 #include "gazehead/philox.h"
@@ -33,7 +35,51 @@ std::string where(int64_t agent, int64_t frame) {
   return buf;
 }
 
+// Python's repr of a float: the fewest digits that read back to the same double, positional
+// for decimal exponents in [-4, 16), scientific otherwise (messages quote values as Python
+// writes them).
+std::string py_float(double x) {
+  if (std::isnan(x)) return "nan";
+  if (std::isinf(x)) return x > 0 ? "inf" : "-inf";
+  char buf[64];
+  int digits = 1;
+  for (; digits <= 17; ++digits) {
+    std::snprintf(buf, sizeof buf, "%.*e", digits - 1, x);
+    if (std::strtod(buf, nullptr) == x) break;
+  }
+  const int exp10 = std::atoi(std::strchr(buf, 'e') + 1);
+  if (exp10 < -4 || exp10 >= 16) return buf;
+  std::snprintf(buf, sizeof buf, "%.*f", std::max(digits - 1 - exp10, 1), x);
+  return buf;
+}
+
 }  // namespace
+
+void check_styles(const float* style, int64_t n) {
+  for (int64_t a = 0; a < n; ++a) {
+    const float p = style[kStyleSize * a], i = style[kStyleSize * a + 1];
+    if (!std::isfinite(p) || !std::isfinite(i)) {
+      throw InvalidInput("style: the style of agent " + std::to_string(a) + " is not finite", a);
+    }
+    if (std::fabs(p) > kMaxStyle || std::fabs(i) > kMaxStyle) {
+      char buf[160];
+      std::snprintf(buf, sizeof buf,
+                    "style: the style of agent %lld is (%g, %g), outside [-%g, %g] (propensity, "
+                    "idle)",
+                    static_cast<long long>(a), p, i, kMaxStyle, kMaxStyle);
+      throw InvalidInput(buf, a);
+    }
+  }
+}
+
+void check_temperature(double t) {
+  if (!std::isfinite(t) || t < 0.0 || t > kMaxTemperature) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%g", kMaxTemperature);
+    throw std::invalid_argument(std::string("temperature: expected a finite number >= 0 and <= ") +
+                                buf + ", got " + py_float(t));
+  }
+}
 
 void validate_gaze(const float* gaze, int64_t n, int64_t frame_index, bool allow_nonfinite) {
   for (int64_t a = 0; a < n; ++a) {
@@ -98,8 +144,10 @@ void population_style(const Model& model, uint32_t seed, uint32_t agent, float* 
   // philox_normal(seed, agent, ~0, ~0, latent=Z)[:2].
   float n[kStyleSize];
   agent_normals(seed, agent, 0xFFFFFFFFu, 0xFFFFFFFFu, kStyleSize, n);
-  for (int i = 0; i < kStyleSize; ++i)
-    style[i] = model.style_mean()[i] + model.style_std()[i] * n[i];
+  for (int i = 0; i < kStyleSize; ++i) {
+    const float v = model.style_mean()[i] + model.style_std()[i] * n[i];
+    style[i] = std::min(std::max(v, -kMaxStyle), kMaxStyle);
+  }
 }
 
 Generator::Exclusive::Exclusive(const Generator& g) : g_(g), owner_(false) {
@@ -145,9 +193,7 @@ void Generator::refuse_if_pending(const char* what) const {
 
 void Generator::set_temperature(float t) {
   Exclusive use(*this);
-  if (!std::isfinite(t) || t < 0.0f || t > kMaxTemperature) {
-    throw std::invalid_argument("temperature must be a finite number >= 0 and <= 10");
-  }
+  check_temperature(t);
   temperature_ = t;
 }
 
@@ -229,6 +275,11 @@ void Generator::get_state(AgentState& out) const {
 void Generator::set_state(const AgentState& st) {
   Exclusive use(*this);
   refuse_if_pending("set_state");
+  check_state(st);
+  write_state(st);
+}
+
+void Generator::check_state(const AgentState& st) const {
   const size_t n = static_cast<size_t>(n_);
   const size_t H = static_cast<size_t>(model_->hidden()), Z = static_cast<size_t>(model_->latent());
   if (st.s.size() != n * H || st.head.size() != n * kHeadSize ||
@@ -237,26 +288,36 @@ void Generator::set_state(const AgentState& st) {
       st.has_prev.size() != n || st.frame.size() != n || st.episode.size() != n) {
     throw std::invalid_argument("state sizes do not match this generator's agents and model");
   }
-  // Every float must be finite: one NaN in the state would poison every later step.
-  const std::pair<const char*, const std::vector<float>*> floats[] = {
-      {"s", &st.s}, {"head", &st.head}, {"head_vel", &st.head_vel},
-      {"z", &st.z}, {"gaze", &st.gaze}, {"style", &st.style}};
-  for (const auto& f : floats) {
-    for (float v : *f.second) {
+  // Every float must be finite: one NaN in the state would poison every later step. The
+  // bounds are what a step can produce (with slack): a GRU state is a convex combination of
+  // tanh outputs, the head stays on the torso, the latent's spread is capped by the prior's
+  // log-variance clamp and the temperature; beyond them lie values that overflow the network.
+  struct Bound {
+    const char* name;
+    const std::vector<float>* v;
+    float max_abs;
+    const char* range;
+  };
+  const Bound bounds[] = {{"s", &st.s, 1.0f + 1e-5f, "[-1, 1]"},
+                          {"head", &st.head, kPi + kRangeSlack, "+-pi rad"},
+                          {"head_vel", &st.head_vel, 1e4f, "+-1e4 rad/s"},
+                          {"z", &st.z, 1e6f, "+-1e6"},
+                          {"gaze", &st.gaze, kPi + kRangeSlack, "+-pi rad"},
+                          {"style", &st.style, kMaxStyle, "+-10 (check_styles)"}};
+  for (const Bound& b : bounds) {
+    for (float v : *b.v) {
       if (!std::isfinite(v)) {
-        throw std::invalid_argument(std::string("state '") + f.first + "' holds non-finite values");
+        throw std::invalid_argument(std::string("state '") + b.name + "' holds non-finite values");
       }
-    }
-  }
-  for (float v : st.head) {
-    if (std::fabs(v) > kPi + kRangeSlack) {
-      throw std::invalid_argument("state 'head' holds angles beyond +-pi rad");
+      if (std::fabs(v) > b.max_abs) {
+        throw std::invalid_argument(std::string("state '") + b.name + "' holds values beyond " +
+                                    b.range);
+      }
     }
   }
   for (uint8_t v : st.has_prev) {
     if (v > 1) throw std::invalid_argument("state 'has_prev' must hold 0 or 1");
   }
-  write_state(st);
 }
 
 void Generator::get_style(float* out) const {
@@ -268,12 +329,7 @@ void Generator::get_style(float* out) const {
 
 void Generator::set_style(const float* style) {
   Exclusive use(*this);
-  for (int64_t i = 0; i < kStyleSize * n_; ++i) {
-    if (!std::isfinite(style[i])) {
-      throw InvalidInput("style of agent " + std::to_string(i / kStyleSize) + " is not finite",
-                         i / kStyleSize);
-    }
-  }
+  check_styles(style, n_);
   AgentState st;
   get_state(st);
   std::copy(style, style + kStyleSize * n_, st.style.begin());

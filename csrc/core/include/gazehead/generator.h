@@ -51,6 +51,20 @@ class ConcurrentUse : public std::runtime_error {
 void validate_gaze(const float* gaze, int64_t n, int64_t frame_index, bool allow_nonfinite);
 void validate_head(const float* head, int64_t n, int64_t frame_index);
 
+// The settings checks every surface (Python, the C ABI, saved states) goes through; each
+// throws std::invalid_argument (InvalidInput for a style, naming the agent) with the message
+// the Python package raises.
+//
+// Styles (propensity, idle) are finite and within +-kMaxStyle: estimated styles lie in
+// [-0.5, 1.5] x [-1, 3.5] (gazehead_rt.style); far beyond, the normalized condition drives the
+// network out of any trained range, and values like 3e38 overflow it to inf and NaN.
+constexpr float kMaxStyle = 10.0f;
+void check_styles(const float* style, int64_t n);
+// Noise scale in [0, kMaxTemperature]: the prior was trained at 1; far beyond it the sampled
+// latent drives the decoder out of any trained range.
+constexpr float kMaxTemperature = 10.0f;
+void check_temperature(double t);
+
 // Per-agent state, agent-major: the whole of what a step depends on besides the model and
 // the generator's settings (seed, temperature, neck limits). state_dict() is a copy of it.
 struct AgentState {
@@ -70,8 +84,9 @@ struct AgentState {
 };
 
 // The default style of agent `agent`: style_mean + style_std * n, n the first two lanes of
-// the Philox normals at (seed, agent, episode = frame = 0xFFFFFFFF), a counter no step uses.
-// Depends on nothing else, so an agent's style is the same for any batch size.
+// the Philox normals at (seed, agent, episode = frame = 0xFFFFFFFF), a counter no step uses,
+// clamped to +-kMaxStyle (only a model with an absurd population reaches it). Depends on
+// nothing else, so an agent's style is the same for any batch size.
 void population_style(const Model& model, uint32_t seed, uint32_t agent, float* style);
 
 class Generator {
@@ -113,11 +128,15 @@ class Generator {
   // deduplicated here: an id listed twice resets once.
   void reset(const int64_t* agents, int64_t count);
 
-  // A copy of the state out; a checked assignment in (sizes must match this generator, style
-  // finite, has_prev 0 or 1: std::invalid_argument and nothing changes otherwise).
+  // A copy of the state out; a checked assignment in (check_state: std::invalid_argument and
+  // nothing changes otherwise).
   void get_state(AgentState& out) const;
   void set_state(const AgentState& st);
-  // Styles (N, 2) of all agents; set_style checks every value is finite first.
+  // Everything set_state checks: sizes match this generator, every value finite and within
+  // what a step can produce (GRU state in [-1, 1], head within +-pi, gaze within the gaze
+  // range, styles by check_styles), has_prev 0 or 1.
+  void check_state(const AgentState& st) const;
+  // Styles (N, 2) of all agents; set_style checks every value (check_styles) first.
   void get_style(float* out) const;
   void set_style(const float* style);
 
@@ -133,10 +152,7 @@ class Generator {
     seed_ = seed;
   }
   float temperature() const { return temperature_; }
-  // Noise scale in [0, kMaxTemperature] (std::invalid_argument otherwise): the prior was
-  // trained at 1; far beyond it the sampled latent drives the decoder out of any trained range.
-  static constexpr float kMaxTemperature = 10.0f;
-  void set_temperature(float t);
+  void set_temperature(float t);  // checked by check_temperature
   NanPolicy nan_policy() const { return nan_policy_; }
   // Head-on-torso half-ranges (pitch, yaw, roll), rad; default the model's.
   const float* neck_limits() const { return neck_limits_; }

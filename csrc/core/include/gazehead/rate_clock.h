@@ -1,13 +1,15 @@
-// The fixed-timestep clock behind gazehead_generator_update: a port of
-// gazehead_rt/rate.py (RateAdapter) that allocates at construction only. Arithmetic is in
-// double, as numpy does it there, so the C and Python updates give the same numbers.
+// The fixed-timestep clock of variable-rate loops (gazehead_generator_update, the C# binding's
+// Update): the algorithm of gazehead_rt/rate.py (RateAdapter, docs/design.md), allocating at
+// construction only. Arithmetic is in double, as numpy does it there, so the C and Python
+// updates give the same numbers.
 #pragma once
 
 #include <cstdint>
 #include <functional>
+#include <stdexcept>
 #include <vector>
 
-namespace gazehead_capi {
+namespace gazehead {
 
 // Catch-up budget per update call in seconds of model time (rate.DEFAULT_MAX_CATCHUP_S).
 constexpr double kMaxCatchupS = 0.25;
@@ -37,7 +39,14 @@ class RateClock {
     std::vector<uint8_t> snap;
   };
   const State& state() const { return st_; }
-  void set_state(const State& s) { st_ = s; }  // sizes and values checked by the caller
+  // Throws std::invalid_argument unless `s` is a state this clock can continue from: sizes
+  // of N agents, started and snap flags 0 or 1, frames >= 0, phase in [-1, 1), dropped time
+  // finite and >= 0, poses finite within +-pi rad, last gaze finite within the gaze range.
+  void check_state(const State& s) const;
+  void set_state(const State& s) {  // checked by check_state first
+    check_state(s);
+    st_ = s;
+  }
   int64_t num_agents() const { return n_; }
 
  private:
@@ -52,4 +61,4 @@ class RateClock {
   std::vector<float> g_sub_, head_;
 };
 
-}  // namespace gazehead_capi
+}  // namespace gazehead

@@ -1,9 +1,10 @@
-#include "rate_clock.h"
+#include "gazehead/rate_clock.h"
 
 #include <algorithm>
 #include <cmath>
+#include <string>
 
-namespace gazehead_capi {
+namespace gazehead {
 namespace {
 
 constexpr double kPiD = 3.14159265358979323846;
@@ -47,6 +48,38 @@ RateClock::RateClock(int64_t num_agents, double fps)
   dgaze_.assign(2 * n, 0.0);
   g_sub_.assign(2 * n, 0.0f);
   head_.assign(3 * n, 0.0f);
+}
+
+void RateClock::check_state(const State& s) const {
+  const size_t n = static_cast<size_t>(n_);
+  auto refuse = [](const char* what) {
+    throw std::invalid_argument(std::string("the update() clock ") + what);
+  };
+  if (s.prev.size() != 3 * n || s.curr.size() != 3 * n || s.gaze_last.size() != 2 * n ||
+      s.snap.size() != n) {
+    refuse("does not hold this generator's agents");
+  }
+  if ((s.started != 0 && s.started != 1) || s.frames < 0 || !std::isfinite(s.phase) ||
+      s.phase < -1.0 || s.phase >= 1.0 || !std::isfinite(s.dropped_time_s) ||
+      s.dropped_time_s < 0) {
+    refuse("holds invalid counters (started, frames, phase or dropped time)");
+  }
+  constexpr double kSlack = 1e-6;  // float32 rounding of +-pi
+  for (const std::vector<double>* pose : {&s.prev, &s.curr}) {
+    for (double v : *pose) {
+      if (!std::isfinite(v) || std::fabs(v) > kPiD + kSlack) refuse("holds a pose beyond +-pi rad");
+    }
+  }
+  for (size_t a = 0; a < n; ++a) {
+    const double p = s.gaze_last[2 * a], y = s.gaze_last[2 * a + 1];
+    if (!std::isfinite(p) || !std::isfinite(y) || std::fabs(p) > 0.5 * kPiD + kSlack ||
+        std::fabs(y) > kPiD + kSlack) {
+      refuse("holds a last gaze that is not finite or outside the gaze range");
+    }
+  }
+  for (uint8_t f : s.snap) {
+    if (f > 1) refuse("holds snap flags other than 0 and 1");
+  }
 }
 
 void RateClock::reset_all() {
@@ -147,4 +180,4 @@ void RateClock::update(const float* gaze, double dt_s, const StepFn& step, float
   emit(head_out, eye_out);
 }
 
-}  // namespace gazehead_capi
+}  // namespace gazehead
