@@ -182,30 +182,12 @@ class ModelConfig:
 _INT_KEYS = ("hidden_size", "latent_size")
 _INT_LIST_KEYS = ("enc_sizes", "prior_sizes", "dec_sizes", "post_sizes")
 _FLOAT_LIST_KEYS = ("neck_limits", "style_mean", "style_std")
-#: Caps checked before anything is allocated from a file's contents.
+#: Caps the core's reader checks before anything is allocated from a file's contents
+#: (gazehead/model_file.h; a test holds them against _C.constants()).
 MAX_FILE_BYTES = 64 << 20
 MAX_HEADER_BYTES = 1 << 20
 MAX_JSON_DEPTH = 16
-MAX_SIZE = 4096  # any one layer width or state size
-#: Plausible ranges checked at load (finite but absurd values give absurd poses).
-NORM_STD_RANGE = (1e-6, 1e6)
-NORM_MEAN_MAX = 1e6
-FPS_RANGE = (1.0, 1000.0)
-WEIGHT_MAX = 1e4
-#: safetensors dtype codes as numpy names (for messages)
-_ST_DTYPES = {
-    "F64": "float64",
-    "F32": "float32",
-    "F16": "float16",
-    "BF16": "bfloat16",
-    "I64": "int64",
-    "I32": "int32",
-    "I16": "int16",
-    "I8": "int8",
-    "U8": "uint8",
-    "BOOL": "bool",
-}
-#: Metadata key of the integrity hash save_model writes (see tensors_sha256).
+#: Metadata key of the integrity hash save_model writes (see tensors_sha256); required.
 HASH_KEY = "tensors_sha256"
 
 
@@ -217,20 +199,10 @@ def _is_number(v: Any) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
-def _json_depth(v: Any, depth: int = 0) -> int:
-    if depth > MAX_JSON_DEPTH:
-        return depth
-    if isinstance(v, dict):
-        return max([_json_depth(x, depth + 1) for x in v.values()], default=depth + 1)
-    if isinstance(v, list):
-        return max([_json_depth(x, depth + 1) for x in v], default=depth + 1)
-    return depth
-
-
 def tensors_sha256(tensors: Mapping[str, np.ndarray]) -> str:
     """The integrity hash of a model's tensors: sha256 over each tensor's name, shape and
     float32 little-endian bytes, in name order. save_model stores it as metadata
-    ``tensors_sha256``; load_model checks it when present."""
+    ``tensors_sha256``; the reader (the core's, for every surface) requires it to match."""
     import hashlib
 
     h = hashlib.sha256()
@@ -334,200 +306,29 @@ def runtime_spec(model: LoadedModel) -> dict[str, Any]:
     }
 
 
-def _loads(path: str, text: Any, what: str) -> Any:
-    """json.loads with the nesting cap; every failure a ModelError naming ``what``."""
-    if not isinstance(text, str):
-        raise ModelError(f"{path}: {what} must be a string")
-    try:
-        v = json.loads(text)
-    except RecursionError:
-        raise ModelError(f"{path}: {what} is nested too deeply") from None
-    except (json.JSONDecodeError, ValueError) as e:
-        raise ModelError(f"{path}: {what} is not valid JSON ({e})") from None
-    if _json_depth(v) > MAX_JSON_DEPTH:
-        raise ModelError(f"{path}: {what} is nested deeper than {MAX_JSON_DEPTH} levels")
-    return v
-
-
-def _json_field(path: str, meta: Mapping[str, str], key: str, required: bool = True) -> Any:
-    if key not in meta:
-        if required:
-            raise ModelError(f"{path}: metadata has no '{key}' entry")
-        return None
-    return _loads(path, meta[key], f"metadata '{key}'")
-
-
-def _read_header(path: str, raw: bytes) -> tuple[dict[str, str], dict[str, Any]]:
-    """The safetensors header of ``raw``: (metadata, tensor entries), size-capped."""
-    if len(raw) < 8:
-        raise ModelError(f"{path}: not a readable safetensors file (shorter than its header)")
-    n = int.from_bytes(raw[:8], "little")
-    if n > MAX_HEADER_BYTES:
-        raise ModelError(
-            f"{path}: not a readable safetensors file (header is {n} bytes, over the "
-            f"{MAX_HEADER_BYTES} byte cap)"
-        )
-    if 8 + n > len(raw):
-        raise ModelError(f"{path}: not a readable safetensors file (header runs past the end)")
-    try:
-        text = raw[8 : 8 + n].decode("utf-8")
-    except UnicodeDecodeError:
-        raise ModelError(f"{path}: not a readable safetensors file (header is not UTF-8)") from None
-    try:
-        header = _loads(path, text, "header")
-    except ModelError as e:
-        detail = str(e)[len(path) + 2 :]
-        raise ModelError(f"{path}: not a readable safetensors file ({detail})") from None
-    if not isinstance(header, dict):
-        raise ModelError(f"{path}: not a readable safetensors file (header is not an object)")
-    meta = header.pop("__metadata__", None) or {}
-    if not isinstance(meta, dict) or not all(isinstance(v, str) for v in meta.values()):
-        raise ModelError(f"{path}: metadata must map names to strings")
-    return meta, header
-
-
-def _check_plausible(path: str, config: ModelConfig, norm: Normalization) -> None:
-    for name in ("hidden_size", "latent_size"):
-        if getattr(config, name) > MAX_SIZE:
-            raise ModelError(f"{path}: config.{name} is over {MAX_SIZE}")
-    for name in ("enc_sizes", "prior_sizes", "dec_sizes", "post_sizes"):
-        v = getattr(config, name)
-        if len(v) > 64 or any(x > MAX_SIZE for x in v):
-            raise ModelError(f"{path}: config.{name} holds sizes over {MAX_SIZE} (or > 64 layers)")
-    if not FPS_RANGE[0] <= config.fps <= FPS_RANGE[1]:
-        raise ModelError(f"{path}: config.fps {config.fps!r} is outside {list(FPS_RANGE)}")
-    lo, hi = NORM_STD_RANGE
-    for name in ("x_std", "y_std"):
-        v = getattr(norm, name)
-        if np.any(v < lo) or np.any(v > hi):
-            raise ModelError(f"{path}: normalization.{name} must be in [{lo:g}, {hi:g}]")
-    for name in ("x_mean", "y_mean"):
-        if np.any(np.abs(getattr(norm, name)) > NORM_MEAN_MAX):
-            raise ModelError(f"{path}: normalization.{name} must be within +-{NORM_MEAN_MAX:g}")
-
-
 def load_model(path: str | os.PathLike) -> LoadedModel:
-    """Read and validate a model file. Any problem raises :class:`ModelError` naming the file."""
-    import hashlib
+    """Read and validate a model file. Any problem raises :class:`ModelError` naming the file.
+
+    The reading and every check are the core's (``gazehead::read_model_file``, the reader of
+    the C library too): caps before allocation, strict types, plausible ranges, the integrity
+    hash. This wraps what it returns."""
+    from ._native import native
 
     path = os.fspath(path)
-    try:
-        if not os.path.isfile(path):
-            raise ModelError(f"{path}: no such model file")
-        size = os.path.getsize(path)
-        if size > MAX_FILE_BYTES:
-            raise ModelError(f"{path}: file is {size} bytes, over the {MAX_FILE_BYTES} byte cap")
-        with open(path, "rb") as f:
-            raw = f.read(MAX_FILE_BYTES + 1)  # the bytes checked below are the bytes used
-    except OSError as e:
-        raise ModelError(f"{path}: cannot read the file ({e})") from None
-    if len(raw) == 0:
-        raise ModelError(f"{path}: file is empty")
-    if len(raw) > MAX_FILE_BYTES:
-        raise ModelError(f"{path}: file is over the {MAX_FILE_BYTES} byte cap")
-    meta, header = _read_header(path, raw)
-
-    version = meta.get("format_version")
-    if version is None:
-        raise ModelError(f"{path}: metadata has no 'format_version'; not a gazehead_rt model file")
-    if version == "1":
-        raise ModelError(
-            f"{path}: format_version 1 (motion model v2) is not supported; this runtime runs "
-            f"format_version {FORMAT_VERSION} (motion model v3): retrain or use gazehead_rt<0.2"
-        )
-    if version != str(FORMAT_VERSION):
-        raise ModelError(
-            f"{path}: format_version {version} is not supported (this runtime reads version "
-            f"{FORMAT_VERSION})"
-        )
-    cfg_d = _json_field(path, meta, "config")
-    if not isinstance(cfg_d, dict):
-        raise ModelError(f"{path}: metadata 'config' must be a JSON object")
-    try:
-        config = ModelConfig.from_dict(cfg_d)
-    except (ModelError, TypeError, ValueError, OverflowError) as e:
-        raise ModelError(f"{path}: {e}") from None
-    norm_d = _json_field(path, meta, "normalization")
-    if not isinstance(norm_d, dict) or not all(
-        isinstance(v, list) and all(_is_number(x) for x in v) for v in norm_d.values()
-    ):
-        raise ModelError(f"{path}: metadata 'normalization' must map names to lists of numbers")
-    try:
-        normalization = Normalization(**norm_d)
-    except (ModelError, TypeError, ValueError, OverflowError) as e:
-        raise ModelError(f"{path}: {e}") from None
-    _check_plausible(path, config, normalization)
-
-    # Names, dtypes and shapes from the header, before any tensor is materialized.
-    shapes = expected_shapes(config)
-    for name in shapes:
-        if name not in header:
-            raise ModelError(f"{path}: tensor '{name}' is missing")
-    for name, entry in header.items():
-        if name not in shapes:
-            raise ModelError(f"{path}: unexpected tensor '{name}' (not part of this config)")
-        if not isinstance(entry, dict):
-            raise ModelError(f"{path}: tensor '{name}' has a malformed header entry")
-        dtype = _ST_DTYPES.get(entry.get("dtype"), repr(entry.get("dtype")))
-        if dtype != "float32":
-            raise ModelError(f"{path}: tensor '{name}' has dtype {dtype}, expected float32")
-        shape = entry.get("shape")
-        if not isinstance(shape, list) or not all(_is_int(x) for x in shape):
-            raise ModelError(f"{path}: tensor '{name}' has a malformed shape {shape!r}")
-        if tuple(shape) != shapes[name]:
-            raise ModelError(
-                f"{path}: tensor '{name}' has shape {tuple(shape)}, expected {shapes[name]}"
-            )
-    try:
-        from safetensors.numpy import load as _st_load
-
-        arrays = _st_load(raw)  # parses the bytes read above: no mapping of the file
-    except Exception as e:  # noqa: BLE001 - any parser failure is a bad file
-        raise ModelError(f"{path}: not a readable safetensors file ({e})") from None
-
-    tensors: dict[str, np.ndarray] = {}
-    for name, shape in shapes.items():
-        a = arrays[name]
-        if a.dtype != np.float32:
-            raise ModelError(f"{path}: tensor '{name}' has dtype {a.dtype}, expected float32")
-        if tuple(a.shape) != shape:
-            raise ModelError(
-                f"{path}: tensor '{name}' has shape {tuple(a.shape)}, expected {shape}"
-            )
-        if not np.all(np.isfinite(a)):
-            raise ModelError(f"{path}: tensor '{name}' holds non-finite values")
-        if a.size and float(np.max(np.abs(a))) > WEIGHT_MAX:
-            raise ModelError(f"{path}: tensor '{name}' holds values beyond +-{WEIGHT_MAX:g}")
-        tensors[name] = np.ascontiguousarray(a, dtype=np.float32)
-    if HASH_KEY in meta:
-        if meta[HASH_KEY] != tensors_sha256(tensors):
-            raise ModelError(
-                f"{path}: metadata '{HASH_KEY}' does not match the tensors (the file is "
-                "corrupted or was edited)"
-            )
-
+    f = native().read_model_file(path)  # ModelError naming the file
     extra = {}
-    for key in meta:
-        if key in ("format_version", "config", "normalization", HASH_KEY):
-            continue
+    for key, text in f["metadata"].items():
         try:
-            extra[key] = json.loads(meta[key])
-        except RecursionError:
-            raise ModelError(f"{path}: metadata '{key}' is nested too deeply") from None
+            extra[key] = json.loads(text)  # nesting already capped by the reader
         except ValueError:  # plain text (code_revision, ...)
-            extra[key] = meta[key]
-            continue
-        if _json_depth(extra[key]) > MAX_JSON_DEPTH:
-            raise ModelError(
-                f"{path}: metadata '{key}' is nested deeper than {MAX_JSON_DEPTH} levels"
-            )
+            extra[key] = text
     return LoadedModel(
         path=path,
-        config=config,
-        normalization=normalization,
-        tensors=tensors,
+        config=ModelConfig(**f["config"]),
+        normalization=Normalization(**f["normalization"]),
+        tensors=dict(f["tensors"]),
         metadata=extra,
-        sha256=hashlib.sha256(raw).hexdigest(),
+        sha256=f["sha256"],
     )
 
 

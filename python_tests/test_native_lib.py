@@ -446,3 +446,93 @@ def test_unreadable_files_give_the_python_message(lib, tmp_path):
     with pytest.raises(gh.ModelError) as c_err:
         _load(lib, missing)
     assert str(c_err.value) == str(py_err.value) == f"{missing}: no such model file"
+
+
+def _hostile(raw: bytes, case: str) -> bytes:
+    """The default model file's bytes, edited as a hostile user would."""
+    n = int.from_bytes(raw[:8], "little")
+    header = json.loads(raw[8 : 8 + n])
+    meta = header["__metadata__"]
+    cfg = json.loads(meta["config"])
+    if case == "bitflip":  # the lowest mantissa bit of the last float: finite, plausible
+        b = bytearray(raw)
+        b[-8] ^= 0x01
+        return bytes(b)
+    if case == "utf8":  # an invalid UTF-8 byte inside a metadata string
+        b = bytearray(raw)
+        at = raw.index(b"code_revision") + 2
+        b[at] = 0xFF
+        return bytes(b)
+    if case == "header_32mb":  # a header length far over the cap, no allocation may follow
+        return (32 << 20).to_bytes(8, "little") + raw[8:]
+    if case == "fps":
+        cfg["fps"] = 1e-30
+    elif case == "latent":
+        cfg["latent_size"] = 5000
+    elif case == "size_float":
+        cfg["enc_sizes"] = [64.9, 64]
+    elif case == "true_number":
+        cfg["neck_soft"] = True
+    elif case == "no_hash":
+        del meta["tensors_sha256"]
+    else:
+        raise KeyError(case)
+    meta["config"] = json.dumps(cfg)
+    h = json.dumps(header).encode()
+    h += b" " * (-len(h) % 8)
+    return len(h).to_bytes(8, "little") + h + raw[8 + n :]
+
+
+@pytest.mark.parametrize(
+    ("case", "match"),
+    [
+        ("bitflip", "tensors_sha256' does not match"),
+        ("utf8", "header is not UTF-8"),
+        ("header_32mb", "over the 1048576 byte cap"),
+        ("fps", r"config.fps 1e-30 is outside \[1.0, 1000.0\]"),
+        ("latent", "config.latent_size is over 4096"),
+        ("size_float", r"config.enc_sizes must be a list of integers, got \[64.9, 64\]"),
+        ("true_number", "config.neck_soft must be a number, got True"),
+        ("no_hash", "metadata has no 'tensors_sha256' entry"),
+    ],
+)
+def test_hostile_model_files_are_refused_alike_by_python_and_c(lib, tmp_path, case, match):
+    """Files the C reader once loaded and Python refused: one reader (the core's) refuses
+    them for both, with one message."""
+    with open(gh.default_model_path(), "rb") as f:
+        raw = f.read()
+    path = str(tmp_path / f"{case}.safetensors")
+    with open(path, "wb") as f:
+        f.write(_hostile(raw, case))
+    with pytest.raises(gh.ModelError, match=match) as py_err:
+        load_model(path)
+    with pytest.raises(gh.ModelError) as c_err:
+        _load(lib, path)
+    assert str(c_err.value) == str(py_err.value)
+    assert str(py_err.value).startswith(f"{path}: ")
+
+
+def test_memory_of_a_huge_header_is_bounded(tmp_path):
+    """A 32 MB header is refused from its length field, before it is read into memory."""
+    import subprocess
+    import sys
+
+    path = tmp_path / "big_header.safetensors"
+    body = b'{"__metadata__": {"notes": "' + b"x" * (32 << 20) + b'"}}'
+    path.write_bytes(len(body).to_bytes(8, "little") + body)
+    code = (
+        "import resource, sys, gazehead_rt as gh\n"
+        "base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        "try:\n"
+        "    gh.load_model(sys.argv[1])\n"
+        "except gh.ModelError as e:\n"
+        "    print(str(e).split(': ', 1)[1])\n"
+        "print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - base) // 1024)\n"
+    )
+    r = subprocess.run(
+        [sys.executable, "-c", code, str(path)], capture_output=True, text=True, cwd=tmp_path
+    )
+    assert r.returncode == 0, r.stderr
+    message, grown_mb = r.stdout.splitlines()
+    assert "over the 1048576 byte cap" in message
+    assert int(grown_mb) < 16  # the file is 32 MB; none of it is held

@@ -12,6 +12,7 @@
 #include "build_config.h"
 #include "gazehead/cpu_generator.h"
 #include "gazehead/model.h"
+#include "gazehead/model_file.h"
 #include "gazehead/philox.h"
 #include "gazehead/rate_clock.h"
 #include "generator_bindings.h"
@@ -104,6 +105,10 @@ PYBIND11_MODULE(_C, m) {
       if (p) std::rethrow_exception(p);
     } catch (const InvalidInput& e) {
       PyErr_SetString(PyExc_ValueError, e.what());
+    } catch (const ModelFileError& e) {
+      // gazehead_rt.errors.ModelError (a ValueError), imported when first needed
+      py::object model_error = py::module_::import("gazehead_rt.errors").attr("ModelError");
+      PyErr_SetString(model_error.ptr(), e.what());
     }
   });
 
@@ -119,6 +124,9 @@ PYBIND11_MODULE(_C, m) {
         d["GAZE_SIZE"] = kGazeSize;
         d["LOGVAR_MIN"] = kLogvarMin;
         d["LOGVAR_MAX"] = kLogvarMax;
+        d["MAX_FILE_BYTES"] = kMaxModelFileBytes;
+        d["MAX_HEADER_BYTES"] = kMaxHeaderBytes;
+        d["MAX_JSON_DEPTH"] = kMaxJsonDepth;
         return d;
       },
       "The core's model-format constants (held against gazehead_rt.model_file by a test).");
@@ -166,6 +174,60 @@ PYBIND11_MODULE(_C, m) {
         check_neck_limits(limits.data(), "neck_limits");
       },
       py::arg("limits"), "The core's check of (pitch, yaw, roll) neck half-ranges; ValueError.");
+  m.def(
+      "read_model_file",
+      [](const std::string& path) {
+        ModelFile f;
+        {
+          py::gil_scoped_release nogil;
+          f = read_model_file(path);
+        }
+        const ModelConfigValues& c = f.config;
+        py::dict config;
+        config["enc_sizes"] = c.enc_sizes;
+        config["hidden_size"] = c.hidden_size;
+        config["prior_sizes"] = c.prior_sizes;
+        config["latent_size"] = c.latent_size;
+        config["dec_sizes"] = c.dec_sizes;
+        config["post_sizes"] = c.post_sizes;
+        config["activation"] = c.activation;
+        config["fps"] = c.fps;
+        config["neck_limits"] = c.neck_limits;
+        config["neck_soft"] = c.neck_soft;
+        config["eye_limit"] = c.eye_limit;
+        config["style_mean"] = c.style_mean;
+        config["style_std"] = c.style_std;
+        auto vec = [](const float* p, py::ssize_t n) {
+          py::array_t<float> a(n);
+          std::memcpy(a.mutable_data(), p, sizeof(float) * n);
+          return a;
+        };
+        py::dict norm;
+        norm["x_mean"] = vec(f.x_mean, kInputSize);
+        norm["x_std"] = vec(f.x_std, kInputSize);
+        norm["y_mean"] = vec(f.y_mean, kHeadSize);
+        norm["y_std"] = vec(f.y_std, kHeadSize);
+        py::dict tensors;
+        for (const NamedTensor& t : f.tensors) {
+          std::vector<py::ssize_t> shape(t.shape.begin(), t.shape.end());
+          py::array_t<float> a(shape);
+          if (!t.data.empty())
+            std::memcpy(a.mutable_data(), t.data.data(), sizeof(float) * t.data.size());
+          tensors[py::str(t.name)] = a;
+        }
+        py::dict extra;
+        for (const auto& kv : f.extra_metadata) extra[py::str(kv.first)] = py::str(kv.second);
+        py::dict out;
+        out["config"] = config;
+        out["normalization"] = norm;
+        out["tensors"] = tensors;
+        out["metadata"] = extra;
+        out["sha256"] = f.sha256;
+        return out;
+      },
+      py::arg("path"),
+      "The core's model file reader (gazehead::read_model_file): config, normalization, tensors, "
+      "the other metadata entries as text and the file's sha256; ModelError naming the file.");
   m.def(
       "check_temperature", [](double t) { check_temperature(t); }, py::arg("temperature"),
       "The core's temperature check: finite, in [0, 10]; ValueError.");

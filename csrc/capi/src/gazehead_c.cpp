@@ -2,8 +2,6 @@
 // guard(): no exception crosses the boundary, and a failure sets the thread's last error and
 // returns its status. Every core call is made in one place, the `core` namespace below, so a
 // change of the core's interface is an edit there only.
-#include <sys/stat.h>
-
 #include <atomic>
 #include <cerrno>
 #include <cmath>
@@ -21,16 +19,15 @@
 #include "gazehead/cpu_generator.h"
 #include "gazehead/gazehead.h"
 #include "gazehead/model.h"
+#include "gazehead/model_file.h"
 #include "gazehead/rate_clock.h"
 #include "gazehead/saved_state.h"
-#include "model_reader.h"
 
+using gazehead::ModelFileError;
 using gazehead::RateClock;
-using gazehead_capi::ModelFileError;
-using gazehead_capi::ReadModel;
 
 struct gazehead_model {
-  ReadModel m;
+  gazehead::ModelFile m;
 };
 
 struct gazehead_generator {
@@ -214,11 +211,6 @@ void set_defaults(gazehead_generator_options& o) {
   o.backend = GAZEHEAD_BACKEND_CPU;
 }
 
-bool is_regular_file(const char* path) {
-  struct stat st;
-  return ::stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG;
-}
-
 }  // namespace
 
 // =============================================================================================
@@ -295,7 +287,7 @@ gazehead_status gazehead_model_load_memory(const void* data, size_t size, const 
     const std::string label = name ? name : "<memory>";
     if (data == nullptr && size > 0) need(data, "data");
     auto m = std::make_unique<gazehead_model>();
-    m->m = gazehead_capi::read_model(static_cast<const unsigned char*>(data), size, label);
+    m->m = gazehead::read_model_file(static_cast<const unsigned char*>(data), size, label);
     *out_model = m.release();
   });
 }
@@ -305,20 +297,8 @@ gazehead_status gazehead_model_load_file(const char* path, gazehead_model** out_
     need(out_model, "out_model");
     *out_model = nullptr;
     need(path, "path");
-    if (!is_regular_file(path))
-      fail(GAZEHEAD_ERR_MODEL, std::string(path) + ": no such model file");
-    std::FILE* f = std::fopen(path, "rb");
-    if (!f) fail(GAZEHEAD_ERR_IO, std::string(path) + ": cannot open: " + std::strerror(errno));
-    std::vector<unsigned char> bytes;
-    unsigned char chunk[1 << 16];
-    size_t got;
-    while ((got = std::fread(chunk, 1, sizeof chunk, f)) > 0)
-      bytes.insert(bytes.end(), chunk, chunk + got);
-    const bool read_error = std::ferror(f) != 0;
-    std::fclose(f);
-    if (read_error) fail(GAZEHEAD_ERR_IO, std::string(path) + ": read error");
     auto m = std::make_unique<gazehead_model>();
-    m->m = gazehead_capi::read_model(bytes.data(), bytes.size(), path);
+    m->m = gazehead::read_model_file(std::string(path));
     *out_model = m.release();
   });
 }
@@ -336,18 +316,22 @@ gazehead_status gazehead_model_get_info(const gazehead_model* model, gazehead_mo
     gazehead_model_info out;
     std::memset(&out, 0, sizeof out);
     out.struct_size = sizeof out;
-    out.format_version = gazehead_capi::kModelFormatVersion;
-    out.fps = static_cast<float>(model->m.fps);
-    out.hidden_size = model->m.hidden;
-    out.latent_size = model->m.latent;
+    const gazehead::ModelFile& f = model->m;
+    const gazehead::ModelConfigValues& c = f.config;
+    out.format_version = gazehead::kModelFormatVersion;
+    out.fps = static_cast<float>(c.fps);
+    out.hidden_size = static_cast<int32_t>(c.hidden_size);
+    out.latent_size = static_cast<int32_t>(c.latent_size);
     out.style_size = 2;
-    out.num_parameters = model->m.core->num_parameters();
-    out.fingerprint = model->m.fingerprint;
-    std::memcpy(out.neck_limits, model->m.neck_limits, sizeof out.neck_limits);
-    out.neck_soft = model->m.neck_soft;
-    out.eye_limit = model->m.eye_limit;
-    std::memcpy(out.style_mean, model->m.style_mean, sizeof out.style_mean);
-    std::memcpy(out.style_std, model->m.style_std, sizeof out.style_std);
+    out.num_parameters = f.model->num_parameters();
+    out.fingerprint = f.fingerprint;
+    for (int k = 0; k < 3; ++k) out.neck_limits[k] = static_cast<float>(c.neck_limits[k]);
+    out.neck_soft = static_cast<float>(c.neck_soft);
+    out.eye_limit = static_cast<float>(c.eye_limit);
+    for (int k = 0; k < 2; ++k) {
+      out.style_mean[k] = static_cast<float>(c.style_mean[k]);
+      out.style_std[k] = static_cast<float>(c.style_std[k]);
+    }
     std::memcpy(info, &out, sizeof out);
   });
 }
@@ -405,14 +389,14 @@ gazehead_status gazehead_generator_create(const gazehead_model* model,
            fmt("num_threads: expected an integer in [1, 256], got %lld", o.num_threads));
     }
     auto g = std::make_unique<gazehead_generator>();
-    g->core =
-        core::make(model->m.core, o.num_agents, o.seed, o.temperature, o.nan_policy, o.num_threads);
-    g->model = model->m.core;
+    g->core = core::make(model->m.model, o.num_agents, o.seed, o.temperature, o.nan_policy,
+                         o.num_threads);
+    g->model = model->m.model;
     g->fingerprint = model->m.fingerprint;
-    g->fps = model->m.fps;
+    g->fps = model->m.config.fps;
     g->n = o.num_agents;
-    g->hidden = model->m.hidden;
-    g->latent = model->m.latent;
+    g->hidden = model->m.model->hidden();
+    g->latent = model->m.model->latent();
     g->rate = std::make_unique<RateClock>(g->n, g->fps);
     gazehead_generator* self = g.get();
     g->rate_step = [self](const float* gaze, float* head) {

@@ -169,7 +169,12 @@ typedef struct {
   const char* f16;     /* this tensor stored as F16 */
   const char* reshape; /* this tensor given a wrong shape (same byte size) */
   const char* nan;     /* this tensor gets a NaN */
+  const char* hash;    /* metadata tensors_sha256; NULL: left out */
 } TinyOptions;
+
+/* tensors_sha256 of the tiny model's tensors (gazehead_rt.model_file.tensors_sha256 of the
+   values make_tiny writes); the reader requires it */
+static const char* kTinyHash = "4d7306e9c6ec56777d1d28527d3ab0bebd929bdd7929d6be8c4b669c4efceb20";
 
 static void append_json_string(char* dst, const char* s) {
   char* d = dst + strlen(dst);
@@ -204,6 +209,11 @@ static size_t make_tiny(const TinyOptions* o, unsigned char** out) {
   if (o->norm) {
     strcat(header, first ? "\"normalization\": " : ", \"normalization\": ");
     append_json_string(header, o->norm);
+    first = 0;
+  }
+  if (o->hash) {
+    strcat(header, first ? "\"tensors_sha256\": " : ", \"tensors_sha256\": ");
+    append_json_string(header, o->hash);
   }
   strcat(header, "}");
   for (i = 0; i <= kTinyCount; ++i) {
@@ -255,6 +265,7 @@ static TinyOptions tiny_ok(void) {
   o.format_version = "2";
   o.config = kTinyConfig;
   o.norm = kTinyNorm;
+  o.hash = kTinyHash;
   return o;
 }
 
@@ -438,6 +449,31 @@ static void test_model_file_checks(void) {
   o.nan = "prior.2.bias";
   expect_tiny_refused(o, "tiny.safetensors: tensor 'prior.2.bias' holds non-finite values",
                       __LINE__);
+  o = tiny_ok();
+  o.hash = NULL;
+  expect_tiny_refused(o,
+                      "tiny.safetensors: metadata has no 'tensors_sha256' entry (the integrity "
+                      "hash save_model writes)",
+                      __LINE__);
+  o = tiny_ok();
+  o.hash = "4d7306e9c6ec56777d1d28527d3ab0bebd929bdd7929d6be8c4b669c4efceb21";
+  expect_tiny_refused(o,
+                      "tiny.safetensors: metadata 'tensors_sha256' does not match the tensors "
+                      "(the file is corrupted or was edited)",
+                      __LINE__);
+  o = tiny_ok();
+  o.config = "{\"fps\": 1e-30}";
+  expect_tiny_refused(o, "tiny.safetensors: config.fps 1e-30 is outside [1.0, 1000.0]", __LINE__);
+  o = tiny_ok();
+  o.config = "{\"latent_size\": 5000}";
+  expect_tiny_refused(o, "tiny.safetensors: config.latent_size is over 4096", __LINE__);
+  o = tiny_ok();
+  o.config = "{\"hidden_size\": 64.9}";
+  expect_tiny_refused(o, "tiny.safetensors: config.hidden_size must be an integer, got 64.9",
+                      __LINE__);
+  o = tiny_ok();
+  o.config = "{\"fps\": true}";
+  expect_tiny_refused(o, "tiny.safetensors: config.fps must be a number, got True", __LINE__);
   /* a config that asks for a different architecture than the tensors hold */
   o = tiny_ok();
   o.config =
@@ -463,7 +499,11 @@ static void test_bad_bytes(const unsigned char* good, size_t good_size) {
       gazehead_model_load_memory(junk, 5, "junk", &m), GAZEHEAD_ERR_MODEL,
       "junk: not a readable safetensors file (file is shorter than the 8-byte header length)");
   CHECK_ERR(gazehead_model_load_memory(junk, sizeof junk, "junk", &m), GAZEHEAD_ERR_MODEL,
-            "junk: not a readable safetensors file (header length");
+            "junk: not a readable safetensors file (header is 4702111234474983745 bytes, over the "
+            "1048576 byte cap)");
+  junk[2] = junk[3] = junk[4] = junk[5] = junk[6] = junk[7] = 0; /* 0x4141: under the cap */
+  CHECK_ERR(gazehead_model_load_memory(junk, sizeof junk, "junk", &m), GAZEHEAD_ERR_MODEL,
+            "junk: not a readable safetensors file (header length 16705 runs past the end");
   /* a truncated file: the header promises tensor bytes that are not there */
   CHECK_ERR(gazehead_model_load_memory(good, good_size - 100, "cut", &m), GAZEHEAD_ERR_MODEL,
             "cut: not a readable safetensors file (");

@@ -27,8 +27,8 @@
 #include <string>
 #include <vector>
 
-#include "../../capi/src/model_reader.h"
 #include "gazehead/cpu_generator.h"
+#include "gazehead/model_file.h"
 #include "random_model.h"
 
 namespace {
@@ -191,12 +191,6 @@ std::vector<Part> make_parts(const std::shared_ptr<const Model>& model, float ey
   return parts;
 }
 
-std::vector<unsigned char> read_bytes(const char* path) {
-  std::ifstream f(path, std::ios::binary);
-  return std::vector<unsigned char>(std::istreambuf_iterator<char>(f),
-                                    std::istreambuf_iterator<char>());
-}
-
 int64_t arg_steps(int argc, char** argv, int i, int64_t fallback) {
   return argc > i ? std::strtoll(argv[i], nullptr, 10) : fallback;
 }
@@ -225,14 +219,9 @@ int main(int argc, char** argv) {
   std::vector<Part> random_parts = make_parts(random_model, rm.spec.eye_limit, /*wide=*/true);
   if (!drive("random-weight model (hidden 16)", random_parts, random_steps)) return 1;
 
-  const std::vector<unsigned char> bytes = read_bytes(argv[1]);
-  if (bytes.empty()) {
-    std::fprintf(stderr, "cannot read %s\n", argv[1]);
-    return 2;
-  }
-  const gazehead_capi::ReadModel shipped =
-      gazehead_capi::read_model(bytes.data(), bytes.size(), argv[1]);
-  std::vector<Part> shipped_parts = make_parts(shipped.core, shipped.eye_limit, /*wide=*/false);
+  const gazehead::ModelFile shipped = gazehead::read_model_file(std::string(argv[1]));
+  std::vector<Part> shipped_parts =
+      make_parts(shipped.model, static_cast<float>(shipped.config.eye_limit), /*wide=*/false);
   if (!drive("shipped model", shipped_parts, shipped_steps)) return 1;
   return 0;
 }

@@ -1,6 +1,9 @@
-#include "model_reader.h"
+#include "gazehead/model_file.h"
+
+#include <sys/stat.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -8,11 +11,17 @@
 #include <map>
 #include <vector>
 
+#include "gazehead/saved_state.h"  // fnv1a64
 #include "json.h"
+#include "sha256.h"
 
-namespace gazehead_capi {
+namespace gazehead {
+static_assert(json::kMaxDepth == kMaxJsonDepth, "one nesting cap");
+
 namespace {
 
+using json::JsonValue;
+using json::parse_json;
 using Kind = JsonValue::Kind;
 
 [[noreturn]] void refuse(const std::string& name, const std::string& what) {
@@ -77,12 +86,19 @@ Container parse_container(const unsigned char* bytes, size_t size, const std::st
   if (size < 8) bad("file is shorter than the 8-byte header length");
   uint64_t header_len = 0;
   for (int k = 7; k >= 0; --k) header_len = (header_len << 8) | bytes[k];
+  if (header_len > kMaxHeaderBytes) {
+    bad("header is " + std::to_string(header_len) + " bytes, over the " +
+        std::to_string(kMaxHeaderBytes) + " byte cap");
+  }
   if (header_len > size - 8)
     bad("header length " + std::to_string(header_len) + " runs past the end of the file");
+  const char* text = reinterpret_cast<const char*>(bytes + 8);
+  if (!json::valid_utf8(text, static_cast<size_t>(header_len))) bad("header is not UTF-8");
   JsonValue header;
   std::string err;
-  if (!parse_json(reinterpret_cast<const char*>(bytes + 8), static_cast<size_t>(header_len), header,
-                  err)) {
+  bool deep = false;
+  if (!parse_json(text, static_cast<size_t>(header_len), header, err, &deep)) {
+    if (deep) bad("header is nested deeper than " + std::to_string(json::kMaxDepth) + " levels");
     bad("header is not valid JSON: " + err);
   }
   if (header.kind != Kind::kObject) bad("header is not a JSON object");
@@ -93,9 +109,10 @@ Container parse_container(const unsigned char* bytes, size_t size, const std::st
   for (const auto& m : header.members) {
     const JsonValue& v = m.second;
     if (m.first == "__metadata__") {
-      if (v.kind != Kind::kObject) bad("__metadata__ is not an object");
+      if (v.kind == Kind::kNull) continue;  // Python: `header.pop("__metadata__") or {}`
+      if (v.kind != Kind::kObject) refuse(name, "metadata must map names to strings");
       for (const auto& e : v.members) {
-        if (e.second.kind != Kind::kString) bad("metadata value '" + e.first + "' is not a string");
+        if (e.second.kind != Kind::kString) refuse(name, "metadata must map names to strings");
         c.metadata[e.first] = e.second.text;
       }
       continue;
@@ -196,17 +213,7 @@ std::string py_value(const JsonValue& v) {  // repr of a parsed JSON value, roug
 constexpr double kPiD = 3.14159265358979323846;
 constexpr double kDegD = kPiD / 180.0;
 
-// ModelConfig's defaults, in double as Python holds them.
-struct Config {
-  std::vector<int64_t> enc_sizes{64, 64}, prior_sizes{64}, dec_sizes{128, 64}, post_sizes{64};
-  int64_t hidden_size = 128, latent_size = 8;
-  std::string activation = "silu";
-  double fps = 30.0;
-  std::vector<double> neck_limits{40 * kDegD, 70 * kDegD, 30 * kDegD};
-  double neck_soft = 0.75;
-  double eye_limit = 55 * kDegD;
-  std::vector<double> style_mean{0.5, 0.5}, style_std{0.2, 0.3};
-};
+using Config = ModelConfigValues;
 
 // Python's repr of a float: the fewest digits that read back to the same double, positional
 // for decimal exponents in [-4, 16), scientific otherwise.
@@ -231,14 +238,52 @@ std::string py_float_list(const std::vector<double>& v) {
   return s + "]";
 }
 
+// Python's repr of a parsed JSON value (lists and dicts included), for messages.
+std::string py_repr(const JsonValue& v) {
+  switch (v.kind) {
+    case Kind::kNumber:
+      return v.integral ? v.text : py_float(v.number);
+    case Kind::kArray: {
+      std::string s = "[";
+      for (size_t k = 0; k < v.items.size() && k < 16; ++k)
+        s += (k ? ", " : "") + py_repr(v.items[k]);
+      return s + (v.items.size() > 16 ? ", ...]" : "]");
+    }
+    case Kind::kObject: {
+      std::string s = "{";
+      for (size_t k = 0; k < v.members.size() && k < 16; ++k) {
+        s += (k ? ", " : "") + py_str(v.members[k].first) + ": " + py_repr(v.members[k].second);
+      }
+      return s + (v.members.size() > 16 ? ", ...}" : "}");
+    }
+    default:
+      return py_value(v);
+  }
+}
+
+bool is_int(const JsonValue& v) { return v.kind == Kind::kNumber && v.integral; }
+bool is_number(const JsonValue& v) { return v.kind == Kind::kNumber; }
+
+// json.loads of a metadata entry with the nesting cap; `text_ok`: an entry that is not JSON
+// is plain text (code_revision, ...) and returns false instead of refusing.
+bool metadata_json(const std::string& name, const std::string& key, const std::string& text,
+                   JsonValue& out, bool text_ok) {
+  std::string err;
+  bool deep = false;
+  if (parse_json(text.data(), text.size(), out, err, &deep)) return true;
+  if (deep) {
+    refuse(name, "metadata '" + key + "' is nested deeper than " + std::to_string(json::kMaxDepth) +
+                     " levels");
+  }
+  if (text_ok) return false;
+  refuse(name, "metadata '" + key + "' is not valid JSON (" + err + ")");
+}
+
 const JsonValue& json_field(const std::string& name, const Container& c, const char* key,
                             JsonValue& storage) {
   auto it = c.metadata.find(key);
   if (it == c.metadata.end()) refuse(name, std::string("metadata has no '") + key + "' entry");
-  std::string err;
-  if (!parse_json(it->second.data(), it->second.size(), storage, err)) {
-    refuse(name, std::string("metadata '") + key + "' is not valid JSON (" + err + ")");
-  }
+  metadata_json(name, key, it->second, storage, false);
   return storage;
 }
 
@@ -285,6 +330,29 @@ Config read_config(const std::string& name, const JsonValue& d) {
     std::string list = "[";
     for (size_t k = 0; k < unknown.size(); ++k) list += (k ? ", " : "") + py_str(unknown[k]);
     refuse(name, "config has unknown keys " + list + "]");
+  }
+  // A file's JSON is typed strictly (ModelConfig.from_dict): 128.0 is not a size and "yes"
+  // is not a number.
+  for (const auto& m : d.members) {
+    const std::string& key = m.first;
+    const JsonValue& v = m.second;
+    const std::string field = "config." + key;
+    if (key == "hidden_size" || key == "latent_size") {
+      if (!is_int(v)) refuse(name, field + " must be an integer, got " + py_repr(v));
+    } else if (key == "enc_sizes" || key == "prior_sizes" || key == "dec_sizes" ||
+               key == "post_sizes") {
+      if (v.kind != Kind::kArray || !std::all_of(v.items.begin(), v.items.end(), is_int)) {
+        refuse(name, field + " must be a list of integers, got " + py_repr(v));
+      }
+    } else if (key == "neck_limits" || key == "style_mean" || key == "style_std") {
+      if (v.kind != Kind::kArray || !std::all_of(v.items.begin(), v.items.end(), is_number)) {
+        refuse(name, field + " must be a list of numbers, got " + py_repr(v));
+      }
+    } else if (key == "activation") {
+      if (v.kind != Kind::kString) refuse(name, field + " must be a string, got " + py_repr(v));
+    } else if (!is_number(v)) {
+      refuse(name, field + " must be a number, got " + py_repr(v));
+    }
   }
   Config c;
   // Same order of checks as ModelConfig.__post_init__.
@@ -388,7 +456,13 @@ struct Norm {
 };
 
 Norm read_normalization(const std::string& name, const JsonValue& d) {
-  if (d.kind != Kind::kObject) refuse(name, "metadata 'normalization' must be a JSON object");
+  auto numbers = [](const JsonValue& v) {
+    return v.kind == Kind::kArray && std::all_of(v.items.begin(), v.items.end(), is_number);
+  };
+  if (d.kind != Kind::kObject || !std::all_of(d.members.begin(), d.members.end(),
+                                              [&](const auto& m) { return numbers(m.second); })) {
+    refuse(name, "metadata 'normalization' must map names to lists of numbers");
+  }
   struct Field {
     const char* key;
     float* dst;
@@ -467,19 +541,87 @@ std::vector<std::pair<std::string, std::vector<int64_t>>> expected_shapes(const 
   return out;
 }
 
-}  // namespace
-
-uint64_t fnv1a64(const void* data, size_t size, uint64_t h) {
-  const unsigned char* p = static_cast<const unsigned char*>(data);
-  for (size_t k = 0; k < size; ++k) {
-    h ^= p[k];
-    h *= 0x100000001b3ULL;
+// _check_plausible of model_file.py: sizes within the caps, fps and normalization within
+// plausible ranges (finite but absurd values give absurd poses).
+void check_plausible(const std::string& name, const Config& c, const Norm& n) {
+  char buf[160];
+  if (c.hidden_size > kMaxLayerSize) {
+    refuse(name, "config.hidden_size is over " + std::to_string(kMaxLayerSize));
   }
-  return h;
+  if (c.latent_size > kMaxLayerSize) {
+    refuse(name, "config.latent_size is over " + std::to_string(kMaxLayerSize));
+  }
+  const std::pair<const char*, const std::vector<int64_t>*> lists[] = {
+      {"enc_sizes", &c.enc_sizes},
+      {"prior_sizes", &c.prior_sizes},
+      {"dec_sizes", &c.dec_sizes},
+      {"post_sizes", &c.post_sizes}};
+  for (const auto& l : lists) {
+    const auto& v = *l.second;
+    if (v.size() > static_cast<size_t>(kMaxLayers) ||
+        std::any_of(v.begin(), v.end(), [](int64_t x) { return x > kMaxLayerSize; })) {
+      std::snprintf(buf, sizeof buf, "config.%s holds sizes over %d (or > %d layers)", l.first,
+                    kMaxLayerSize, kMaxLayers);
+      refuse(name, buf);
+    }
+  }
+  if (!(kFpsMin <= c.fps && c.fps <= kFpsMax)) {
+    refuse(name, "config.fps " + py_float(c.fps) + " is outside [" + py_float(kFpsMin) + ", " +
+                     py_float(kFpsMax) + "]");
+  }
+  const std::pair<const char*, std::pair<const float*, int>> stds[] = {
+      {"x_std", {n.x_std, kInputSize}}, {"y_std", {n.y_std, kHeadSize}}};
+  for (const auto& f : stds) {
+    for (int k = 0; k < f.second.second; ++k) {
+      // compared in float32, as numpy compares the float32 arrays (1e-6 is a stored value)
+      const float v = f.second.first[k];
+      if (v < static_cast<float>(kNormStdMin) || v > static_cast<float>(kNormStdMax)) {
+        std::snprintf(buf, sizeof buf, "normalization.%s must be in [%g, %g]", f.first, kNormStdMin,
+                      kNormStdMax);
+        refuse(name, buf);
+      }
+    }
+  }
+  const std::pair<const char*, std::pair<const float*, int>> means[] = {
+      {"x_mean", {n.x_mean, kInputSize}}, {"y_mean", {n.y_mean, kHeadSize}}};
+  for (const auto& f : means) {
+    for (int k = 0; k < f.second.second; ++k) {
+      if (std::fabs(f.second.first[k]) > static_cast<float>(kNormMeanMax)) {
+        std::snprintf(buf, sizeof buf, "normalization.%s must be within +-%g", f.first,
+                      kNormMeanMax);
+        refuse(name, buf);
+      }
+    }
+  }
 }
 
-ReadModel read_model(const unsigned char* data, size_t size, const std::string& name) {
+constexpr const char* kHashKey = "tensors_sha256";
+
+}  // namespace
+
+std::string tensors_sha256(const std::vector<NamedTensor>& tensors) {
+  std::vector<const NamedTensor*> order;
+  for (const auto& t : tensors) order.push_back(&t);
+  std::sort(order.begin(), order.end(),
+            [](const NamedTensor* a, const NamedTensor* b) { return a->name < b->name; });
+  Sha256 h;
+  for (const NamedTensor* t : order) {
+    std::string head = t->name;
+    head += '\0';
+    head += py_shape(t->shape);
+    head += '\0';
+    h.update(head.data(), head.size());
+    // float32 little-endian: the host's order on every supported platform (x86-64, arm64)
+    if (!t->data.empty()) h.update(t->data.data(), t->data.size() * sizeof(float));
+  }
+  return Sha256::hex(h.digest());
+}
+
+ModelFile read_model_file(const unsigned char* data, size_t size, const std::string& name) {
   if (size == 0) refuse(name, "file is empty");
+  if (size > kMaxModelFileBytes) {
+    refuse(name, "file is over the " + std::to_string(kMaxModelFileBytes) + " byte cap");
+  }
   const Container c = parse_container(data, size, name);
 
   auto version = c.metadata.find("format_version");
@@ -501,6 +643,7 @@ ReadModel read_model(const unsigned char* data, size_t size, const std::string& 
   JsonValue cfg_json, norm_json;
   const Config cfg = read_config(name, json_field(name, c, "config", cfg_json));
   const Norm norm = read_normalization(name, json_field(name, c, "normalization", norm_json));
+  check_plausible(name, cfg, norm);
 
   const auto shapes = expected_shapes(cfg);
   for (const auto& s : shapes) {
@@ -511,8 +654,8 @@ ReadModel read_model(const unsigned char* data, size_t size, const std::string& 
                                    [&](const auto& s) { return s.first == t.first; });
     if (!known) refuse(name, "unexpected tensor '" + t.first + "' (not part of this config)");
   }
+  ModelFile out;
   // Copied out of the file: safetensors offsets need not be 4-byte aligned.
-  std::map<std::string, std::vector<float>> arrays;
   for (const auto& s : shapes) {
     const TensorEntry& t = c.tensors.at(s.first);
     if (t.dtype != "F32") {
@@ -523,27 +666,61 @@ ReadModel read_model(const unsigned char* data, size_t size, const std::string& 
       refuse(name, "tensor '" + s.first + "' has shape " + py_shape(t.shape) + ", expected " +
                        py_shape(s.second));
     }
-    std::vector<float> a((t.end - t.begin) / sizeof(float));
-    if (!a.empty()) std::memcpy(a.data(), c.data + t.begin, t.end - t.begin);
-    for (float x : a) {
+  }
+  for (const auto& s : shapes) {
+    const TensorEntry& t = c.tensors.at(s.first);
+    NamedTensor nt{s.first, s.second, std::vector<float>((t.end - t.begin) / sizeof(float))};
+    if (!nt.data.empty()) std::memcpy(nt.data.data(), c.data + t.begin, t.end - t.begin);
+    for (float x : nt.data) {
       if (!std::isfinite(x)) refuse(name, "tensor '" + s.first + "' holds non-finite values");
     }
-    arrays[s.first] = std::move(a);
+    for (float x : nt.data) {
+      if (std::fabs(x) > static_cast<float>(kWeightMax)) {
+        char buf[64];
+        std::snprintf(buf, sizeof buf, "%g", kWeightMax);
+        refuse(name, "tensor '" + s.first + "' holds values beyond +-" + buf);
+      }
+    }
+    out.tensors.push_back(std::move(nt));
+  }
+  // The integrity hash is required: a flipped bit in a weight is finite and plausible.
+  auto hash = c.metadata.find(kHashKey);
+  if (hash == c.metadata.end()) {
+    refuse(name, std::string("metadata has no '") + kHashKey +
+                     "' entry (the integrity hash save_model writes)");
+  }
+  if (hash->second != tensors_sha256(out.tensors)) {
+    refuse(name, std::string("metadata '") + kHashKey +
+                     "' does not match the tensors (the file is corrupted or was edited)");
+  }
+  for (const auto& m : c.metadata) {
+    if (m.first == "format_version" || m.first == "config" || m.first == "normalization" ||
+        m.first == kHashKey) {
+      continue;
+    }
+    JsonValue ignored;
+    metadata_json(name, m.first, m.second, ignored, true);  // only the nesting cap refuses
+    out.extra_metadata.emplace_back(m.first, m.second);
   }
 
-  gazehead::ModelSpec spec;
-  auto linear = [&](const std::string& w, const std::string& b) {
-    const auto& shape = c.tensors.at(w).shape;
-    const std::vector<float>& wa = arrays.at(w);
-    const std::vector<float>& ba = arrays.at(b);
-    return gazehead::LinearSpec{wa.data(),
-                                wa.size(),
-                                ba.data(),
-                                ba.size(),
-                                static_cast<int>(shape[1]),
-                                static_cast<int>(shape[0])};
+  auto find = [&](const std::string& n) -> const NamedTensor& {
+    for (const auto& t : out.tensors) {
+      if (t.name == n) return t;
+    }
+    refuse(name, "tensor '" + n + "' is missing");
   };
-  auto mlp = [&](const char* prefix, size_t layers, std::vector<gazehead::LinearSpec>& dst) {
+  ModelSpec spec;
+  auto linear = [&](const std::string& w, const std::string& b) {
+    const NamedTensor& wt = find(w);
+    const NamedTensor& bt = find(b);
+    return LinearSpec{wt.data.data(),
+                      wt.data.size(),
+                      bt.data.data(),
+                      bt.data.size(),
+                      static_cast<int>(wt.shape[1]),
+                      static_cast<int>(wt.shape[0])};
+  };
+  auto mlp = [&](const char* prefix, size_t layers, std::vector<LinearSpec>& dst) {
     for (size_t i = 0; i < layers; ++i) {
       const std::string p = std::string(prefix) + "." + std::to_string(2 * i);
       dst.push_back(linear(p + ".weight", p + ".bias"));
@@ -556,15 +733,14 @@ ReadModel read_model(const unsigned char* data, size_t size, const std::string& 
   spec.gru_hh = linear("gru.weight_hh", "gru.bias_hh");
   spec.hidden = static_cast<int>(cfg.hidden_size);
   spec.latent = static_cast<int>(cfg.latent_size);
-  spec.activation = cfg.activation == "relu"   ? gazehead::Activation::kReLU
-                    : cfg.activation == "tanh" ? gazehead::Activation::kTanh
-                                               : gazehead::Activation::kSiLU;
+  spec.activation = cfg.activation == "relu"   ? Activation::kReLU
+                    : cfg.activation == "tanh" ? Activation::kTanh
+                                               : Activation::kSiLU;
   spec.fps = static_cast<float>(cfg.fps);
-  for (int k = 0; k < gazehead::kHeadSize; ++k)
-    spec.neck_limits[k] = static_cast<float>(cfg.neck_limits[k]);
+  for (int k = 0; k < kHeadSize; ++k) spec.neck_limits[k] = static_cast<float>(cfg.neck_limits[k]);
   spec.neck_soft = static_cast<float>(cfg.neck_soft);
   spec.eye_limit = static_cast<float>(cfg.eye_limit);
-  for (int k = 0; k < gazehead::kStyleSize; ++k) {
+  for (int k = 0; k < kStyleSize; ++k) {
     spec.style_mean[k] = static_cast<float>(cfg.style_mean[k]);
     spec.style_std[k] = static_cast<float>(cfg.style_std[k]);
   }
@@ -572,23 +748,54 @@ ReadModel read_model(const unsigned char* data, size_t size, const std::string& 
   std::memcpy(spec.x_std, norm.x_std, sizeof spec.x_std);
   std::memcpy(spec.y_mean, norm.y_mean, sizeof spec.y_mean);
   std::memcpy(spec.y_std, norm.y_std, sizeof spec.y_std);
-
-  ReadModel out;
   try {
-    out.core = gazehead::Model::create(spec);
+    out.model = Model::create(spec);
   } catch (const std::invalid_argument& e) {
     refuse(name, e.what());
   }
-  out.fps = cfg.fps;
-  out.hidden = spec.hidden;
-  out.latent = spec.latent;
-  std::copy_n(spec.neck_limits, 3, out.neck_limits);
-  out.neck_soft = spec.neck_soft;
-  out.eye_limit = spec.eye_limit;
-  std::copy_n(spec.style_mean, 2, out.style_mean);
-  std::copy_n(spec.style_std, 2, out.style_std);
+  out.config = cfg;
+  std::memcpy(out.x_mean, norm.x_mean, sizeof out.x_mean);
+  std::memcpy(out.x_std, norm.x_std, sizeof out.x_std);
+  std::memcpy(out.y_mean, norm.y_mean, sizeof out.y_mean);
+  std::memcpy(out.y_std, norm.y_std, sizeof out.y_std);
+  Sha256 file_hash;
+  file_hash.update(data, size);
+  out.sha256 = Sha256::hex(file_hash.digest());
   out.fingerprint = fnv1a64(data, size);
   return out;
 }
 
-}  // namespace gazehead_capi
+ModelFile read_model_file(const std::string& path) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
+    refuse(path, "no such model file");
+  }
+  if (static_cast<uint64_t>(st.st_size) > kMaxModelFileBytes) {
+    refuse(path, "file is " + std::to_string(st.st_size) + " bytes, over the " +
+                     std::to_string(kMaxModelFileBytes) + " byte cap");
+  }
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f) refuse(path, std::string("cannot read the file (") + std::strerror(errno) + ")");
+  // Read up to the cap plus one byte: a file that grew since stat is refused, not truncated.
+  // The header's length comes first: one over its cap is refused before the rest is read.
+  std::vector<unsigned char> bytes(8);
+  size_t got = std::fread(bytes.data(), 1, 8, f);
+  bytes.resize(got);
+  uint64_t header_len = 0;
+  for (size_t k = got; k-- > 0;) header_len = (header_len << 8) | bytes[k];
+  if (got == 8 && header_len > kMaxHeaderBytes) {
+    std::fclose(f);
+    return read_model_file(bytes.data(), bytes.size(), path);  // the cap's refusal
+  }
+  unsigned char chunk[1 << 16];
+  while ((got = std::fread(chunk, 1, sizeof chunk, f)) > 0) {
+    bytes.insert(bytes.end(), chunk, chunk + got);
+    if (bytes.size() > kMaxModelFileBytes) break;
+  }
+  const bool read_error = std::ferror(f) != 0;
+  std::fclose(f);
+  if (read_error) refuse(path, "cannot read the file (read error)");
+  return read_model_file(bytes.data(), bytes.size(), path);
+}
+
+}  // namespace gazehead

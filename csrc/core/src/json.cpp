@@ -1,11 +1,14 @@
 #include "json.h"
 
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <limits>
+#include <unordered_map>
 
-namespace gazehead_capi {
+namespace gazehead {
+namespace json {
 
 const JsonValue* JsonValue::find(const std::string& key) const {
   for (const auto& m : members) {
@@ -34,9 +37,6 @@ const char* JsonValue::kind_name() const {
 
 namespace {
 
-// Deeper nesting than this is no model file; the bound keeps the recursion off the stack's end.
-constexpr int kMaxDepth = 64;
-
 class Parser {
  public:
   Parser(const char* p, size_t n) : p_(p), n_(n) {}
@@ -48,6 +48,8 @@ class Parser {
     if (i_ != n_) return fail("Extra data");
     return true;
   }
+
+  bool too_deep() const { return too_deep_; }
 
   std::string error() const {
     size_t line = 1, col = 1;
@@ -65,6 +67,10 @@ class Parser {
   }
 
  private:
+  bool deep() {
+    too_deep_ = true;
+    return fail("Nesting too deep");
+  }
   bool fail(const char* what) {
     if (err_.empty()) {
       err_ = what;
@@ -85,7 +91,7 @@ class Parser {
   }
 
   bool value(JsonValue& v, int depth) {
-    if (depth > kMaxDepth) return fail("Nesting too deep");
+    if (depth > kMaxDepth) return deep();
     if (i_ >= n_) return fail("Expecting value");
     const char c = p_[i_];
     if (c == '{') return object(v, depth);
@@ -146,8 +152,38 @@ class Parser {
     v.kind = JsonValue::Kind::kNumber;
     v.text.assign(p_ + start, i_ - start);
     v.integral = integral;
-    v.number = std::strtod(v.text.c_str(), nullptr);
+    v.number = to_double(v.text);
     return true;
+  }
+
+  // The literal's value as Python's float() gives it, independent of the C locale: out of
+  // range is +-inf (a magnitude over DBL_MAX) or +-0 (under the smallest subnormal).
+  static double to_double(const std::string& t) {
+    const char* b = t.data();
+    const char* e = b + t.size();
+    const bool neg = *b == '-';
+    double x = 0.0;
+    const auto r = std::from_chars(neg ? b + 1 : b, e, x);
+    if (r.ec == std::errc::result_out_of_range) {
+      // decimal exponent of the leading digit: digits before the point (or zeros after it)
+      // plus the written exponent
+      long long exp10 = 0;
+      const char* p = neg ? b + 1 : b;
+      const char* dot = nullptr;
+      const char* first = nullptr;
+      for (; p < e && *p != 'e' && *p != 'E'; ++p) {
+        if (*p == '.') {
+          dot = p;
+        } else if (*p != '0' && first == nullptr) {
+          first = p;
+        }
+      }
+      if (p < e) exp10 = std::strtoll(p + 1, nullptr, 10);  // digits only: locale-free
+      const char* point = dot ? dot : p;
+      if (first != nullptr) exp10 += first < point ? (point - first - 1) : -(first - point);
+      x = exp10 > 0 ? HUGE_VAL : 0.0;
+    }
+    return neg ? -x : x;
   }
 
   static void put_utf8(std::string& s, unsigned cp) {
@@ -256,6 +292,7 @@ class Parser {
   }
 
   bool array(JsonValue& v, int depth) {
+    if (depth + 1 > kMaxDepth) return deep();
     v.kind = JsonValue::Kind::kArray;
     ++i_;
     ws();
@@ -281,7 +318,9 @@ class Parser {
   }
 
   bool object(JsonValue& v, int depth) {
+    if (depth + 1 > kMaxDepth) return deep();
     v.kind = JsonValue::Kind::kObject;
+    std::unordered_map<std::string, size_t> index;  // key -> member: duplicates in O(1)
     ++i_;
     ws();
     if (i_ < n_ && p_[i_] == '}') {
@@ -302,15 +341,13 @@ class Parser {
       JsonValue member;
       if (!value(member, depth + 1)) return false;
       // Python keeps the last of duplicate keys; so do we, at the first key's position.
-      bool replaced = false;
-      for (auto& m : v.members) {
-        if (m.first == key) {
-          m.second = std::move(member);
-          replaced = true;
-          break;
-        }
+      const auto found = index.find(key);
+      if (found != index.end()) {
+        v.members[found->second].second = std::move(member);
+      } else {
+        index.emplace(key, v.members.size());
+        v.members.emplace_back(std::move(key), std::move(member));
       }
-      if (!replaced) v.members.emplace_back(std::move(key), std::move(member));
       ws();
       if (i_ < n_ && p_[i_] == ',') {
         ++i_;
@@ -329,16 +366,52 @@ class Parser {
   size_t i_ = 0;
   std::string err_;
   size_t err_pos_ = 0;
+  bool too_deep_ = false;
 };
 
 }  // namespace
 
-bool parse_json(const char* data, size_t size, JsonValue& out, std::string& error) {
+bool parse_json(const char* data, size_t size, JsonValue& out, std::string& error, bool* too_deep) {
   Parser p(data, size);
   out = JsonValue();
+  if (too_deep) *too_deep = false;
   if (p.document(out)) return true;
   error = p.error();
+  if (too_deep) *too_deep = p.too_deep();
+  out = JsonValue();
   return false;
 }
 
-}  // namespace gazehead_capi
+bool valid_utf8(const char* data, size_t size) {
+  const unsigned char* p = reinterpret_cast<const unsigned char*>(data);
+  size_t i = 0;
+  while (i < size) {
+    const unsigned c = p[i];
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    int len;
+    unsigned cp, min;
+    if ((c & 0xE0) == 0xC0) {
+      len = 2, cp = c & 0x1F, min = 0x80;
+    } else if ((c & 0xF0) == 0xE0) {
+      len = 3, cp = c & 0x0F, min = 0x800;
+    } else if ((c & 0xF8) == 0xF0) {
+      len = 4, cp = c & 0x07, min = 0x10000;
+    } else {
+      return false;
+    }
+    if (size - i < static_cast<size_t>(len)) return false;
+    for (int k = 1; k < len; ++k) {
+      if ((p[i + k] & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (p[i + k] & 0x3F);
+    }
+    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp < 0xE000)) return false;
+    i += len;
+  }
+  return true;
+}
+
+}  // namespace json
+}  // namespace gazehead
