@@ -282,6 +282,25 @@ public static class GazeHeadTest
                 using (Generator three = Make(model, 3))
                     Throws<StateException>(() => three.LoadState(blob), "state: it holds 2 agents, this generator has 3", "agent count");
                 Throws<StateException>(() => gen.SaveState(new byte[4]), "the state needs", "small buffer");
+
+                // the refusals every surface shares (the core's checks; python_tests and
+                // test_capi.c hold the same ones): a style that would overflow the network, a
+                // temperature over 10, and a saved temperature over 10 behind a valid checksum
+                Throws<GazeHeadArgumentException>(() => gen.SetStyle(new float[] { 0.5f, 3e38f, 0.5f, 0.5f }),
+                    "style: the style of agent 0 is (0.5, 3e+38), outside [-10, 10]", "huge style");
+                Throws<GazeHeadArgumentException>(() => gen.SetTemperature(11f),
+                    "temperature: expected a finite number >= 0 and <= 10, got 11.0", "temperature 11");
+                byte[] hot = (byte[])blob.Clone();
+                BitConverter.GetBytes(11f).CopyTo(hot, 44);  // the temperature field
+                ulong sum = 0xcbf29ce484222325UL;  // FNV-1a 64 of all but the last 8 bytes
+                for (int k = 0; k < hot.Length - 8; ++k) { sum ^= hot[k]; sum *= 0x100000001b3UL; }
+                BitConverter.GetBytes(sum).CopyTo(hot, hot.Length - 8);
+                byte[] before = gen.SaveState();
+                Throws<StateException>(() => gen.LoadState(hot),
+                    "state: temperature: expected a finite number >= 0 and <= 10, got 11.0", "saved temperature 11");
+                byte[] after = gen.SaveState();
+                Check(before.Length == after.Length && System.Linq.Enumerable.SequenceEqual(before, after),
+                    "a refused state changes nothing");
             }
 
             // styles: the default population draws, then set style and neck limits
@@ -365,6 +384,18 @@ public static class GazeHeadTest
         Throws<ModelException>(() => Model.FromBytes(new byte[] { 1, 2, 3 }, "junk"),
             "junk: not a readable safetensors file (file is shorter than the 8-byte header length)", "junk model");
         Throws<ModelException>(() => Model.Load("no/such.safetensors"), "no/such.safetensors: no such model file", "missing file");
+        {
+            // a flipped mantissa bit in a weight (finite, plausible): the integrity hash refuses it
+            byte[] flipped = File.ReadAllBytes(args[0]);
+            flipped[flipped.Length - 8] ^= 0x01;
+            Throws<ModelException>(() => Model.FromBytes(flipped, "flipped"),
+                "flipped: metadata 'tensors_sha256' does not match the tensors", "flipped bit");
+            byte[] bigHeader = (byte[])flipped.Clone();
+            BitConverter.GetBytes((ulong)(32 << 20)).CopyTo(bigHeader, 0);
+            Throws<ModelException>(() => Model.FromBytes(bigHeader, "big"),
+                "big: not a readable safetensors file (header is 33554432 bytes, over the 1048576 byte cap)",
+                "32 MB header");
+        }
 
         Console.WriteLine("{0} checks, {1} failed", checks, failures);
         return failures == 0 ? 0 : 1;

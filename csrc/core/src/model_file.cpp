@@ -211,7 +211,6 @@ std::string py_value(const JsonValue& v) {  // repr of a parsed JSON value, roug
 // ---- config and normalization (model_file.ModelConfig / Normalization) ----------------------
 
 constexpr double kPiD = 3.14159265358979323846;
-constexpr double kDegD = kPiD / 180.0;
 
 using Config = ModelConfigValues;
 
