@@ -6,7 +6,7 @@ import collections.abc
 import numpy
 import numpy.typing
 import typing
-__all__: list[str] = ['CpuGenerator', 'CudaGenerator', 'FrameCall', 'Generator', 'Model', 'build_config', 'check_neck_limits', 'check_rate_state', 'check_temperature', 'constants', 'cuda_device_count', 'cuda_device_name', 'cuda_device_status', 'normal_noise', 'philox4x32_10', 'read_model_file', 'validate_gaze']
+__all__: list[str] = ['CpuGenerator', 'CudaGenerator', 'FrameCall', 'Generator', 'Model', 'build_config', 'check_neck_limits', 'check_rate_state', 'check_temperature', 'constants', 'cuda_device_count', 'cuda_device_name', 'cuda_device_status', 'normal_noise', 'philox4x32_10', 'population_style', 'read_model_file', 'validate_gaze']
 class Model:
     def __init__(self, spec: dict) -> None:
         ...
@@ -140,6 +140,10 @@ def normal_noise(seed: typing.SupportsInt | typing.SupportsIndex, agents: typing
 def philox4x32_10(arg0: typing.SupportsInt | typing.SupportsIndex, arg1: typing.SupportsInt | typing.SupportsIndex, arg2: typing.SupportsInt | typing.SupportsIndex, arg3: typing.SupportsInt | typing.SupportsIndex, arg4: typing.SupportsInt | typing.SupportsIndex, arg5: typing.SupportsInt | typing.SupportsIndex) -> tuple[int, int, int, int]:
     """
     One Philox4x32-10 block (counter c0..c3, key k0, k1) as four uint32.
+    """
+def population_style(style_mean: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], style_std: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], seed: typing.SupportsInt | typing.SupportsIndex, agents: typing.Annotated[numpy.typing.ArrayLike, numpy.uint32]) -> numpy.typing.NDArray[numpy.float32]:
+    """
+    The core's population style draw (k, 2) of the listed agents (gazehead::population_style).
     """
 def read_model_file(path: str) -> dict:
     """

@@ -40,8 +40,6 @@ STATE_FORMAT = "gazehead_rt.state/2"
 _STATE_ARRAYS = ("s", "head", "head_vel", "z", "gaze", "style", "has_prev", "frame", "episode")
 #: style knobs by name, in the order of the style vector (gazehead_rt.style)
 STYLE_NAMES = ("propensity", "idle")
-#: (episode, frame) counter of the Philox draw of an agent's population style (no step uses it)
-_STYLE_COUNTER = 0xFFFFFFFF
 
 
 def default_model_path() -> str:
@@ -119,20 +117,16 @@ def _native_model(m: LoadedModel):
 def population_style(model: LoadedModel, seed: int, agents) -> np.ndarray:
     """The default style (k, 2) of ``agents`` under ``seed``: the model's style population,
     ``style_mean + style_std * n`` with n the first two Philox normals of each agent at
-    episode = frame = 0xFFFFFFFF. Independent of the batch size. (A lane's value does not
-    depend on the latent size, so this equals ``philox_normal(..., latent=Z)[:, :2]``; a
-    model with Z = 1 still draws two lanes.)"""
+    episode = frame = 0xFFFFFFFF, clamped to +-10 (the style range). Independent of the batch
+    size. (A lane's value does not depend on the latent size, so this equals
+    ``philox_normal(..., latent=Z)[:, :2]``; a model with Z = 1 still draws two lanes.) The
+    draw is the core's, as every surface makes it."""
     c = model.config
-    agents = np.asarray(agents, np.int64).reshape(-1)
-    n = philox_normal(
-        seed,
-        agents,
-        np.full(agents.shape, _STYLE_COUNTER),
-        np.full(agents.shape, _STYLE_COUNTER),
-        STYLE_SIZE,
-    )
-    return (np.asarray(c.style_mean, np.float32) + np.asarray(c.style_std, np.float32) * n).astype(
-        np.float32
+    return native().population_style(
+        np.asarray(c.style_mean, np.float32),
+        np.asarray(c.style_std, np.float32),
+        int(seed),
+        np.asarray(agents, np.int64).reshape(-1).astype(np.uint32),
     )
 
 
@@ -664,6 +658,10 @@ class Generator:
         """Restore a :meth:`state_dict` (from any backend) taken with the same model and
         agent count. Everything is checked first: nothing changes if the state is refused."""
         self._refuse_if_pending("load_state_dict")
+        if not isinstance(state, Mapping):
+            raise TypeError(
+                f"state: expected the dict state_dict() returns, got {type(state).__name__}"
+            )
         if state.get("format") != STATE_FORMAT:
             raise ValueError(f"state: format {state.get('format')!r} is not {STATE_FORMAT!r}")
         if state.get("model_sha256") != self._model.sha256:
@@ -703,12 +701,22 @@ class Generator:
         if state.get("rate") is not None:  # restored into a new adapter before anything changes
             rate = RateAdapter(self.step, self.fps)
             try:
+                if not isinstance(state["rate"], Mapping):
+                    raise TypeError(f"rate must be a dict, got {type(state['rate']).__name__}")
                 rate.load_state_dict(state["rate"])
-            except (KeyError, TypeError, ValueError) as e:
-                raise ValueError(f"state: {e}") from None
+            except (KeyError, TypeError, ValueError, IndexError) as e:
+                raise ValueError(f"state: the update() clock is malformed ({e})") from None
+        arrays = {}
+        for k in _STATE_ARRAYS:
+            a = np.asarray(state[k])
+            if a.dtype == object or not (
+                np.issubdtype(a.dtype, np.number) or np.issubdtype(a.dtype, np.bool_)
+            ):
+                raise TypeError(f"state: {k!r} must hold numbers, got dtype {a.dtype}")
+            arrays[k] = a
         # the core checks every array (sizes, finite style) before it changes anything; the
         # settings below were checked above and cannot fail
-        self._impl.set_state({k: state[k] for k in _STATE_ARRAYS})
+        self._impl.set_state(arrays)
         self._impl.seed = int(seed)
         self._impl.temperature = temperature
         self._impl.neck_limits = neck_limits

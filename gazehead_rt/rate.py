@@ -232,6 +232,8 @@ class RateAdapter:
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Restore a :meth:`state_dict`; restore the step function's own state alongside."""
+        if not isinstance(state, dict):
+            raise TypeError(f"state_dict must be a dict, got {type(state).__name__}")
         if float(state["fps"]) != self._fps:
             raise ValueError(
                 f"state_dict is for fps={state['fps']}, this adapter runs at fps={self._fps}"

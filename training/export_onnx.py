@@ -23,6 +23,7 @@ import onnx
 import torch
 from torch import nn
 
+from gazehead_rt.files import write_atomically
 from gazehead_rt.model_file import STYLE_SIZE, load_model
 
 from .model import GazeHeadModel, StepState, condition_features
@@ -30,6 +31,10 @@ from .model import GazeHeadModel, StepState, condition_features
 __all__ = ["INPUT_NAMES", "OUTPUT_NAMES", "StepGraph", "export_step_onnx", "gru_cell"]
 
 #: graph inputs in order; shapes with N the dynamic agent axis
+#: Opsets the step exports to: from 11 (older ones lack the ops the graph needs, and the
+#: exporter fails with an assertion) to 23 (the newest the TorchScript exporter of the pinned
+#: torch 2.13 writes).
+MIN_OPSET, MAX_OPSET = 11, 23
 INPUT_NAMES = (
     "gaze",
     "gaze_prev",
@@ -152,6 +157,11 @@ def export_step_onnx(
 
     Raises :class:`gazehead_rt.ModelError` for a bad model file (format 1 files included).
     """
+    if isinstance(opset, bool) or not isinstance(opset, int) or not MIN_OPSET <= opset <= MAX_OPSET:
+        raise ValueError(
+            f"opset: expected an integer in [{MIN_OPSET}, {MAX_OPSET}] (the step graph needs "
+            f"opset {MIN_OPSET} or newer), got {opset!r}"
+        )
     loaded = load_model(model_path)
     model = GazeHeadModel.from_loaded(loaded).eval()
     graph = StepGraph(model)
@@ -184,7 +194,12 @@ def export_step_onnx(
         raise RuntimeError(f"exported step holds control-flow or recurrent ops {sorted(ops)}")
     onnx.checker.check_model(proto, full_check=True)
     out_path = os.fspath(out_path)
-    tmp = out_path + ".tmp"
-    onnx.save(proto, tmp)
-    os.replace(tmp, out_path)  # never leave a half-written file behind
+
+    def write(fd: int, _tmp: str) -> None:
+        with os.fdopen(fd, "wb") as f:
+            f.write(proto.SerializeToString())
+
+    # the CLI's writer: a fresh temp file (a planted OUT.tmp link is never followed), removed
+    # on failure, renamed over a regular file only
+    write_atomically(out_path, write)
     return out_path

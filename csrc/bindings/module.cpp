@@ -229,6 +229,25 @@ PYBIND11_MODULE(_C, m) {
       "The core's model file reader (gazehead::read_model_file): config, normalization, tensors, "
       "the other metadata entries as text and the file's sha256; ModelError naming the file.");
   m.def(
+      "population_style",
+      [](const py::array_t<float, py::array::c_style | py::array::forcecast>& style_mean,
+         const py::array_t<float, py::array::c_style | py::array::forcecast>& style_std,
+         uint32_t seed,
+         const py::array_t<uint32_t, py::array::c_style | py::array::forcecast>& agents) {
+        check_size(style_mean, kStyleSize, "style_mean");
+        check_size(style_std, kStyleSize, "style_std");
+        const py::ssize_t n = agents.size();
+        py::array_t<float> out({n, static_cast<py::ssize_t>(kStyleSize)});
+        float* o = out.mutable_data();
+        for (py::ssize_t i = 0; i < n; ++i) {
+          population_style(style_mean.data(), style_std.data(), seed, agents.data()[i],
+                           o + kStyleSize * i);
+        }
+        return out;
+      },
+      py::arg("style_mean"), py::arg("style_std"), py::arg("seed"), py::arg("agents"),
+      "The core's population style draw (k, 2) of the listed agents (gazehead::population_style).");
+  m.def(
       "check_temperature", [](double t) { check_temperature(t); }, py::arg("temperature"),
       "The core's temperature check: finite, in [0, 10]; ValueError.");
   m.def(

@@ -261,6 +261,39 @@ class PortraitAnimator:
         frame[y0:y1, x0:x1] = np.clip(roi + 0.5, 0, 255).astype(np.uint8)
 
 
+#: Largest photo decoded (pixels): 64 MP (8192 x 8192) is ~200 MB as RGB; the face mesh runs
+#: on a downscaled copy anyway. Checked from the file's header before decoding.
+MAX_PHOTO_PIXELS = 1 << 26
+
+
+def _header_size(path: str) -> tuple[int, int] | None:
+    """(width, height) from a PNG's IHDR or a JPEG's SOF marker, read without decoding; None
+    for other formats (OpenCV's own pixel cap applies to them)."""
+    with open(path, "rb") as f:
+        head = f.read(32)
+        if head[:8] == b"\x89PNG\r\n\x1a\n" and head[12:16] == b"IHDR":
+            return int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
+        if head[:2] != b"\xff\xd8":
+            return None
+        f.seek(2)
+        while True:  # JPEG segments up to the first start-of-frame
+            marker = f.read(2)
+            if len(marker) < 2 or marker[0] != 0xFF:
+                return None
+            if marker[1] in (0xD8, 0x01) or 0xD0 <= marker[1] <= 0xD7:
+                continue  # standalone markers have no length
+            seg = f.read(2)
+            if len(seg) < 2:
+                return None
+            n = int.from_bytes(seg, "big")
+            if 0xC0 <= marker[1] <= 0xCF and marker[1] not in (0xC4, 0xC8, 0xCC):
+                sof = f.read(5)
+                if len(sof) < 5:
+                    return None
+                return int.from_bytes(sof[3:5], "big"), int.from_bytes(sof[1:3], "big")
+            f.seek(n - 2, os.SEEK_CUR)
+
+
 def _read_photo(photo) -> np.ndarray:
     if isinstance(photo, np.ndarray):
         a = photo
@@ -271,6 +304,12 @@ def _read_photo(photo) -> np.ndarray:
     path = os.fspath(photo)
     if not os.path.isfile(path):
         raise FileNotFoundError(f"{path}: no such photo")
+    size = _header_size(path)
+    if size is not None and size[0] * size[1] > MAX_PHOTO_PIXELS:
+        raise ValueError(
+            f"{path}: the photo is {size[0]} x {size[1]} pixels, over the {MAX_PHOTO_PIXELS} "
+            "pixel cap (downscale it first)"
+        )
     bgr = cv2.imread(path, cv2.IMREAD_COLOR)
     if bgr is None:
         raise ValueError(f"{path}: not an image OpenCV can read")

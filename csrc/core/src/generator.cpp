@@ -139,15 +139,20 @@ StateView AgentState::view() {
                    style.data(), has_prev.data(), frame.data(),    episode.data()};
 }
 
-void population_style(const Model& model, uint32_t seed, uint32_t agent, float* style) {
+void population_style(const float* style_mean, const float* style_std, uint32_t seed,
+                      uint32_t agent, float* style) {
   // Lanes 0 and 1 are the same whatever the latent size, so drawing two lanes equals
   // philox_normal(seed, agent, ~0, ~0, latent=Z)[:2].
   float n[kStyleSize];
   agent_normals(seed, agent, 0xFFFFFFFFu, 0xFFFFFFFFu, kStyleSize, n);
   for (int i = 0; i < kStyleSize; ++i) {
-    const float v = model.style_mean()[i] + model.style_std()[i] * n[i];
+    const float v = style_mean[i] + style_std[i] * n[i];
     style[i] = std::min(std::max(v, -kMaxStyle), kMaxStyle);
   }
+}
+
+void population_style(const Model& model, uint32_t seed, uint32_t agent, float* style) {
+  population_style(model.style_mean(), model.style_std(), seed, agent, style);
 }
 
 Generator::Exclusive::Exclusive(const Generator& g) : g_(g), owner_(false) {

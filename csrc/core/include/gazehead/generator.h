@@ -88,6 +88,9 @@ struct AgentState {
 // clamped to +-kMaxStyle (only a model with an absurd population reaches it). Depends on
 // nothing else, so an agent's style is the same for any batch size.
 void population_style(const Model& model, uint32_t seed, uint32_t agent, float* style);
+// The same from a population's style_mean (2,) and style_std (2,) (a model file's config).
+void population_style(const float* style_mean, const float* style_std, uint32_t seed,
+                      uint32_t agent, float* style);
 
 class Generator {
  public:
