@@ -10,10 +10,10 @@ import gazehead_rt as gh
 
 pytest.importorskip("torch")
 
-from reference import make_model, saccadic_gaze  # noqa: E402
-
 from gazehead_rt.model_file import load_model  # noqa: E402
 from gazehead_rt.training.upgrade import upgrade_v3  # noqa: E402
+
+from reference import make_model, saccadic_gaze  # noqa: E402
 
 
 def _as_format_2(v4_path, out):
