@@ -12,13 +12,15 @@ const DEG = 180 / Math.PI;
 const MAX_CATCHUP_S = 0.25; // as gazehead_rt's RateAdapter: a long hitch drops time instead of freezing
 
 const params = new URLSearchParams(location.search);
-const backend = params.get("backend") ?? "auto";
+const backend = params.get("backend") ?? "wasm"; // ?backend=webgpu or auto to try WebGPU
+// ?quality=low: no shadows, no antialiasing, for software-rendered browsers (headless tests)
+const lowQuality = params.get("quality") === "low";
 
 // ---- scene -----------------------------------------------------------------------------
 const canvas = document.getElementById("view");
-const renderer = new THREE.WebGLRenderer({ canvas, antialias: true, alpha: true });
+const renderer = new THREE.WebGLRenderer({ canvas, antialias: !lowQuality, alpha: true });
 renderer.setPixelRatio(Math.min(window.devicePixelRatio, 2));
-renderer.shadowMap.enabled = true;
+renderer.shadowMap.enabled = !lowQuality;
 renderer.shadowMap.type = THREE.PCFSoftShadowMap;
 renderer.toneMapping = THREE.ACESFilmicToneMapping;
 renderer.outputColorSpace = THREE.SRGBColorSpace;

@@ -77,11 +77,13 @@ export class GazeHeadModel {
 /**
  * Load an ONNX file written by `gazehead-rt export-onnx`.
  * @param source URL (fetched) or the file's bytes (ArrayBuffer / Uint8Array)
- * @param options.backend "wasm", "webgpu" or "auto" (WebGPU where the browser has an adapter,
- *   else WASM). An explicit backend that is not available raises; nothing falls back silently.
+ * @param options.backend "wasm" (default), "webgpu", or "auto" (WebGPU where the browser has an
+ *   adapter, else WASM). WASM is the default because the step is ~250 small operators: on
+ *   WebGPU each is a dispatch, which costs more than the arithmetic until N is in the
+ *   thousands. An explicit backend that is not available raises; nothing falls back silently.
  * @param options.sessionOptions extra onnxruntime-web session options
  */
-export async function loadModel(source, { backend = "auto", sessionOptions = {} } = {}) {
+export async function loadModel(source, { backend = "wasm", sessionOptions = {} } = {}) {
   let bytes;
   if (typeof source === "string" || source instanceof URL) {
     const response = await fetch(source);

@@ -9,19 +9,11 @@ import { fileURLToPath } from "node:url";
 import puppeteer from "puppeteer-core";
 
 import { MODEL_PATH, startServer } from "../tools/serve.mjs";
+import { CHROMIUM, CHROMIUM_ARGS } from "./browser.mjs";
 
 const WEB_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const REFERENCE_PATH = path.join(WEB_ROOT, "build", "reference.json");
 const SCREENSHOT_PATH = process.env.GAZEHEAD_SCREENSHOT ?? path.join(WEB_ROOT, "build", "demo.png");
-export const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-// Chromium flags for a headless run as root in a container, WebGL on SwiftShader (no GPU)
-export const CHROMIUM_ARGS = [
-  "--no-sandbox",
-  "--disable-dev-shm-usage",
-  "--use-angle=swiftshader",
-  "--enable-unsafe-swiftshader",
-  "--window-size=1280,720",
-];
 
 const PARITY_TOL_RAD = 1e-4; // the browser step vs gazehead_rt.Generator over 300 frames
 // Box-Muller's logf/cosf/sinf: the browser's are correctly rounded, a C library's may be one
