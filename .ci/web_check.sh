@@ -15,7 +15,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   $sudo_cmd apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
-echo "::: web: $(/usr/bin/chromium --version), node $(node --version)"
+echo "::: web: $(/usr/bin/chromium --version 2>/dev/null), node $(node --version)"
 
 (cd web && npm ci --no-audit --no-fund --loglevel=error)
 

@@ -41,6 +41,10 @@ async function webgpuAvailable() {
   }
 }
 
+// onnxruntime-web runs one call per session at a time ("Session already started"): the calls
+// of every GazeHead sharing a model are queued here, per model
+const runQueues = new WeakMap();
+
 /**
  * The exported step and what its metadata says about it. Immutable; any number of GazeHead
  * instances (groups of agents) may share one.
@@ -71,6 +75,14 @@ export class GazeHeadModel {
       if (!session.outputNames.includes(name)) throw new Error(`model: the graph has no output ${name}`);
     }
     Object.freeze(this);
+  }
+
+  /** session.run(feeds), after every call started before it on this model has finished. */
+  run(feeds) {
+    const previous = runQueues.get(this) ?? Promise.resolve();
+    const next = previous.catch(() => {}).then(() => this.session.run(feeds));
+    runQueues.set(this, next);
+    return next;
   }
 }
 
@@ -390,7 +402,7 @@ export class GazeHead {
     }
     feeds.temperature = new ort.Tensor("float32", this._temperature.slice(), [1]);
     feeds.neck_limits = new ort.Tensor("float32", this._neckLimits.slice(3 * ids[0], 3 * ids[0] + 3), [3]);
-    const r = await this.model.session.run(feeds);
+    const r = await this.model.run(feeds);
     const out = {};
     for (const name of this.model.outputNames) out[name] = r[name].data;
     return { ids, out };

@@ -35,6 +35,8 @@ export class GazeHeadModel {
   readonly modelSha256: string;
   readonly inputNames: string[];
   readonly outputNames: string[];
+  /** session.run, queued behind the calls already started on this model (one at a time) */
+  run(feeds: InferenceSession.FeedsType): Promise<InferenceSession.ReturnType>;
 }
 
 /** Load an ONNX file written by `gazehead-rt export-onnx` (a URL or its bytes). */

@@ -180,6 +180,35 @@ test("bad input is refused with a message and leaves the state unchanged", async
   assert(r.holdOk, 'nanPolicy "hold" refused a NaN gaze');
 });
 
+test("agents with different neck limits run as groups: each row as in a batch with those limits", async () => {
+  const r = await harness.evaluate(async () => {
+    const { loadModel, GazeHead } = window.gazehead;
+    const model = await loadModel("/build/step.onnx", { backend: "wasm" });
+    const narrow = [0.2, 0.35, 0.15];
+    // temperature 0: no noise, so a row depends only on its own inputs and limits
+    const opts = { numAgents: 3, seed: 5, temperature: 0, style: "mean" };
+    const mixed = new GazeHead(model, opts);
+    mixed.setNeckLimits(narrow, [1]);
+    const wide = new GazeHead(model, opts);
+    const tight = new GazeHead(model, { ...opts, neckLimits: narrow });
+    let maxDiff = 0;
+    let maxYaw1 = 0;
+    for (let t = 0; t < 60; ++t) {
+      const g = [0.1, 1.2, -0.2, -1.0, 0.3, 0.9].map((v) => v * Math.min(1, t / 10));
+      const [m, w, n] = await Promise.all([mixed.step(g), wide.step(g), tight.step(g)]);
+      for (let k = 0; k < 9; ++k) {
+        const ref = (k >= 3 && k < 6 ? n : w).head[k];
+        maxDiff = Math.max(maxDiff, Math.abs(m.head[k] - ref));
+      }
+      maxYaw1 = Math.max(maxYaw1, Math.abs(m.head[4]));
+    }
+    return { maxDiff, maxYaw1, limits: Array.from(mixed.neckLimits) };
+  });
+  assert(r.maxDiff === 0, `grouped rows differ from uniform batches by ${r.maxDiff}`);
+  assert(r.maxYaw1 <= 0.35 + 1e-6, `agent 1's head yaw ${r.maxYaw1} passed its 0.35 rad limit`);
+  assert(Math.abs(r.limits[4] - 0.35) < 1e-7 && Math.abs(r.limits[1] - 1.309) < 1e-3, `limits ${r.limits}`);
+});
+
 let demo;
 test("demo page: loads, runs the model, the head turns toward a pointer 60 deg to the side", async () => {
   demo = await openPage("/demo/?scripted=0");
