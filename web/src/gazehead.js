@@ -61,6 +61,9 @@ export class GazeHeadModel {
     this.hiddenSize = metaNumber(meta, "gazehead.hidden_size");
     this.latentSize = metaNumber(meta, "gazehead.latent_size");
     this.styleSize = metaNumber(meta, "gazehead.style_size");
+    if (this.styleSize !== STYLE_NAMES.length) {
+      throw new Error(`model: style size ${this.styleSize}, this package knows ${STYLE_NAMES.length} (${STYLE_NAMES})`);
+    }
     this.styleMean = metaList(meta, "gazehead.style_mean", this.styleSize);
     this.styleStd = metaList(meta, "gazehead.style_std", this.styleSize);
     this.neckLimits = metaList(meta, "gazehead.neck_limits", 3);
