@@ -224,7 +224,7 @@ test("demo page: loads, runs the model, the head turns toward a pointer 60 deg t
   // wait for model frames, not wall time: a slow (software-rendered) page runs fewer per second
   const settle = async (frames) => {
     const f0 = await demo.evaluate(() => window.gazeheadDemo.frames);
-    await demo.waitForFunction((f) => window.gazeheadDemo.frames >= f, { timeout: 30000 }, f0 + frames);
+    await demo.waitForFunction((f) => window.gazeheadDemo.frames >= f, { timeout: 90000 }, f0 + frames);
     const t = await demo.evaluate(() => ({ ...window.gazeheadDemo }));
     await new Promise((r) => setTimeout(r, 300)); // the baseline is updated per display frame
     const b = await demo.evaluate(() => [window.gazeheadDemo.baselineGaze, window.gazeheadDemo.baselineHead]);
@@ -254,7 +254,7 @@ test("demo screenshot is not blank: varied pixels, the model head stands out fro
   const p = await demo.evaluate(() => window.gazeheadDemo.screenPointForGaze(25, 8));
   await demo.mouse.move(p.x, p.y, { steps: 3 });
   const f0 = await demo.evaluate(() => window.gazeheadDemo.frames);
-  await demo.waitForFunction((f) => window.gazeheadDemo.frames >= f, { timeout: 30000 }, f0 + 20);
+  await demo.waitForFunction((f) => window.gazeheadDemo.frames >= f, { timeout: 90000 }, f0 + 20);
   const headBox = await demo.evaluate(() => window.gazeheadDemo.headScreenBox(0));
   fs.mkdirSync(path.dirname(SCREENSHOT_PATH), { recursive: true });
   const png = await demo.screenshot({ path: SCREENSHOT_PATH, type: "png" });
