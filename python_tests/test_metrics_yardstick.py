@@ -141,6 +141,9 @@ def test_windows_recentre_on_median_yaw_and_rollout_starts_at_the_real_head():
         assert abs(np.median(w.head[:, 1])) < 1e-9
         np.testing.assert_allclose(w.gaze[:, 1] - w.head[:, 1], np.radians(10.0), atol=1e-6)
         assert np.ptp(w.head[:, 1]) < np.radians(61.0)  # continuous across +-180
+    # the head swings +-30 deg about its median: a 20-deg cap drops both windows
+    assert len(person_windows([_clip(0, gaze, head)], max_yaw_deg=20.0)) == 0
+    assert len(person_windows([_clip(0, gaze, head)], max_yaw_deg=40.0)) == 2
     out = generator_rollout(None, wins, k=3, seed=0)
     assert len(out) == 2 and out[0].shape == (3, 300, 3)
     for w, s in zip(wins, out):

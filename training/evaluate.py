@@ -599,6 +599,13 @@ def main(argv: list[str] | None = None) -> int:
         help="neck limits of the models on the test windows (default: each model's "
         "own); SGaze's bodies turn, so e.g. 89,179,89 scores the head in the world",
     )
+    p.add_argument(
+        "--max-window-yaw-deg",
+        type=float,
+        default=120.0,
+        help="eyenavgs: score only windows whose real head stays within this yaw of the "
+        "window's median (leaves out body turns; default 120; inf: all windows)",
+    )
     p.add_argument("--threads", type=int, default=None, help="torch threads (eyenavgs default: 1)")
     p.add_argument(
         "--write-metrics-to-model",
@@ -727,6 +734,7 @@ def _main_eyenavgs(a, p) -> int:
         baselines=not a.no_baselines,
         log=log,
         neck_limits=wl,
+        max_window_yaw_deg=a.max_window_yaw_deg,
     )
     res["split"] = a.split
     fps = res["fps"]
