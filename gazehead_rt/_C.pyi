@@ -6,7 +6,7 @@ import collections.abc
 import numpy
 import numpy.typing
 import typing
-__all__: list[str] = ['CpuGenerator', 'CudaGenerator', 'FrameCall', 'Generator', 'Model', 'build_config', 'check_neck_limits', 'check_rate_state', 'check_temperature', 'constants', 'cuda_device_count', 'cuda_device_name', 'cuda_device_status', 'normal_noise', 'philox4x32_10', 'population_style', 'read_model_file', 'validate_gaze']
+__all__: list[str] = ['CpuGenerator', 'CudaGenerator', 'FrameCall', 'Generator', 'Model', 'UseGuard', 'build_config', 'check_neck_limits', 'check_rate_state', 'check_temperature', 'constants', 'cuda_device_count', 'cuda_device_name', 'cuda_device_status', 'normal_noise', 'philox4x32_10', 'population_style', 'read_model_file', 'validate_gaze']
 class Model:
     def __init__(self, spec: dict) -> None:
         ...
@@ -22,9 +22,18 @@ class Model:
     @property
     def num_parameters(self) -> int:
         ...
+class UseGuard:
+    def __enter__(self) -> None:
+        ...
+    def __exit__(self, *args) -> bool:
+        ...
 class Generator:
     def clone(self) -> Generator:
         ...
+    def exclusive(self) -> UseGuard:
+        """
+        A context manager holding the generator for this thread (another thread's calls are refused with RuntimeError until it exits).
+        """
     def get_state(self) -> dict:
         ...
     def prime(self, gaze_hist: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], head_hist: typing.Annotated[numpy.typing.ArrayLike, numpy.float32]) -> None:

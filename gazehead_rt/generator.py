@@ -519,6 +519,13 @@ class Generator:
         if out is not None:
             _check_out(out, self._n)
         self._refuse_if_pending("update")
+        # The generator is held for the whole call (all its frames), so another thread's call
+        # is refused before this one starts or after it ends, never between two of its
+        # frames: an update() is all or nothing.
+        with self._impl.exclusive():
+            return self._update(g, gaze, dt_s, out)
+
+    def _update(self, g: np.ndarray, gaze: Any, dt_s: float, out: np.ndarray | None):
         if self._nan_policy == "hold" and not np.isfinite(g).all():
             # "hold": an agent with a non-finite gaze keeps its last valid one; the adapter
             # never stores a non-finite gaze (it would poison the interpolation and the eye)

@@ -3,6 +3,7 @@
 #include "generator_bindings.h"
 
 #include <cstring>
+#include <memory>
 #include <vector>
 
 namespace gazehead_bindings {
@@ -141,9 +142,29 @@ class FrameCall {
   std::vector<float> gaze_buf_;
 };
 
+// `with generator.exclusive():` holds the generator for this thread across several calls
+// (Generator::Exclusive; the calls inside nest), so a Python method made of several core calls
+// (update(): every frame that came due) is refused as a whole or runs as a whole.
+class UseGuard {
+ public:
+  explicit UseGuard(Generator& g) : g_(g) {}
+  void enter() { use_ = std::make_unique<Generator::Exclusive>(g_); }  // ConcurrentUse
+  void exit() { use_.reset(); }
+
+ private:
+  Generator& g_;
+  std::unique_ptr<Generator::Exclusive> use_;
+};
+
 }  // namespace
 
 void bind_generator(py::module_& m) {
+  py::class_<UseGuard>(m, "UseGuard")
+      .def("__enter__", [](UseGuard& u) { u.enter(); })
+      .def("__exit__", [](UseGuard& u, const py::args&) {
+        u.exit();
+        return false;
+      });
   py::class_<Generator> c(m, "Generator");
   c.def(
       "step",
@@ -181,6 +202,10 @@ void bind_generator(py::module_& m) {
       },
       py::arg("head").noconvert(), py::arg("eye").noconvert());
   c.def_property_readonly("pending", &Generator::pending);
+  c.def(
+      "exclusive", [](Generator& g) { return UseGuard(g); }, py::keep_alive<0, 1>(),
+      "A context manager holding the generator for this thread (another thread's calls are "
+      "refused with RuntimeError until it exits).");
   c.def(
       "rollout",
       [](Generator& g, const F32& gaze_seq, F32& head_seq, F32& eye_seq) {

@@ -92,6 +92,9 @@ std::shared_ptr<const Model> make_model(const py::dict& d) {
   floats("style_std", spec.style_std, kStyleSize);
   spec.neck_soft = item("neck_soft").cast<float>();
   spec.eye_limit = item("eye_limit").cast<float>();
+  spec.reach_gain = item("reach_gain").cast<float>();
+  spec.reach_threshold = item("reach_threshold").cast<float>();
+  spec.reach_accel = item("reach_accel").cast<float>();
   return Model::create(spec);
 }
 
@@ -195,6 +198,9 @@ PYBIND11_MODULE(_C, m) {
         config["neck_limits"] = c.neck_limits;
         config["neck_soft"] = c.neck_soft;
         config["eye_limit"] = c.eye_limit;
+        config["reach_gain"] = c.reach_gain;
+        config["reach_threshold"] = c.reach_threshold;
+        config["reach_accel"] = c.reach_accel;
         config["style_mean"] = c.style_mean;
         config["style_std"] = c.style_std;
         auto vec = [](const float* p, py::ssize_t n) {

@@ -313,10 +313,10 @@ int64_t int_field(const std::string& name, const char* field, const JsonValue& v
 
 Config read_config(const std::string& name, const JsonValue& d) {
   if (d.kind != Kind::kObject) refuse(name, "metadata 'config' must be a JSON object");
-  static const char* kKnown[] = {"enc_sizes",   "hidden_size", "prior_sizes", "latent_size",
-                                 "dec_sizes",   "post_sizes",  "activation",  "fps",
-                                 "neck_limits", "neck_soft",   "eye_limit",   "style_mean",
-                                 "style_std"};
+  static const char* kKnown[] = {"enc_sizes",   "hidden_size", "prior_sizes",     "latent_size",
+                                 "dec_sizes",   "post_sizes",  "activation",      "fps",
+                                 "neck_limits", "neck_soft",   "eye_limit",       "style_mean",
+                                 "style_std",   "reach_gain",  "reach_threshold", "reach_accel"};
   std::vector<std::string> unknown;
   for (const auto& m : d.members) {
     if (std::none_of(std::begin(kKnown), std::end(kKnown),
@@ -445,6 +445,21 @@ Config read_config(const std::string& name, const JsonValue& d) {
   }
   for (double x : c.style_std) {
     if (x < 0) refuse(name, "config.style_std must be >= 0, got " + py_float_list(c.style_std));
+  }
+  scalar("reach_gain", c.reach_gain, "in [0, 100] 1/s");
+  if (!(0.0 <= c.reach_gain && c.reach_gain <= 100.0)) {
+    refuse(name,
+           "config.reach_gain must be in [0, 100] 1/s, got " + shown("reach_gain", c.reach_gain));
+  }
+  scalar("reach_threshold", c.reach_threshold, "in [0, pi/2] rad");
+  if (!(0.0 <= c.reach_threshold && c.reach_threshold <= kPiD / 2)) {
+    refuse(name, "config.reach_threshold must be in [0, pi/2] rad, got " +
+                     shown("reach_threshold", c.reach_threshold));
+  }
+  scalar("reach_accel", c.reach_accel, "in (0, 1000] rad/s^2");
+  if (!(0.0 < c.reach_accel && c.reach_accel <= 1000.0)) {
+    refuse(name, "config.reach_accel must be in (0, 1000] rad/s^2, got " +
+                     shown("reach_accel", c.reach_accel));
   }
   return c;
 }
@@ -627,12 +642,13 @@ ModelFile read_model_file(const unsigned char* data, size_t size, const std::str
   if (version == c.metadata.end()) {
     refuse(name, "metadata has no 'format_version'; not a gazehead_rt model file");
   }
-  if (version->second == "1") {
-    refuse(name,
-           "format_version 1 (motion model v2) is not supported; this runtime runs "
-           "format_version " +
-               std::to_string(kModelFormatVersion) +
-               " (motion model v3): retrain or use gazehead_rt<0.2");
+  if (version->second == "1" || version->second == "2") {
+    const bool v1 = version->second == "1";
+    refuse(name, "format_version " + version->second +
+                     (v1 ? " (motion model v2)" : " (motion model v3)") +
+                     " is not supported; this runtime runs format_version " +
+                     std::to_string(kModelFormatVersion) + " (motion model v4): retrain or use " +
+                     (v1 ? "gazehead_rt<0.2" : "gazehead_rt<0.3"));
   }
   if (version->second != std::to_string(kModelFormatVersion)) {
     refuse(name, "format_version " + version->second +
@@ -739,6 +755,9 @@ ModelFile read_model_file(const unsigned char* data, size_t size, const std::str
   for (int k = 0; k < kHeadSize; ++k) spec.neck_limits[k] = static_cast<float>(cfg.neck_limits[k]);
   spec.neck_soft = static_cast<float>(cfg.neck_soft);
   spec.eye_limit = static_cast<float>(cfg.eye_limit);
+  spec.reach_gain = static_cast<float>(cfg.reach_gain);
+  spec.reach_threshold = static_cast<float>(cfg.reach_threshold);
+  spec.reach_accel = static_cast<float>(cfg.reach_accel);
   for (int k = 0; k < kStyleSize; ++k) {
     spec.style_mean[k] = static_cast<float>(cfg.style_mean[k]);
     spec.style_std[k] = static_cast<float>(cfg.style_std[k]);

@@ -115,9 +115,11 @@ typedef struct gazehead_model_info {
   float style_std[2];
 } gazehead_model_info;
 
-/* Load a gazehead_rt model file (.safetensors with gazehead_rt metadata, format version 2).
- * Every check of gazehead_rt.load_model applies, with the same messages (they start with the
- * path); a format version 1 file (motion model v2) is refused. */
+/* Load a gazehead_rt model file (.safetensors with gazehead_rt metadata, format version 3).
+ * The core's reader, the one gazehead_rt.load_model uses too: the same checks and messages
+ * (they start with the path). Sizes are capped before anything is allocated (file 64 MiB,
+ * header 1 MiB), the config is typed strictly, values must be plausible and the tensors must
+ * match the file's tensors_sha256; format versions 1 and 2 are refused by name. */
 GAZEHEAD_API gazehead_status gazehead_model_load_file(const char* path_utf8,
                                                       gazehead_model** out_model);
 /* The same from bytes in memory (e.g. an engine asset). `name` labels messages (NULL:
@@ -218,7 +220,7 @@ GAZEHEAD_API gazehead_status gazehead_generator_set_seed(gazehead_generator* gen
  * its population draw (style_mean + style_std * Philox normals keyed by seed and agent: the
  * same values as Python's Generator for the same model and seed, for any N); reset keeps the
  * style; it takes effect from the next frame. Counts are in floats and must be 2N. set_style
- * checks every value is finite before any agent changes. */
+ * checks every value (finite, within +-10) before any agent changes. */
 GAZEHEAD_API gazehead_status gazehead_generator_set_style(gazehead_generator* generator,
                                                           const float* style, int64_t style_count);
 GAZEHEAD_API gazehead_status gazehead_generator_get_style(const gazehead_generator* generator,

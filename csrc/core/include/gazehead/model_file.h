@@ -49,6 +49,9 @@ struct ModelConfigValues {
   std::vector<double> neck_limits{40 * kPiDouble / 180, 70 * kPiDouble / 180, 30 * kPiDouble / 180};
   double neck_soft = 0.75;
   double eye_limit = 55 * kPiDouble / 180;
+  double reach_gain = 3.0;                        // 1/s, in [0, 100]
+  double reach_threshold = 15 * kPiDouble / 180;  // rad, in [0, pi/2]
+  double reach_accel = 2000 * kPiDouble / 180;    // rad/s^2, in (0, 1000]
   std::vector<double> style_mean{0.5, 0.5}, style_std{0.2, 0.3};
 };
 
