@@ -6,7 +6,7 @@ import collections.abc
 import numpy
 import numpy.typing
 import typing
-__all__: list[str] = ['CpuGenerator', 'CudaGenerator', 'FrameCall', 'Generator', 'Model', 'UseGuard', 'build_config', 'check_neck_limits', 'check_rate_state', 'check_temperature', 'constants', 'cuda_device_count', 'cuda_device_name', 'cuda_device_status', 'normal_noise', 'philox4x32_10', 'population_style', 'read_model_file', 'validate_gaze']
+__all__: list[str] = ['CpuGenerator', 'CudaGenerator', 'FrameCall', 'Generator', 'Model', 'UseGuard', 'build_config', 'check_model_config', 'check_neck_limits', 'check_rate_state', 'check_temperature', 'constants', 'cuda_device_count', 'cuda_device_name', 'cuda_device_status', 'normal_noise', 'philox4x32_10', 'population_style', 'read_model_file', 'validate_gaze']
 class Model:
     def __init__(self, spec: dict) -> None:
         ...
@@ -114,6 +114,10 @@ class CudaGenerator(Generator):
         ...
 def build_config() -> dict:
     ...
+def check_model_config(config_json: str) -> None:
+    """
+    The core's checks of a model config (those of read_model_file); ModelError.
+    """
 def check_neck_limits(limits: typing.Annotated[numpy.typing.ArrayLike, numpy.float32]) -> None:
     """
     The core's check of (pitch, yaw, roll) neck half-ranges; ValueError.

@@ -98,51 +98,13 @@ class ModelConfig:
 
     def __post_init__(self) -> None:
         for name in ("enc_sizes", "prior_sizes", "dec_sizes", "post_sizes"):
-            v = tuple(int(x) for x in getattr(self, name))
-            object.__setattr__(self, name, v)
-            if any(x <= 0 for x in v):
-                raise ModelError(f"config.{name} must hold positive sizes, got {list(v)}")
-        if not self.enc_sizes:
-            raise ModelError("config.enc_sizes must name at least one layer")
-        if self.activation not in ACTIVATIONS:
-            raise ModelError(
-                f"config.activation must be one of {ACTIVATIONS}, got {self.activation!r}"
-            )
-        if self.hidden_size <= 0 or self.latent_size <= 0:
-            raise ModelError("config.hidden_size and config.latent_size must be positive")
-        if not (math.isfinite(self.fps) and self.fps > 0):
-            raise ModelError(f"config.fps must be a positive number, got {self.fps!r}")
-        for name, n in (
-            ("neck_limits", HEAD_SIZE),
-            ("style_mean", STYLE_SIZE),
-            ("style_std", STYLE_SIZE),
-        ):
-            v = tuple(float(x) for x in getattr(self, name))
-            object.__setattr__(self, name, v)
-            if len(v) != n or not all(math.isfinite(x) for x in v):
-                raise ModelError(f"config.{name} must hold {n} finite numbers, got {list(v)}")
-        lim = self.neck_limits
-        if not (0 < lim[0] <= math.pi / 2 and 0 < lim[1] < math.pi and 0 < lim[2] <= math.pi / 2):
-            raise ModelError(
-                "config.neck_limits must be in (0, pi/2] (pitch, roll) and "
-                f"(0, pi) (yaw) rad, got {list(lim)}"
-            )
-        if not (0.0 <= self.neck_soft < 1.0):
-            raise ModelError(f"config.neck_soft must be in [0, 1), got {self.neck_soft!r}")
-        if not (0 < self.eye_limit <= math.pi / 2):
-            raise ModelError(f"config.eye_limit must be in (0, pi/2] rad, got {self.eye_limit!r}")
-        if any(x < 0 for x in self.style_std):
-            raise ModelError(f"config.style_std must be >= 0, got {list(self.style_std)}")
-        if not (math.isfinite(self.reach_gain) and 0.0 <= self.reach_gain <= 100.0):
-            raise ModelError(f"config.reach_gain must be in [0, 100] 1/s, got {self.reach_gain!r}")
-        if not (math.isfinite(self.reach_threshold) and 0.0 <= self.reach_threshold <= math.pi / 2):
-            raise ModelError(
-                f"config.reach_threshold must be in [0, pi/2] rad, got {self.reach_threshold!r}"
-            )
-        if not (math.isfinite(self.reach_accel) and 0.0 < self.reach_accel <= 1000.0):
-            raise ModelError(
-                f"config.reach_accel must be in (0, 1000] rad/s^2, got {self.reach_accel!r}"
-            )
+            object.__setattr__(self, name, tuple(int(x) for x in getattr(self, name)))
+        for name in ("neck_limits", "style_mean", "style_std"):
+            object.__setattr__(self, name, tuple(float(x) for x in getattr(self, name)))
+        # every value check is the core's, the one a model file's config goes through
+        from ._native import native
+
+        native().check_model_config(self.to_json())
 
     @property
     def embed_size(self) -> int:

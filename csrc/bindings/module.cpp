@@ -235,6 +235,10 @@ PYBIND11_MODULE(_C, m) {
       "The core's model file reader (gazehead::read_model_file): config, normalization, tensors, "
       "the other metadata entries as text and the file's sha256; ModelError naming the file.");
   m.def(
+      "check_model_config", [](const std::string& json) { check_model_config(json); },
+      py::arg("config_json"),
+      "The core's checks of a model config (those of read_model_file); ModelError.");
+  m.def(
       "population_style",
       [](const py::array_t<float, py::array::c_style | py::array::forcecast>& style_mean,
          const py::array_t<float, py::array::c_style | py::array::forcecast>& style_std,

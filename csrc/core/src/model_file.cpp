@@ -25,7 +25,7 @@ using json::parse_json;
 using Kind = JsonValue::Kind;
 
 [[noreturn]] void refuse(const std::string& name, const std::string& what) {
-  throw ModelFileError(name + ": " + what);
+  throw ModelFileError(name.empty() ? what : name + ": " + what);
 }
 
 // ---- safetensors container ------------------------------------------------------------------
@@ -814,6 +814,15 @@ ModelFile read_model_file(const std::string& path) {
   std::fclose(f);
   if (read_error) refuse(path, "cannot read the file (read error)");
   return read_model_file(bytes.data(), bytes.size(), path);
+}
+
+void check_model_config(const std::string& config_json) {
+  JsonValue d;
+  std::string err;
+  if (!parse_json(config_json.data(), config_json.size(), d, err)) {
+    refuse("", "config is not valid JSON (" + err + ")");
+  }
+  read_config("", d);
 }
 
 }  // namespace gazehead

@@ -79,6 +79,10 @@ ModelFile read_model_file(const unsigned char* data, size_t size, const std::str
 // are the bytes used).
 ModelFile read_model_file(const std::string& path);
 
+// The config checks of read_model_file on a config's JSON alone (ModelConfig, the training
+// side's constructor, goes through them): ModelFileError without a file name otherwise.
+void check_model_config(const std::string& config_json);
+
 // The integrity hash of tensors: SHA-256 over each tensor's name, b"\0", its shape as Python's
 // repr of a tuple, b"\0" and its float32 little-endian bytes, in name order (hex). Written by
 // save_model as metadata tensors_sha256.
