@@ -65,7 +65,7 @@ def test_long_rollout_parity(model_path, long_record):
     assert np.abs(rec["long_head"]).max() > 0.05  # the rollout actually moved
 
 
-@pytest.mark.parametrize("cap", ["baseline", "avx2", "avx512"])
+@pytest.mark.parametrize("cap", ["baseline", "avx2", "avx512", "avx512bf16"])
 def test_every_kernel_build_matches_the_reference(model_path, long_record, tmp_path, cap):
     """Per kernel build (GAZEHEAD_CPU_ISA caps the choice; it is read once per process):
     per-step and 10,000-step parity with the recorded PyTorch reference."""
@@ -88,7 +88,12 @@ def test_every_kernel_build_matches_the_reference(model_path, long_record, tmp_p
     assert out.returncode == 0, out.stderr
     r = json.loads(out.stdout)
     print(f"parity {r}")
-    compiled = {"baseline": "baseline", "avx2": "avx2+fma", "avx512": "avx512"}[cap]
+    compiled = {
+        "baseline": "baseline",
+        "avx2": "avx2+fma",
+        "avx512": "avx512",
+        "avx512bf16": "avx512bf16",
+    }[cap]
     if r["isa"] != compiled:
         pytest.skip(f"this CPU runs {r['isa']} when capped at {cap}")
     assert r["step_err"] <= STEP_ATOL, r
