@@ -4,7 +4,10 @@ Same model and inputs for all. The peers run the reference step graph (condition
 encoder, GRUCell, prior, sampling, decoder, neck limit, eye) with eps given as an input;
 ours also draws the Philox noise inside the step, so the comparison is conservative for us.
 Every engine is single-threaded (torch.set_num_threads(1); ORT intra_op_num_threads=1 with
-spinning off).
+spinning off); gazehead_rt is also measured on --threads threads (default 2), fp32 and bf16
+weights. The run ends with a roofline: each of our shapes' multiply-adds per second and weight
+bytes per second against this core's limits, measured here by the kernels' own probes (FMA
+and vdpbf16ps rates, L2 read bandwidth; gazehead_rt._C.roofline_probe).
 
     python benchmarks/step_latency.py                    # default model, N = 1 16 256 4096
     python benchmarks/step_latency.py --agents 1 16 --seconds 2
@@ -33,19 +36,28 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # source tree has no compiled core.
 
 
+# CPU flags that decide which kernels run and how fast (the JSON lists those present)
+_ISA_FLAGS = ("sse4_2", "avx", "avx2", "fma", "f16c", "avx512f", "avx512vl", "avx512bw")
+_ISA_PREFIXES = ("avx512", "amx", "avx_vnni")
+
+
 def machine() -> dict:
-    cpu = platform.processor()
+    cpu, flags = platform.processor(), []
     try:
         with open("/proc/cpuinfo") as f:
             for line in f:
-                if line.startswith("model name"):
+                if line.startswith("model name") and cpu == platform.processor():
                     cpu = line.split(":", 1)[1].strip()
-                    break
+                elif line.startswith("flags") and not flags:
+                    flags = line.split(":", 1)[1].split()
     except OSError:
         pass
+    isa = sorted(f for f in flags if f in _ISA_FLAGS or f.startswith(_ISA_PREFIXES))
     return {
         "cpu": cpu,
+        "cpu_flags": isa,
         "logical_cpus": os.cpu_count(),
+        "affinity": sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
         "platform": platform.platform(),
         "python": platform.python_version(),
     }
@@ -191,6 +203,111 @@ def call_forms(path: str, seconds: float) -> int:
     return 0
 
 
+def model_work(path: str) -> dict:
+    """Multiply-adds per agent-step and the weight bytes one pass through the layers reads."""
+    import gazehead_rt as gh
+
+    t = gh.load_model(path).tensors
+    macs = int(sum(v.size for k, v in t.items() if k.endswith("weight") or "weight_" in k))
+    return {
+        "mac_per_agent_step": macs,
+        "weight_bytes_fp32": 4 * macs,
+        "weight_bytes_bf16": 2 * macs,
+    }
+
+
+# Agents per pass through the weights (cpu_generator.cpp kChunk): each chunk streams every
+# weight once from L2, so a step of N agents reads ceil(N / 32) times the weights.
+_CHUNK = 32
+
+
+def roofline(path: str, summary: list, threads: int) -> dict:
+    """Achieved multiply-adds and weight bytes per second of each of our shapes against the
+    probes' limits (per thread, times the threads used), printed and returned for the JSON."""
+    from gazehead_rt import _C
+
+    work = model_work(path)
+    probes = [_C.roofline_probe(0.3) for _ in range(3)]  # best of 3: a shared core only slows
+    peak = {k: max(p[k] for p in probes) for k in probes[0] if k.endswith("_per_s")}
+    print(
+        f"\nroofline ({probes[0]['isa']} kernels, per core, thread CPU time, best of 3): "
+        f"fp32 FMA {peak['fma_mac_per_s'] / 1e9:.1f} GMAC/s, "
+        f"bf16 dot {peak['bf16_dot_mac_per_s'] / 1e9:.1f} GMAC/s, "
+        f"L2 read {peak['l2_read_bytes_per_s'] / 1e9:.1f} GB/s; "
+        f"{work['mac_per_agent_step']} MAC per agent-step, weights "
+        f"{work['weight_bytes_fp32'] / 1e3:.0f} kB fp32 / {work['weight_bytes_bf16'] / 1e3:.0f} kB bf16"
+    )
+    print(
+        f"{'N':>6} {'weights':>8} {'threads':>7} {'p50 us':>10} {'GMAC/s':>8} {'% MAC peak':>10} "
+        f"{'weight GB/s':>11} {'% L2 bw':>8}"
+    )
+    rows = []
+    for r in summary:
+        n = r["agents"]
+        for dtype in ("fp32", "bf16"):
+            for t in sorted({1, threads}):
+                key = "gazehead_rt_cpu" + ("_bf16" if dtype == "bf16" else "")
+                key += f"_{t}threads" if t > 1 else ""
+                if key not in r:
+                    continue
+                us = r[key]["p50_us"]
+                # threads only split whole chunks: below 2 chunks one thread does the work
+                used = min(t, -(-n // _CHUNK))
+                macs = n * work["mac_per_agent_step"] / (us * 1e-6)
+                wbytes = -(-n // _CHUNK) * work[f"weight_bytes_{dtype}"] / (us * 1e-6)
+                mac_peak = used * peak["fma_mac_per_s" if dtype == "fp32" else "bf16_dot_mac_per_s"]
+                l2 = used * peak["l2_read_bytes_per_s"]
+                row = {
+                    "agents": n,
+                    "weights": dtype,
+                    "threads": t,
+                    "p50_us": us,
+                    "gmac_per_s": round(macs / 1e9, 2),
+                    "mac_peak_fraction": round(macs / mac_peak, 3) if mac_peak else None,
+                    "weight_gb_per_s": round(wbytes / 1e9, 2),
+                    "l2_bandwidth_fraction": round(wbytes / l2, 3),
+                }
+                rows.append(row)
+                frac = f"{100 * row['mac_peak_fraction']:>9.0f}%" if mac_peak else f"{'-':>10}"
+                print(
+                    f"{n:>6} {dtype:>8} {t:>7} {us:>10.2f} {row['gmac_per_s']:>8.1f} {frac} "
+                    f"{row['weight_gb_per_s']:>11.1f} {100 * row['l2_bandwidth_fraction']:>7.0f}%"
+                )
+    return {"probe": {**peak, "isa": probes[0]["isa"]}, **work, "rows": rows}
+
+
+def targets(summary: list, threads: int) -> dict:
+    """The speed targets of the runtime (docs/runtime.md), against lean ONNX Runtime running
+    the network only, one thread."""
+    by_n = {r["agents"]: r for r in summary}
+    out = {}
+
+    def ratio(n, ours):
+        r = by_n.get(n)
+        if r is None or ours not in r:
+            return None
+        return round(r["onnxruntime_net_only"]["p50_us"] / r[ours]["p50_us"], 2)
+
+    out["n1_readme_call_vs_ort_net_only"] = (ratio(1, "gazehead_rt_readme_call"), 7.0)
+    out["n1_out_call_vs_ort_net_only"] = (ratio(1, "gazehead_rt_cpu"), 7.0)
+    out["n1_bf16_out_call_vs_ort_net_only"] = (ratio(1, "gazehead_rt_cpu_bf16"), None)
+    out["n256_fp32_vs_ort_net_only"] = (ratio(256, "gazehead_rt_cpu"), 1.2)
+    out["n256_bf16_vs_ort_net_only"] = (ratio(256, "gazehead_rt_cpu_bf16"), 2.0)
+    r = by_n.get(4096)
+    if r is not None and threads > 1:
+        for dt in ("", "_bf16"):
+            key = f"gazehead_rt_cpu{dt}_{threads}threads"
+            out[f"n4096{dt or '_fp32'}_{threads}threads_vs_1"] = (
+                round(r[f"gazehead_rt_cpu{dt}"]["p50_us"] / r[key]["p50_us"], 2),
+                1.8,
+            )
+    print("\ntargets (ratio, target):")
+    for k, (v, goal) in out.items():
+        verdict = "" if goal is None or v is None else ("met" if v >= goal else "MISSED")
+        print(f"  {k:<42} {v!s:>6}  {goal!s:>5}  {verdict}")
+    return {k: {"ratio": v, "target": goal} for k, (v, goal) in out.items()}
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -203,9 +320,9 @@ def main(argv=None) -> int:
     p.add_argument(
         "--threads",
         type=int,
-        default=0,
-        help="also measure gazehead_rt with this many threads (an extra column; the "
-        "comparison with the peers stays single-threaded)",
+        default=2,
+        help="also measure gazehead_rt with this many threads, fp32 and bf16 (extra columns; "
+        "the comparison with the peers stays single-threaded); 1: one thread only",
     )
     p.add_argument(
         "--call-forms",
@@ -289,6 +406,12 @@ def main(argv=None) -> int:
             gen_t = gh.Generator(path, num_agents=n, seed=0, num_threads=args.threads)
             res[f"gazehead_rt_cpu_{args.threads}threads"] = timeit(
                 lambda: gen_t.step(gaze, out=out), args.seconds
+            )
+            gen_tb = gh.Generator(
+                path, num_agents=n, seed=0, num_threads=args.threads, weights_dtype="bfloat16"
+            )
+            res[f"gazehead_rt_cpu_bf16_{args.threads}threads"] = timeit(
+                lambda: gen_tb.step(gaze, out=out), args.seconds
             )
         if not args.no_peers:
             g_t = torch.from_numpy(gaze)
@@ -401,6 +524,7 @@ def main(argv=None) -> int:
             line += f"   {entry['speedup_vs_onnxruntime']:>8.2f}x {entry['speedup_vs_pytorch_eager']:>8.2f}x"
         print(line)
         summary.append(entry)
+    roof = roofline(path, summary, args.threads)
     result = {
         "benchmark": "step_latency",
         "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
@@ -419,7 +543,10 @@ def main(argv=None) -> int:
         },
         "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "results": summary,
+        "roofline": roof,
     }
+    if has_peers:
+        result["targets"] = targets(summary, args.threads)
     out_path = save_result(
         result, args.out, f"step_latency_{result['machine']['cpu'].split()[0].lower()}_cpu.json"
     )

@@ -6,7 +6,7 @@ import collections.abc
 import numpy
 import numpy.typing
 import typing
-__all__: list[str] = ['CpuGenerator', 'CudaGenerator', 'FrameCall', 'Generator', 'Model', 'build_config', 'check_neck_limits', 'constants', 'cuda_device_count', 'cuda_device_name', 'cuda_device_status', 'normal_noise', 'philox4x32_10', 'validate_gaze']
+__all__: list[str] = ['CpuGenerator', 'CudaGenerator', 'FrameCall', 'Generator', 'Model', 'build_config', 'check_neck_limits', 'constants', 'cuda_device_count', 'cuda_device_name', 'cuda_device_status', 'normal_noise', 'philox4x32_10', 'roofline_probe', 'validate_gaze']
 class Model:
     def __init__(self, spec: dict) -> None:
         ...
@@ -132,6 +132,10 @@ def normal_noise(seed: typing.SupportsInt | typing.SupportsIndex, agents: typing
 def philox4x32_10(arg0: typing.SupportsInt | typing.SupportsIndex, arg1: typing.SupportsInt | typing.SupportsIndex, arg2: typing.SupportsInt | typing.SupportsIndex, arg3: typing.SupportsInt | typing.SupportsIndex, arg4: typing.SupportsInt | typing.SupportsIndex, arg5: typing.SupportsInt | typing.SupportsIndex) -> tuple[int, int, int, int]:
     """
     One Philox4x32-10 block (counter c0..c3, key k0, k1) as four uint32.
+    """
+def roofline_probe(seconds: typing.SupportsFloat | typing.SupportsIndex = 0.3) -> dict:
+    """
+    Roofline probe of the chosen CPU kernels: multiply-adds per second of a register-only FMA loop and of vdpbf16ps (0 without native bf16), and read bytes per second from a 256 KiB buffer (L2), each over about `seconds` of thread CPU time.
     """
 def validate_gaze(gaze: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], allow_nonfinite: bool) -> None:
     """
