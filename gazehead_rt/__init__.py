@@ -24,7 +24,7 @@ from .model_file import ModelConfig, load_model
 from .rate import RateAdapter
 from .style import STYLE_NAMES, estimate_style
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"
 
 
 def __getattr__(name: str):

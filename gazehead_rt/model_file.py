@@ -51,9 +51,10 @@ __all__ = [
     "save_model",
 ]
 
-FORMAT_VERSION = 2
-#: condition x_t = [eye-in-head target(2), gaze velocity(2), head velocity_{t-1}(3), style(2)]
-INPUT_SIZE = 9
+FORMAT_VERSION = 3
+#: condition x_t = [eye-in-head target(2), gaze velocity(2), head velocity_{t-1}(3),
+#: head on the torso_{t-1} (pitch, yaw)(2), style(2)] (docs/design.md §4)
+INPUT_SIZE = 11
 HEAD_SIZE = 3
 #: per-agent style: (propensity, idle), see gazehead_rt.style
 STYLE_SIZE = 2
@@ -88,6 +89,12 @@ class ModelConfig:
     #: population of the training data's styles (propensity, idle): runtime default draws
     style_mean: tuple[float, ...] = (0.5, 0.5)
     style_std: tuple[float, ...] = (0.2, 0.3)
+    #: the reach guarantee (docs/design.md §4): beyond reach_threshold rad of eye-in-head
+    #: error the head turns toward the target at >= reach_gain * (|error| - threshold) rad/s,
+    #: a floor that may rise by at most reach_accel rad/s^2 from the last realized velocity
+    reach_gain: float = 3.0
+    reach_threshold: float = 15 * _DEG
+    reach_accel: float = 2000 * _DEG
 
     def __post_init__(self) -> None:
         for name in ("enc_sizes", "prior_sizes", "dec_sizes", "post_sizes"):
@@ -126,6 +133,16 @@ class ModelConfig:
             raise ModelError(f"config.eye_limit must be in (0, pi/2] rad, got {self.eye_limit!r}")
         if any(x < 0 for x in self.style_std):
             raise ModelError(f"config.style_std must be >= 0, got {list(self.style_std)}")
+        if not (math.isfinite(self.reach_gain) and 0.0 <= self.reach_gain <= 100.0):
+            raise ModelError(f"config.reach_gain must be in [0, 100] 1/s, got {self.reach_gain!r}")
+        if not (math.isfinite(self.reach_threshold) and 0.0 <= self.reach_threshold <= math.pi / 2):
+            raise ModelError(
+                f"config.reach_threshold must be in [0, pi/2] rad, got {self.reach_threshold!r}"
+            )
+        if not (math.isfinite(self.reach_accel) and 0.0 < self.reach_accel <= 1000.0):
+            raise ModelError(
+                f"config.reach_accel must be in (0, 1000] rad/s^2, got {self.reach_accel!r}"
+            )
 
     @property
     def embed_size(self) -> int:
@@ -179,6 +196,9 @@ class ModelConfig:
         return cls(**dict(d))
 
 
+#: model-file versions this runtime refuses by name: the model each held, the runtime that ran it
+_RETIRED_VERSIONS = {"1": "motion model v2", "2": "motion model v3"}
+_RETIRED_RUNTIME = {"1": "gazehead_rt<0.2", "2": "gazehead_rt<0.3"}
 _INT_KEYS = ("hidden_size", "latent_size")
 _INT_LIST_KEYS = ("enc_sizes", "prior_sizes", "dec_sizes", "post_sizes")
 _FLOAT_LIST_KEYS = ("neck_limits", "style_mean", "style_std")
@@ -329,6 +349,9 @@ def runtime_spec(model: LoadedModel) -> dict[str, Any]:
         "neck_limits": np.asarray(c.neck_limits, np.float32),
         "neck_soft": float(c.neck_soft),
         "eye_limit": float(c.eye_limit),
+        "reach_gain": float(c.reach_gain),
+        "reach_threshold": float(c.reach_threshold),
+        "reach_accel": float(c.reach_accel),
         "style_mean": np.asarray(c.style_mean, np.float32),
         "style_std": np.asarray(c.style_std, np.float32),
     }
@@ -430,10 +453,11 @@ def load_model(path: str | os.PathLike) -> LoadedModel:
     version = meta.get("format_version")
     if version is None:
         raise ModelError(f"{path}: metadata has no 'format_version'; not a gazehead_rt model file")
-    if version == "1":
+    if version in _RETIRED_VERSIONS:
         raise ModelError(
-            f"{path}: format_version 1 (motion model v2) is not supported; this runtime runs "
-            f"format_version {FORMAT_VERSION} (motion model v3): retrain or use gazehead_rt<0.2"
+            f"{path}: format_version {version} ({_RETIRED_VERSIONS[version]}) is not supported; "
+            f"this runtime runs format_version {FORMAT_VERSION} (motion model v4): retrain or "
+            f"use {_RETIRED_RUNTIME[version]}"
         )
     if version != str(FORMAT_VERSION):
         raise ModelError(

@@ -115,7 +115,7 @@ def make_model(
     y_std=(0.8, 1.5, 0.3),
     **config,
 ):
-    """A random v3 model scaled so head motion, the neck limit and the nonlinearities are
+    """A random v4 model scaled so head motion, the neck limit and the nonlinearities are
     well exercised. ``config``: other ModelConfig fields (neck_limits, eye_limit, ...)."""
     import torch
 
@@ -125,11 +125,11 @@ def make_model(
     torch.manual_seed(seed)
     cfg = ModelConfig(activation=activation, **(sizes or {}), **config)
     rng = np.random.default_rng(seed)
-    # x = [eye target (rad), gaze velocity (rad/s), head velocity (rad/s), style]
+    # x = [eye target (rad), gaze velocity (rad/s), head velocity (rad/s), head (rad), style]
     norm = Normalization(
-        x_mean=np.concatenate([rng.normal(0, 0.05, 7), [0.5, 0.5]]).astype(np.float32),
-        x_std=np.array([0.4, 0.6, 2.0, 3.0, 0.5, 1.0, 0.3, 0.2, 0.3], np.float32)
-        * rng.uniform(0.8, 1.2, 9).astype(np.float32),
+        x_mean=np.concatenate([rng.normal(0, 0.05, 9), [0.5, 0.5]]).astype(np.float32),
+        x_std=np.array([0.4, 0.6, 2.0, 3.0, 0.5, 1.0, 0.3, 0.3, 0.6, 0.2, 0.3], np.float32)
+        * rng.uniform(0.8, 1.2, 11).astype(np.float32),
         y_mean=np.zeros(3, np.float32),
         y_std=np.asarray(y_std, np.float32),  # head velocity, rad/s
     )

@@ -89,7 +89,7 @@ def test_bad_tensors(good, tmp_path, mutate, match):
             lambda m: m.__setitem__(
                 "normalization",
                 json.dumps(
-                    {"x_mean": [0] * 9, "x_std": [0] * 9, "y_mean": [0] * 3, "y_std": [1] * 3}
+                    {"x_mean": [0] * 11, "x_std": [0] * 11, "y_mean": [0] * 3, "y_std": [1] * 3}
                 ),
             ),
             r"normalization.x_std must be positive",

@@ -131,7 +131,7 @@ def test_directory_and_unreadable_paths_are_model_errors(tmp_path):
 @pytest.mark.parametrize(
     ("edit", "field"),
     [
-        ({"x_std": [1e-38] * 9}, "x_std"),
+        ({"x_std": [1e-38] * 11}, "x_std"),
         ({"y_mean": [1e30, 0, 0]}, "y_mean"),
         ({"y_std": [1e7, 1, 1]}, "y_std"),
     ],

@@ -3,6 +3,7 @@ per-agent style (population draw, set_style) and neck_limits settings, the state
 and the refusal of format-version-1 model files."""
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -104,10 +105,12 @@ def test_eye_is_clamped_to_the_eye_limit(fast, rng):
     np.testing.assert_allclose(eyes, np.clip(free, -lim, lim), atol=2e-5)
 
 
-def test_gaze_across_180_matches_the_reference_and_does_not_spin(fast, rng):
+def test_gaze_across_180_matches_the_reference_and_does_not_spin(fast, rng, tmp_path):
     """Gaze velocity is wrapped: a target crossing +-180 deg (every frame, or circling)
     gives the reference's motion, and jitter across +-180 deg moves the head like the same
-    jitter just beside it."""
+    jitter just beside it. The second part runs without the reach floor: the floor reads the
+    eye target, a direction with no seam, but on this deliberately stiff model it amplifies
+    the 0.006 rad that separates "across" from "beside" over 90 frames."""
     from gazehead_rt.training.model import GazeHeadModel
 
     ref = GazeHeadModel.load(fast)
@@ -126,8 +129,10 @@ def test_gaze_across_180_matches_the_reference_and_does_not_spin(fast, rng):
     )
     beside = np.stack([np.zeros(T), math.pi - 0.006 + jitter], -1)
     out = []
+    no_floor = tmp_path / "fast_no_floor.safetensors"
+    make_model(no_floor, seed=5, y_std=(6.0, 9.0, 4.0), reach_gain=0.0)
     for g in (across, beside):
-        gen = gh.Generator(fast, num_agents=1, seed=4, temperature=0.0)
+        gen = gh.Generator(no_floor, num_agents=1, seed=4, temperature=0.0)
         gen.prime(hist_gaze, hist_head)
         out.append(gen.generate(g.astype(np.float32))[:, 0])
     assert np.abs(np.diff(out[0][:, 1])).max() < 0.2  # no frame-to-frame spin
@@ -332,20 +337,25 @@ def test_load_state_dict_is_all_or_nothing(mp, rng, change, match):
 
 
 # -- model file ------------------------------------------------------------------------------
-def test_format_version_1_is_refused_with_a_clear_model_error(mp, tmp_path):
+@pytest.mark.parametrize(
+    "version, model, runtime", [("1", "v2", "gazehead_rt<0.2"), ("2", "v3", "gazehead_rt<0.3")]
+)
+def test_retired_format_versions_are_refused_with_a_clear_model_error(
+    mp, tmp_path, version, model, runtime
+):
     from safetensors import safe_open
     from safetensors.numpy import load_file, save_file
 
     with safe_open(str(mp), framework="numpy") as f:
         meta = dict(f.metadata())
-    meta["format_version"] = "1"
-    old = tmp_path / "v2_model.safetensors"
+    meta["format_version"] = version
+    old = tmp_path / "old_model.safetensors"
     save_file(load_file(str(mp)), str(old), metadata=meta)
     with pytest.raises(
         gh.ModelError,
-        match=r"v2_model.safetensors: format_version 1 \(motion "
-        r"model v2\) is not supported; this runtime runs "
-        r"format_version 2",
+        match=rf"old_model.safetensors: format_version {version} \(motion "
+        rf"model {model}\) is not supported; this runtime runs "
+        rf"format_version 3 \(motion model v4\): retrain or use {re.escape(runtime)}",
     ) as e:
         gh.Generator(old)
     assert isinstance(e.value, ValueError)

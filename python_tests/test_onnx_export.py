@@ -15,7 +15,13 @@ onnx = pytest.importorskip("onnx")
 ort = pytest.importorskip("onnxruntime")
 
 import gazehead_rt as gh  # noqa: E402
-from gazehead_rt.model_file import ModelConfig, Normalization, load_model  # noqa: E402
+from gazehead_rt.model_file import (  # noqa: E402
+    FORMAT_VERSION,
+    INPUT_SIZE,
+    ModelConfig,
+    Normalization,
+    load_model,
+)
 
 STEP_ATOL = 1e-5  # docs/design.md §4, fp32, one step from the same state
 ROLLOUT_ATOL = 1e-3  # the step contract's long-rollout bound, here over 1,000 steps
@@ -44,8 +50,8 @@ def _make_model(path):
     rng = np.random.default_rng(5)
     cfg = ModelConfig(**SIZES)
     norm = Normalization(
-        x_mean=rng.normal(0, 0.05, 9).astype(np.float32),
-        x_std=rng.uniform(0.3, 1.5, 9).astype(np.float32),
+        x_mean=rng.normal(0, 0.05, INPUT_SIZE).astype(np.float32),
+        x_std=rng.uniform(0.3, 1.5, INPUT_SIZE).astype(np.float32),
         y_mean=np.array([0.1, -0.2, 0.0], np.float32),
         y_std=np.array([2.0, 4.0, 1.0], np.float32),
     )
@@ -300,7 +306,7 @@ def test_graph_contract(exported):
     assert not ops & {"GRU", "RNN", "LSTM", "Loop", "Scan", "If"}, sorted(ops)
     meta = {p.key: p.value for p in proto.metadata_props}
     loaded = load_model(path)
-    assert meta["gazehead.format_version"] == "2"
+    assert meta["gazehead.format_version"] == str(FORMAT_VERSION)
     assert meta["gazehead.model_sha256"] == loaded.sha256
     assert float(meta["gazehead.fps"]) == loaded.config.fps
     assert int(meta["gazehead.latent_size"]) == SIZES["latent_size"]

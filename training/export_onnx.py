@@ -23,7 +23,7 @@ import onnx
 import torch
 from torch import nn
 
-from gazehead_rt.model_file import STYLE_SIZE, load_model
+from gazehead_rt.model_file import FORMAT_VERSION, STYLE_SIZE, load_model
 
 from .model import GazeHeadModel, StepState, condition_features
 
@@ -96,7 +96,7 @@ class StepGraph(nn.Module):
         s = gru_cell(m.encode(x, state.z), state.s, m.gru)
         mu, sigma = m.split_gaussian(m.prior(s))
         z = mu + temperature * sigma * eps
-        head, vel = m.limit(state.head, m.decode(s, z), neck_limits)
+        head, vel = m.limit(state.head, m.velocity(s, z, x), neck_limits)
         eye = m.eye_out(gaze, head)
         return head, eye, vel, z, s
 
@@ -123,7 +123,7 @@ def _metadata(loaded) -> dict[str, str]:
 
     c = loaded.config
     return {
-        "gazehead.format_version": "2",
+        "gazehead.format_version": str(FORMAT_VERSION),
         "gazehead.model_sha256": loaded.sha256,
         "gazehead.runtime_version": getattr(gazehead_rt, "__version__", "unknown"),
         "gazehead.config": c.to_json(),

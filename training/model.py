@@ -1,4 +1,4 @@
-"""Motion model v3: the conditional VAE with a GRU core (docs/design.md §4), in PyTorch.
+"""Motion model v4: the conditional VAE with a GRU core (docs/design.md §4), in PyTorch.
 
 This module is the reference the C++ runtime is tested against: :meth:`GazeHeadModel.step`
 is the per-frame inference step, written once with the same operations in the same order
@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -35,6 +36,7 @@ __all__ = [
     "eye_from_gaze_head",
     "mlp",
     "neck_limit",
+    "reach_floor",
     "wrap_angle",
 ]
 
@@ -82,16 +84,46 @@ def condition_features(
     has_prev: torch.Tensor,  # (...,) bool: False on an agent's first frame -> velocity 0
     fps: float,
 ) -> torch.Tensor:
-    """Un-normalized condition x_t (..., 9) = [eye target, d(gaze)*fps, head vel, style].
+    """Un-normalized condition x_t (..., 11) = [eye target, d(gaze)*fps, head vel,
+    head on the torso (pitch, yaw), style] (docs/design.md §4).
 
-    Every entry is invariant to a global turn of gaze and head together: the model never sees
-    an absolute body-frame angle (docs/design.md §4).
+    The head's pitch and yaw on the torso let the neck's comfort shape the motion (how far
+    the head goes, where it returns); everything else is invariant to a global turn.
     """
     eye_tgt = eye_from_gaze_head(gaze, head_prev)
     d = gaze - gaze_prev
     d = torch.stack([d[..., 0], wrap_angle(d[..., 1])], dim=-1) * fps
     d = torch.where(has_prev[..., None], d, torch.zeros_like(d))
-    return torch.cat([eye_tgt, d, head_vel_prev, style], dim=-1)
+    return torch.cat([eye_tgt, d, head_vel_prev, head_prev[..., :2], style], dim=-1)
+
+
+def reach_floor(
+    v: torch.Tensor,  # (..., 3) decoded head velocity, rad/s
+    eye_tgt: torch.Tensor,  # (..., 2) eye-in-head target of the condition (from head_{t-1})
+    v_prev: torch.Tensor,  # (..., 3) realized head velocity of the last frame, rad/s
+    gain: float,
+    threshold: float,
+    accel: float,
+    fps: float,
+) -> torch.Tensor:
+    """The reach guarantee (docs/design.md §4), pitch and yaw: with s = sign(eye target), the
+    velocity toward the target s*v is raised to at least
+    floor = min(gain * (|eye target| - threshold), s * v_prev + accel / fps),
+    fully beyond ``threshold``, with a weight rising linearly from 0 at half the threshold
+    (so the step is continuous in the eye target; s flips at 0 where the weight is 0).
+
+    Beyond ``threshold`` the head cannot stay still or turn away from the target; the floor
+    climbs from the last realized velocity at most by ``accel``, so it never jerks the head.
+    Below the threshold it only limits how fast the head may move away from the target.
+    """
+    s = torch.where(eye_tgt >= 0, torch.ones_like(eye_tgt), -torch.ones_like(eye_tgt))
+    ae = eye_tgt.abs()
+    half = max(0.5 * float(np.float32(threshold)), 1e-6)
+    w = torch.where(ae >= threshold, torch.ones_like(ae), torch.clamp((ae - half) / half, min=0.0))
+    step = float(np.float32(accel) / np.float32(fps))  # as the core rounds it, in float32
+    floor = torch.minimum(gain * (ae - threshold), s * v_prev[..., :2] + step)
+    sv = s * v[..., :2]
+    return torch.cat([s * (sv + w * torch.clamp(floor - sv, min=0.0)), v[..., 2:]], dim=-1)
 
 
 def neck_limit(
@@ -198,6 +230,18 @@ class GazeHeadModel(nn.Module):
         """Decoder output: head angular velocity (pitch, yaw, roll) rad/s."""
         return self.dec(torch.cat([s, z], dim=-1)) * self.y_std + self.y_mean
 
+    def floor(self, v: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        """The reach floor on a decoded velocity ``v`` given the un-normalized condition ``x``
+        (its eye target and last realized head velocity)."""
+        c = self.config
+        return reach_floor(
+            v, x[..., 0:2], x[..., 4:7], c.reach_gain, c.reach_threshold, c.reach_accel, c.fps
+        )
+
+    def velocity(self, s: torch.Tensor, z: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        """Head velocity of the step: decoder output under the reach floor."""
+        return self.floor(self.decode(s, z), x)
+
     def limit(
         self, head_prev: torch.Tensor, v: torch.Tensor, limits: torch.Tensor | None = None
     ) -> tuple[torch.Tensor, torch.Tensor]:
@@ -212,8 +256,8 @@ class GazeHeadModel(nn.Module):
     # -- inference reference -------------------------------------------------------------
     def _recur(
         self, gaze: torch.Tensor, state: StepState
-    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Condition -> encoder([x, z_{t-1}]) -> GRUCell -> prior: (s_t, mu, sigma)."""
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Condition -> encoder([x, z_{t-1}]) -> GRUCell -> prior: (s_t, mu, sigma, x)."""
         x = condition_features(
             gaze,
             state.gaze,
@@ -225,7 +269,7 @@ class GazeHeadModel(nn.Module):
         )
         s = self.gru(self.encode(x, state.z), state.s)
         mu, sigma = self.split_gaussian(self.prior(s))
-        return s, mu, sigma
+        return s, mu, sigma, x
 
     @torch.no_grad()
     def step(
@@ -237,9 +281,9 @@ class GazeHeadModel(nn.Module):
         neck_limits: torch.Tensor | None = None,  # (3,) rad; default: the config's
     ) -> tuple[torch.Tensor, torch.Tensor, StepState]:
         """One frame for N agents: returns head (N, 3), eye (N, 2), and the next state."""
-        s, mu, sigma = self._recur(gaze, state)
+        s, mu, sigma, x = self._recur(gaze, state)
         z = mu + temperature * sigma * eps
-        head, vel = self.limit(state.head, self.decode(s, z), neck_limits)
+        head, vel = self.limit(state.head, self.velocity(s, z, x), neck_limits)
         eye = self.eye_out(gaze, head)
         return (
             head,
@@ -257,7 +301,7 @@ class GazeHeadModel(nn.Module):
         """Teacher-forced GRU over observed history (z = prior mean); continues from its end."""
         for t in range(gaze_hist.shape[0]):
             g = gaze_hist[t]
-            s, mu, _ = self._recur(g, state)
+            s, mu, _, _ = self._recur(g, state)
             head = head_hist[t]
             vel = torch.where(
                 state.has_prev[:, None],
@@ -313,4 +357,4 @@ class GazeHeadModel(nn.Module):
         return cls.from_loaded(load_model(path))
 
 
-assert INPUT_SIZE == 9 and HEAD_SIZE == 3
+assert INPUT_SIZE == 11 and HEAD_SIZE == 3

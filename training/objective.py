@@ -1,8 +1,8 @@
-"""Training objective of motion model v3 over windows of frames (docs/design.md §4).
+"""Training objective of motion model v4 over windows of frames (docs/design.md §4).
 
 One window is unrolled frame by frame with exactly the inference step's operations
 (``condition_features`` -> encoder([x, z_{t-1}]) -> GRUCell -> prior/posterior -> decoder ->
-integrate), so what is trained is what the runtime runs. The decoder's target is the head
+reach floor -> integrate), so what is trained is what the runtime runs. The decoder's target is the head
 angular velocity, the quantity the recordings measure; nothing depends on a torso frame (the
 neck limit is explicit run-time structure, not learned). Per frame:
 
@@ -134,11 +134,12 @@ def window_loss(
                 lv_p - lv_q + (torch.exp(lv_q) + (mu_q - mu_p) ** 2) * torch.exp(-lv_p) - 1.0
             )
             kl_dims.append(kl.mean(0))  # (Z,) averaged over the batch
-        yn_q = model.dec(torch.cat([s, z_q], -1))
+        # the reach floor is part of the model's output (docs/design.md §4): both paths pass it
+        y_q = model.velocity(s, z_q, x)
+        yn_q = (y_q - model.y_mean) / model.y_std
         recon.append(((yn_q - tn) ** 2).mean())
-        yn_p = yn_q if cfg.deterministic else model.dec(torch.cat([s, z_p], -1))
-        y_p = yn_p * model.y_std + model.y_mean
-        y_q = yn_q * model.y_std + model.y_mean
+        y_p = y_q if cfg.deterministic else model.velocity(s, z_p, x)
+        yn_p = (y_p - model.y_mean) / model.y_std
         prior_mse.append(((yn_p - tn) ** 2).mean())
         y_prior_seq.append(y_p)
         y_true_seq.append(v_true)

@@ -1,10 +1,19 @@
 """Train the gaze -> head cVAE (``gazehead-rt train`` / ``python -m training.train``).
 
-Default: SGaze train split from ``../shared/data`` (override with ``--data-root`` or
-``$GAZEHEAD_DATA``), plus any docs/design.md §3 dataset folders given with ``--dataset``. Writes to
-``--out`` (default ``runs/train/default``): ``log.csv`` (one row per logged step),
+Default data: the EyeNavGS training and validation people from ``../shared/data`` (override
+with ``--data-root`` or ``$GAZEHEAD_DATA``; the yardstick's test people are never loaded
+here), optionally SGaze (``--sgaze``), synthetic fixed-torso shifts
+(``--synthetic-minutes``) and any docs/design.md §3 dataset folders (``--dataset``). Clips
+without a measured torso are re-centred on a running torso estimate (training/data/torso.py).
+Writes to ``--out`` (default ``runs/train/default``): ``log.csv`` (one row per logged step),
 ``ckpt.pt`` (latest, for ``--resume``), ``best.pt`` (lowest validation loss),
 ``model.safetensors`` (best, with metadata) and ``train_config.json``.
+
+Data-parallel under ``torchrun`` (DistributedDataParallel; gloo on CPU, NCCL on GPUs): each
+of the W processes draws ``batch_size / W`` windows with its own sampler seed, gradients are
+averaged, rank 0 validates, logs and writes checkpoints, and every rank resumes from them::
+
+    torchrun --nproc_per_node 2 -m training.train --out runs/v4 --threads 1
 """
 
 from __future__ import annotations
@@ -61,6 +70,8 @@ class TrainConfig:
     #: sampling weight per clip domain (``extra["domain"]``, SGaze = "sgaze"); a domain's
     #: windows are drawn with probability proportional to weight x its valid windows
     domain_weights: dict = field(default_factory=dict)
+    #: seconds of the running median that estimates the torso of clips that lack one
+    torso_window_s: float = 10.0
 
     def to_dict(self) -> dict:
         d = dataclasses.asdict(self)
@@ -72,18 +83,28 @@ class TrainConfig:
 def load_training_clips(
     data_root: str | None,
     datasets: list[str],
-    use_sgaze: bool = True,
+    use_sgaze: bool = False,
     procedural_clips: int = 0,
     fps: float = 30.0,
     synthetic_minutes: float = 0.0,
     seed: int = 0,
+    use_eyenavgs: bool = True,
+    torso_window_s: float = 10.0,
 ) -> list[Clip]:
-    """SGaze (all splits), extra dataset folders, and synthetic fixed-torso gaze shifts
-    (training/data/synthetic.py: ``synthetic_minutes`` for train, a fifth of it for val)."""
+    """EyeNavGS (train and val people only), SGaze (all splits), extra dataset folders, and
+    synthetic fixed-torso gaze shifts (training/data/synthetic.py: ``synthetic_minutes`` for
+    train, a fifth of it for val). Clips of domains without a torso are re-centred."""
     from .data.sgaze import load_sgaze_clips
     from .data.synthetic import synthetic_clips
+    from .data.torso import TORSO_KNOWN_DOMAINS, recentre_torso
 
     clips: list[Clip] = []
+    if use_eyenavgs:
+        from .data.eyenavgs import eyenavgs_dir, load_eyenavgs_clips
+
+        clips += [
+            c for c in load_eyenavgs_clips(eyenavgs_dir(data_root), fps=fps) if c.split != "test"
+        ]
     if use_sgaze:
         clips += load_sgaze_clips(sgaze_dir(data_root), fps=fps)
     if synthetic_minutes > 0:
@@ -96,7 +117,10 @@ def load_training_clips(
     bad = [c.id for c in clips if abs(c.fps - fps) > 1e-6]
     if bad:
         raise ValueError(f"clips {bad} are not at the model rate {fps} fps; resample them")
-    return clips
+    return [
+        c if clip_domain(c) in TORSO_KNOWN_DOMAINS else recentre_torso(c, torso_window_s)
+        for c in clips
+    ]
 
 
 def clip_style(c: Clip) -> np.ndarray:
@@ -139,7 +163,7 @@ def compute_normalization(clips: list[Clip], fps: float) -> Normalization:
     y_mean = np.where(y.std(0) < 1e-6, 0.0, y.mean(0))
     # velocities are symmetric under the left/right mirror: their mean is kept at 0
     x_mean = x.mean(0)
-    x_mean[[1, 3, 5, 6]] = 0.0
+    x_mean[[1, 3, 5, 6, 8]] = 0.0  # yaw and roll entries: eye, gaze vel, head vel, head
     y_mean = np.asarray(y_mean, np.float64)
     y_mean[[1, 2]] = 0.0
     return Normalization(x_mean, x_std, y_mean, y_std)
@@ -228,6 +252,46 @@ def _seed_all(seed: int) -> None:
     torch.manual_seed(seed)
 
 
+def _save_atomic(obj: dict, path: str) -> None:
+    """torch.save through a temporary file: a run stopped mid-write keeps the last checkpoint."""
+    tmp = path + ".tmp"
+    torch.save(obj, tmp)
+    os.replace(tmp, path)
+
+
+def _distributed(device: str | None) -> tuple[int, int, torch.device]:
+    """(rank, world size, device) of this process. Under ``torchrun`` (WORLD_SIZE > 1) the
+    process group is initialized here: NCCL with one GPU per local rank, gloo on CPU."""
+    import torch.distributed as dist
+
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    use_cuda = device != "cpu" and torch.cuda.is_available() and (device or "cuda") != "cpu"
+    if world <= 1:
+        return 0, 1, torch.device(device or ("cuda" if use_cuda else "cpu"))
+    if use_cuda:
+        local = int(os.environ.get("LOCAL_RANK", "0"))
+        torch.cuda.set_device(local)
+        dev = torch.device("cuda", local)
+    else:
+        dev = torch.device("cpu")
+    if not dist.is_initialized():
+        dist.init_process_group("nccl" if use_cuda else "gloo")
+    return dist.get_rank(), dist.get_world_size(), dev
+
+
+class _WindowLoss(torch.nn.Module):
+    """The objective as a module, so DistributedDataParallel can average its gradients
+    (window_loss calls the model's submodules directly, not its forward)."""
+
+    def __init__(self, model: GazeHeadModel, loss: LossConfig):
+        super().__init__()
+        self.model = model
+        self.loss = loss
+
+    def forward(self, g, h, st, kl_w: float, ss: float):
+        return window_loss(self.model, g, h, st, self.loss, kl_w, ss)
+
+
 def train(
     cfg: TrainConfig,
     train_clips: list[Clip],
@@ -241,11 +305,15 @@ def train(
     export_path: str | None = None,
     time_limit_s: float | None = None,
 ) -> dict:
-    """Train; returns a summary dict. Deterministic for a given seed on one device."""
+    """Train; returns a summary dict. Deterministic for a given seed on one device (and for a
+    given seed and world size under torchrun)."""
+    import torch.distributed as dist
     from tqdm import tqdm
 
+    rank, world, dev = _distributed(device)
+    if cfg.batch_size % world:
+        raise ValueError(f"batch_size {cfg.batch_size} is not divisible by {world} processes")
     os.makedirs(out_dir, exist_ok=True)
-    dev = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
     _seed_all(cfg.seed)
     norm = compute_normalization(train_clips, cfg.model.fps)
     styles = np.stack([clip_style(c) for c in train_clips])
@@ -258,15 +326,24 @@ def train(
         style_std=tuple(float(v) for v in sstd),
     )
     model = GazeHeadModel(cfg.model, norm).to(dev)
+    objective: torch.nn.Module = _WindowLoss(model, cfg.loss)
+    if world > 1:
+        # rank 0's initial weights are broadcast; the posterior is unused only in the
+        # deterministic ablation
+        objective = torch.nn.parallel.DistributedDataParallel(
+            objective, find_unused_parameters=cfg.loss.deterministic
+        )
+        torch.manual_seed(cfg.seed + 7919 * rank)  # each rank its own noise from here on
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     sampler = WindowSampler(
-        train_clips, cfg.window_frames, cfg.mirror, cfg.seed, cfg.domain_weights
+        train_clips, cfg.window_frames, cfg.mirror, cfg.seed + 1000 * rank, cfg.domain_weights
     )
     val_sampler = WindowSampler(val_clips or train_clips, cfg.window_frames, False, cfg.seed + 1)
     vg, vh, vs = val_sampler.sample(cfg.val_windows)  # fixed validation windows
     vg, vh, vs = vg.to(dev), vh.to(dev), vs.to(dev)
 
     ckpt_path = os.path.join(out_dir, "ckpt.pt")
+    rng_path = os.path.join(out_dir, f"rng_rank{rank}.pt")  # each rank's sampler and noise
     best_path = os.path.join(out_dir, "best.pt")
     log_path = os.path.join(out_dir, "log.csv")
     step, best_val = 0, float("inf")
@@ -275,12 +352,15 @@ def train(
         model.load_state_dict(ck["model"])
         opt.load_state_dict(ck["opt"])
         step, best_val = ck["step"], ck["best_val"]
-        sampler.rng.bit_generator.state = ck["sampler_rng"]
-        torch.set_rng_state(ck["torch_rng"])
-    elif os.path.exists(log_path):
+        rng = torch.load(rng_path, weights_only=False) if os.path.isfile(rng_path) else ck
+        sampler.rng.bit_generator.state = rng["sampler_rng"]
+        torch.set_rng_state(rng["torch_rng"])
+    elif rank == 0 and os.path.exists(log_path):
         os.remove(log_path)
-    with open(os.path.join(out_dir, "train_config.json"), "w") as f:
-        json.dump(cfg.to_dict(), f, indent=1)
+    if rank == 0:
+        with open(os.path.join(out_dir, "train_config.json"), "w") as f:
+            json.dump(dict(cfg.to_dict(), world_size=world), f, indent=1)
+    local_batch = cfg.batch_size // world
 
     fields = [
         "step",
@@ -300,25 +380,36 @@ def train(
         "val_recon",
         "val_jerk_ratio",
     ]
-    new_log = not os.path.exists(log_path)
-    logf = open(log_path, "a", newline="")
-    log = csv.DictWriter(logf, fieldnames=fields, extrasaction="ignore")
-    if new_log:
-        log.writeheader()
+    logf = log = None
+    if rank == 0:
+        new_log = not os.path.exists(log_path)
+        logf = open(log_path, "a", newline="")
+        log = csv.DictWriter(logf, fieldnames=fields, extrasaction="ignore")
+        if new_log:
+            log.writeheader()
     t0 = time.time()
     bar = tqdm(
-        total=cfg.steps, initial=step, disable=not progress, file=sys.stderr, dynamic_ncols=True
+        total=cfg.steps,
+        initial=step,
+        disable=not progress or rank != 0,
+        file=sys.stderr,
+        dynamic_ncols=True,
     )
     while step < cfg.steps:
-        if time_limit_s is not None and time.time() - t0 > time_limit_s:
+        stop = time_limit_s is not None and time.time() - t0 > time_limit_s
+        if world > 1:  # rank 0's clock decides, so every rank stops at the same step
+            flag = torch.tensor([float(stop)], device=dev)
+            dist.broadcast(flag, 0)
+            stop = bool(flag.item())
+        if stop:
             break
         model.train()
         lr = _lr_at(cfg, step)
         for gr in opt.param_groups:
             gr["lr"] = lr
         kl_w, ss = _schedules(cfg, step)
-        g, h, st = sampler.sample(cfg.batch_size)
-        loss, parts = window_loss(model, g.to(dev), h.to(dev), st.to(dev), cfg.loss, kl_w, ss)
+        g, h, st = sampler.sample(local_batch)
+        loss, parts = objective(g.to(dev), h.to(dev), st.to(dev), kl_w, ss)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
@@ -334,7 +425,7 @@ def train(
             "ss": ss,
             **parts,
         }
-        if step % cfg.eval_every == 0 or step == cfg.steps:
+        if rank == 0 and (step % cfg.eval_every == 0 or step == cfg.steps):
             model.eval()
             cpu_rng = torch.get_rng_state()
             torch.manual_seed(12345)  # same noise every validation: comparable numbers
@@ -348,22 +439,33 @@ def train(
                 best_val = vp["loss"]
                 torch.save({"model": model.state_dict(), "step": step}, best_path)
         if step % cfg.ckpt_every == 0 or step == cfg.steps:
-            torch.save(
-                {
-                    "model": model.state_dict(),
-                    "opt": opt.state_dict(),
-                    "step": step,
-                    "best_val": best_val,
-                    "sampler_rng": sampler.rng.bit_generator.state,
-                    "torch_rng": torch.get_rng_state(),
-                },
-                ckpt_path,
-            )
-        if step % 10 == 0 or step == 1 or "val_loss" in row:
+            rng = {
+                "sampler_rng": sampler.rng.bit_generator.state,
+                "torch_rng": torch.get_rng_state(),
+            }
+            if rank == 0:
+                _save_atomic(
+                    {
+                        "model": model.state_dict(),
+                        "opt": opt.state_dict(),
+                        "step": step,
+                        "best_val": best_val,
+                        **rng,
+                    },
+                    ckpt_path,
+                )
+            _save_atomic(rng, rng_path)
+        if rank == 0 and (step % 10 == 0 or step == 1 or "val_loss" in row):
             log.writerow(row)
             logf.flush()
     bar.close()
-    logf.close()
+    if logf is not None:
+        logf.close()
+    if world > 1:
+        dist.barrier()  # rank 0's best.pt is complete before anyone reads it
+        if rank != 0:
+            dist.destroy_process_group()
+            return {"steps": step, "rank": rank}
 
     if os.path.isfile(best_path):
         model.load_state_dict(torch.load(best_path, map_location=dev)["model"])
@@ -382,6 +484,8 @@ def train(
     if export_path:
         os.makedirs(os.path.dirname(os.path.abspath(export_path)), exist_ok=True)
         model.save(export_path, provenance=prov, code_revision=rev)
+    if world > 1:
+        dist.destroy_process_group()
     return {
         "steps": step,
         "best_val_loss": best_val,
@@ -411,7 +515,22 @@ def build_parser() -> argparse.ArgumentParser:
         default=[],
         help="extra docs/design.md §3 dataset folder (repeatable); its splits are used",
     )
-    p.add_argument("--no-sgaze", action="store_true", help="do not use SGaze")
+    p.add_argument(
+        "--no-eyenavgs",
+        action="store_true",
+        help="do not use EyeNavGS (its train and val people; the test people never are)",
+    )
+    p.add_argument(
+        "--sgaze",
+        action="store_true",
+        help="also use SGaze (its eye-head coupling is atypical: off by default, docs/data.md)",
+    )
+    p.add_argument(
+        "--torso-window-s",
+        type=float,
+        default=d.torso_window_s,
+        help="running-median window of the torso estimate of clips without a torso",
+    )
     p.add_argument(
         "--synthetic-minutes",
         type=float,
@@ -436,6 +555,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dec", default=",".join(map(str, d.model.dec_sizes)))
     p.add_argument("--prior", default=",".join(map(str, d.model.prior_sizes)))
     p.add_argument("--activation", default=d.model.activation)
+    p.add_argument(
+        "--reach-gain", type=float, default=d.model.reach_gain, help="reach floor gain, 1/s"
+    )
+    p.add_argument(
+        "--reach-threshold-deg",
+        type=float,
+        default=math.degrees(d.model.reach_threshold),
+        help="eye-in-head error beyond which the reach floor acts",
+    )
+    p.add_argument(
+        "--reach-accel-deg",
+        type=float,
+        default=math.degrees(d.model.reach_accel),
+        help="deg/s^2 the reach floor may rise per second",
+    )
     p.add_argument("--beta", type=float, default=d.loss.beta)
     p.add_argument("--free-bits", type=float, default=d.loss.free_bits)
     p.add_argument("--kl-anneal-steps", type=int, default=d.kl_anneal_steps)
@@ -516,6 +650,9 @@ def config_from_args(a: argparse.Namespace) -> TrainConfig:
         latent_size=a.latent,
         dec_sizes=sizes(a.dec),
         activation=a.activation,
+        reach_gain=a.reach_gain,
+        reach_threshold=math.radians(a.reach_threshold_deg),
+        reach_accel=math.radians(a.reach_accel_deg),
     )
     lc = LossConfig(
         beta=a.beta,
@@ -546,6 +683,7 @@ def config_from_args(a: argparse.Namespace) -> TrainConfig:
         eval_every=a.eval_every,
         ckpt_every=a.eval_every,
         domain_weights={k: float(v) for k, _, v in (x.partition("=") for x in a.domain_weight)},
+        torso_window_s=a.torso_window_s,
     )
 
 
@@ -557,11 +695,13 @@ def main(argv: list[str] | None = None) -> int:
     clips = load_training_clips(
         a.data_root,
         a.dataset,
-        not a.no_sgaze,
+        a.sgaze,
         a.procedural_clips,
         cfg.model.fps,
         a.synthetic_minutes,
         a.seed,
+        use_eyenavgs=not a.no_eyenavgs,
+        torso_window_s=cfg.torso_window_s,
     )
     if a.drop_roll:
         for c in clips:
@@ -590,7 +730,8 @@ def main(argv: list[str] | None = None) -> int:
         export_path=a.export,
         time_limit_s=None if a.time_limit_min is None else a.time_limit_min * 60,
     )
-    print(json.dumps(res, indent=1))
+    if "rank" not in res:  # rank 0 (or a single process) reports
+        print(json.dumps(res, indent=1))
     return 0
 
 

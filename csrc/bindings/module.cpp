@@ -90,6 +90,9 @@ std::shared_ptr<const Model> make_model(const py::dict& d) {
   floats("style_std", spec.style_std, kStyleSize);
   spec.neck_soft = item("neck_soft").cast<float>();
   spec.eye_limit = item("eye_limit").cast<float>();
+  spec.reach_gain = item("reach_gain").cast<float>();
+  spec.reach_threshold = item("reach_threshold").cast<float>();
+  spec.reach_accel = item("reach_accel").cast<float>();
   return Model::create(spec);
 }
 

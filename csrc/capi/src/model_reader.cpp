@@ -205,6 +205,7 @@ struct Config {
   std::vector<double> neck_limits{40 * kDegD, 70 * kDegD, 30 * kDegD};
   double neck_soft = 0.75;
   double eye_limit = 55 * kDegD;
+  double reach_gain = 3.0, reach_threshold = 15 * kDegD, reach_accel = 2000 * kDegD;
   std::vector<double> style_mean{0.5, 0.5}, style_std{0.2, 0.3};
 };
 
@@ -269,10 +270,10 @@ int64_t int_field(const std::string& name, const char* field, const JsonValue& v
 
 Config read_config(const std::string& name, const JsonValue& d) {
   if (d.kind != Kind::kObject) refuse(name, "metadata 'config' must be a JSON object");
-  static const char* kKnown[] = {"enc_sizes",   "hidden_size", "prior_sizes", "latent_size",
-                                 "dec_sizes",   "post_sizes",  "activation",  "fps",
-                                 "neck_limits", "neck_soft",   "eye_limit",   "style_mean",
-                                 "style_std"};
+  static const char* kKnown[] = {"enc_sizes",   "hidden_size", "prior_sizes",     "latent_size",
+                                 "dec_sizes",   "post_sizes",  "activation",      "fps",
+                                 "neck_limits", "neck_soft",   "eye_limit",       "style_mean",
+                                 "style_std",   "reach_gain",  "reach_threshold", "reach_accel"};
   std::vector<std::string> unknown;
   for (const auto& m : d.members) {
     if (std::none_of(std::begin(kKnown), std::end(kKnown),
@@ -378,6 +379,21 @@ Config read_config(const std::string& name, const JsonValue& d) {
   }
   for (double x : c.style_std) {
     if (x < 0) refuse(name, "config.style_std must be >= 0, got " + py_float_list(c.style_std));
+  }
+  scalar("reach_gain", c.reach_gain, "in [0, 100] 1/s");
+  if (!(0.0 <= c.reach_gain && c.reach_gain <= 100.0)) {
+    refuse(name,
+           "config.reach_gain must be in [0, 100] 1/s, got " + shown("reach_gain", c.reach_gain));
+  }
+  scalar("reach_threshold", c.reach_threshold, "in [0, pi/2] rad");
+  if (!(0.0 <= c.reach_threshold && c.reach_threshold <= kPiD / 2)) {
+    refuse(name, "config.reach_threshold must be in [0, pi/2] rad, got " +
+                     shown("reach_threshold", c.reach_threshold));
+  }
+  scalar("reach_accel", c.reach_accel, "in (0, 1000] rad/s^2");
+  if (!(0.0 < c.reach_accel && c.reach_accel <= 1000.0)) {
+    refuse(name, "config.reach_accel must be in (0, 1000] rad/s^2, got " +
+                     shown("reach_accel", c.reach_accel));
   }
   return c;
 }
@@ -486,12 +502,13 @@ ReadModel read_model(const unsigned char* data, size_t size, const std::string& 
   if (version == c.metadata.end()) {
     refuse(name, "metadata has no 'format_version'; not a gazehead_rt model file");
   }
-  if (version->second == "1") {
-    refuse(name,
-           "format_version 1 (motion model v2) is not supported; this runtime runs "
-           "format_version " +
-               std::to_string(kModelFormatVersion) +
-               " (motion model v3): retrain or use gazehead_rt<0.2");
+  if (version->second == "1" || version->second == "2") {
+    const bool v1 = version->second == "1";
+    refuse(name, "format_version " + version->second +
+                     (v1 ? " (motion model v2)" : " (motion model v3)") +
+                     " is not supported; this runtime runs format_version " +
+                     std::to_string(kModelFormatVersion) + " (motion model v4): retrain or use " +
+                     (v1 ? "gazehead_rt<0.2" : "gazehead_rt<0.3"));
   }
   if (version->second != std::to_string(kModelFormatVersion)) {
     refuse(name, "format_version " + version->second +
@@ -564,6 +581,9 @@ ReadModel read_model(const unsigned char* data, size_t size, const std::string& 
     spec.neck_limits[k] = static_cast<float>(cfg.neck_limits[k]);
   spec.neck_soft = static_cast<float>(cfg.neck_soft);
   spec.eye_limit = static_cast<float>(cfg.eye_limit);
+  spec.reach_gain = static_cast<float>(cfg.reach_gain);
+  spec.reach_threshold = static_cast<float>(cfg.reach_threshold);
+  spec.reach_accel = static_cast<float>(cfg.reach_accel);
   for (int k = 0; k < gazehead::kStyleSize; ++k) {
     spec.style_mean[k] = static_cast<float>(cfg.style_mean[k]);
     spec.style_std[k] = static_cast<float>(cfg.style_std[k]);

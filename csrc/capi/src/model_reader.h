@@ -13,7 +13,7 @@
 
 namespace gazehead_capi {
 
-constexpr int kModelFormatVersion = 2;  // model_file.FORMAT_VERSION (motion model v3)
+constexpr int kModelFormatVersion = 3;  // model_file.FORMAT_VERSION (motion model v4)
 
 // A bad model file or buffer; what() starts with the file's name.
 class ModelFileError : public std::runtime_error {

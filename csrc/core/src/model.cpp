@@ -156,6 +156,15 @@ std::shared_ptr<const Model> Model::create(const ModelSpec& spec) {
   c.neck_soft = spec.neck_soft;
   expect(spec.eye_limit > 0.0f && spec.eye_limit <= 0.5f * kPi, "eye_limit must be in (0, pi/2]");
   c.eye_limit = spec.eye_limit;
+  expect(std::isfinite(spec.reach_gain) && spec.reach_gain >= 0.0f && spec.reach_gain <= 100.0f,
+         "reach_gain must be in [0, 100] 1/s");
+  expect(spec.reach_threshold >= 0.0f && spec.reach_threshold <= 0.5f * kPi,
+         "reach_threshold must be in [0, pi/2] rad");
+  expect(spec.reach_accel > 0.0f && spec.reach_accel <= 1000.0f,
+         "reach_accel must be in (0, 1000] rad/s^2");
+  c.reach_gain = spec.reach_gain;
+  c.reach_threshold = spec.reach_threshold;
+  c.reach_accel = spec.reach_accel;
   for (int i = 0; i < kStyleSize; ++i) {
     expect(std::isfinite(spec.style_mean[i]) && std::isfinite(spec.style_std[i]) &&
                spec.style_std[i] >= 0.0f,

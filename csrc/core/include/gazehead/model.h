@@ -32,7 +32,7 @@ struct LinearSpec {
 
 // Everything needed to build a Model; pointers are only read during Model::create.
 struct ModelSpec {
-  std::vector<LinearSpec> enc;    // activation after every layer; input [x_norm (9), z_{t-1} (Z)]
+  std::vector<LinearSpec> enc;    // activation after every layer; input [x_norm (11), z_{t-1} (Z)]
   std::vector<LinearSpec> prior;  // activation between layers; last -> 2 * latent
   std::vector<LinearSpec> dec;    // activation between layers; input [s, z]; last -> 3
   LinearSpec gru_ih;              // (3H, E): gates r, z, n (PyTorch order)
@@ -47,6 +47,10 @@ struct ModelSpec {
   float neck_limits[kHeadSize] = {0.6981317f, 1.2217305f, 0.5235988f};  // 40, 70, 30 deg
   float neck_soft = 0.75f;       // soft zone starts at neck_soft * limit; in [0, 1)
   float eye_limit = 0.9599311f;  // 55 deg: reported eye clamped per component; in (0, pi/2]
+  // The reach guarantee (docs/design.md §4; gazehead_rt/model_file.py ModelConfig).
+  float reach_gain = 3.0f;             // 1/s, in [0, 100]
+  float reach_threshold = 0.2617994f;  // 15 deg, in [0, pi/2]
+  float reach_accel = 34.906586f;      // 2000 deg/s^2, in (0, 1000] rad/s^2
   // Population of styles (propensity, idle) a generator draws its agents' defaults from.
   float style_mean[kStyleSize] = {0.5f, 0.5f};
   float style_std[kStyleSize] = {0.2f, 0.3f};

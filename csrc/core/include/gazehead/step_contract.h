@@ -1,15 +1,16 @@
-// The per-agent part of one step of motion model v3, written once for every backend: the CPU
+// The per-agent part of one step of motion model v4, written once for every backend: the CPU
 // kernels (cpu_generator.cpp) and the CUDA kernel (csrc/cuda/kernels.cuh) call these
 // functions around their own matrix products (encoder, GRU, prior, decoder). Mirrors
 // training/model.py (GazeHeadModel.step / prime, condition_features, neck_limit) operation by
 // operation, so fp32 results agree to a few ulp.
 //
 // A step for agent a, in three phases around the batched layers:
-//   begin_agent   effective gaze, condition x (9), normalized, and z_{t-1} -> encoder input
+//   begin_agent   effective gaze, condition x (11), normalized, and z_{t-1} -> encoder input
 //   [encoder, GRUCell, prior]
 //   sample_latent z_t = mu + T sigma eps (Philox), written beside s_t as the decoder input
 //   [decoder]
-//   end_step      head velocity -> neck limit -> head_t, realized velocity, clamped eye; state
+//   end_step      head velocity -> reach floor -> neck limit -> head_t, realized velocity,
+//                 clamped eye; state
 // Priming replaces the last two with end_prime (z_t = mu, observed head).
 #pragma once
 
@@ -31,6 +32,12 @@ struct StepConstants {
   float y_std[kHeadSize];
   float neck_soft;  // the soft zone starts at neck_soft * limit
   float eye_limit;  // reported eye clamped per component to +-eye_limit, rad
+  // The reach guarantee (docs/design.md §4): beyond reach_threshold rad of eye-in-head error
+  // the head turns toward the target at >= reach_gain * (|error| - threshold) rad/s, a floor
+  // that rises by at most reach_accel rad/s^2 from the last realized velocity.
+  float reach_gain;       // 1/s
+  float reach_threshold;  // rad
+  float reach_accel;      // rad/s^2
 };
 
 // Per-agent state of N agents, agent-major (host vectors or device buffers). Aliasing: every
@@ -47,8 +54,8 @@ struct StateView {
   uint32_t* episode;  // (N,) bumped by reset: a new episode draws new noise
 };
 
-// Un-normalized condition x_t = [eye target (2), d(gaze) * fps (2), head vel (3), style (2)]
-// (training/model.py condition_features).
+// Un-normalized condition x_t = [eye target (2), d(gaze) * fps (2), head vel (3),
+// head on the torso (pitch, yaw) (2), style (2)] (training/model.py condition_features).
 GH_HD void condition_features(const float* gaze, const float* gaze_prev, const float* head_prev,
                               const float* head_vel_prev, const float* style, bool has_prev,
                               float fps, float* x) {
@@ -58,8 +65,10 @@ GH_HD void condition_features(const float* gaze, const float* gaze_prev, const f
   x[4] = head_vel_prev[0];
   x[5] = head_vel_prev[1];
   x[6] = head_vel_prev[2];
-  x[7] = style[0];
-  x[8] = style[1];
+  x[7] = head_prev[0];
+  x[8] = head_prev[1];
+  x[9] = style[0];
+  x[10] = style[1];
 }
 
 // Phase 1. gaze_in (2): this frame's gaze (non-finite only under the hold policy: the last
@@ -105,6 +114,23 @@ GH_HD float neck_limit_axis(float h, float v, float L, float soft, float fps) {
   return fmaxf(fminf(h + v / fps, L), -L);
 }
 
+// The reach floor (training/model.py reach_floor), one axis (pitch or yaw): decoded velocity v,
+// eye-in-head target e (the condition's, from head_{t-1}), last realized velocity v_prev.
+// Returns v, raised toward the target where it falls below the floor. This is what makes
+// "the head never settles turned away from a reachable gaze" structural rather than learned.
+// The floor's weight fades in from half the threshold, so the step stays continuous in e
+// (the sign s flips at e = 0, where the weight is 0).
+GH_HD float reach_floor_axis(const StepConstants& c, float v, float e, float v_prev) {
+  const float s = e >= 0.0f ? 1.0f : -1.0f;
+  const float ae = fabsf(e);
+  const float half = fmaxf(0.5f * c.reach_threshold, 1e-6f);
+  const float w = ae >= c.reach_threshold ? 1.0f : fmaxf((ae - half) / half, 0.0f);
+  const float floor =
+      fminf(c.reach_gain * (ae - c.reach_threshold), s * v_prev + c.reach_accel / c.fps);
+  const float sv = s * v;
+  return s * (sv + w * fmaxf(floor - sv, 0.0f));
+}
+
 // Bookkeeping shared by end_step and end_prime.
 GH_HD void commit_agent(const StateView& st, int64_t a, const float* ge) {
   st.gaze[2 * a] = ge[0];
@@ -121,8 +147,11 @@ GH_HD void end_step(const StepConstants& c, const float* neck_limits, const Stat
                     float* head_out, float* eye_out) {
   float* head = st.head + 3 * a;
   float* vel = st.head_vel + 3 * a;
+  float e[kEyeSize];  // the eye-in-head target of this frame's condition
+  eye_from_gaze_head(ge, head, e);
   for (int k = 0; k < kHeadSize; ++k) {
-    const float v = y[k] * c.y_std[k] + c.y_mean[k];
+    float v = y[k] * c.y_std[k] + c.y_mean[k];
+    if (k < kEyeSize) v = reach_floor_axis(c, v, e[k], vel[k]);
     const float h = head[k];
     head[k] = neck_limit_axis(h, v, neck_limits[k], c.neck_soft, c.fps);
     vel[k] = (head[k] - h) * c.fps;
