@@ -149,6 +149,7 @@ class LeanHost:
             norm.y_mean,
             norm.y_std,
         )
+        self.reach = (c.reach_gain, c.reach_threshold, c.reach_accel / c.fps)
         self.head = np.zeros((n, 3), np.float32)
         self.head_vel = np.zeros((n, 3), np.float32)
         self.gaze = np.zeros((n, 2), np.float32)
@@ -159,12 +160,21 @@ class LeanHost:
         eye_tgt = self.eye_from_gaze_head(gaze, self.head)
         d = gaze - self.gaze
         gvel = np.stack([d[:, 0], self.wrap(d[:, 1])], -1) * self.fps
-        x = np.concatenate([eye_tgt, gvel, self.head_vel, self.style], -1)
-        self.gaze = gaze
+        x = np.concatenate([eye_tgt, gvel, self.head_vel, self.head[:, :2], self.style], -1)
+        self.gaze, self.eye_tgt = gaze, eye_tgt
         return np.concatenate([(x - self.x_mean) / self.x_std, self.z], -1).astype(np.float32)
 
     def post(self, y: np.ndarray, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         v = y * self.y_std + self.y_mean
+        # reach floor (pitch, yaw): toward the eye target at least gain * (|e| - threshold)
+        gain, thr, step = self.reach
+        sgn = np.where(self.eye_tgt >= 0, 1.0, -1.0)
+        ae = np.abs(self.eye_tgt)
+        half = max(0.5 * thr, 1e-6)
+        w = np.where(ae >= thr, 1.0, np.clip((ae - half) / half, 0.0, None))
+        floor = np.minimum(gain * (ae - thr), sgn * self.head_vel[:, :2] + step)
+        sv = sgn * v[:, :2]
+        v = np.concatenate([sgn * (sv + w * np.clip(floor - sv, 0.0, None)), v[:, 2:]], -1)
         h, Ls = self.head, self.soft * self.L
         u = np.clip((np.abs(h) - Ls) / (self.L - Ls), 0.0, 1.0)
         v = np.where((h * v > 0) & (np.abs(h) > Ls), v * (1 - u * u * (3 - 2 * u)), v)
@@ -338,6 +348,7 @@ def main(argv=None) -> int:
     import torch
 
     import gazehead_rt as gh
+    from gazehead_rt.model_file import INPUT_SIZE
     from gazehead_rt.training.model import GazeHeadModel
 
     torch.set_num_threads(1)
@@ -387,7 +398,7 @@ def main(argv=None) -> int:
         ort_sess = ort_session(step_mod, ex, onnx_path, names, outs)
         net_mod = TorchNet(ref)
         net_path = os.path.join(tempfile.mkdtemp(), "net.onnx")
-        ex = (torch.zeros(n0, 9 + Z), torch.zeros(n0, H), torch.zeros(n0, Z))
+        ex = (torch.zeros(n0, INPUT_SIZE + Z), torch.zeros(n0, H), torch.zeros(n0, Z))
         ort_net = ort_session(net_mod, ex, net_path, ["enc_in", "s", "eps"], ["y", "s_out", "z"])
 
     rows = []
