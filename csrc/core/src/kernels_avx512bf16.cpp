@@ -133,7 +133,9 @@ double dot_bf16_rate(long iters) {
   const double t = thread_seconds() - t0;
   __m512 sum = c[0];
   for (int j = 1; j < 12; ++j) sum = _mm512_add_ps(sum, c[j]);
-  volatile float sink = _mm512_reduce_add_ps(sum);
+  float lanes[kVec];
+  _mm512_storeu_ps(lanes, sum);
+  volatile float sink = lanes[0];
   (void)sink;
   return static_cast<double>(iters) * 12 * 2 * kVec / t;
 }
