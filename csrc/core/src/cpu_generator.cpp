@@ -71,12 +71,22 @@ struct Layers {
   const kernels::Table& k;
   bool bf16;
   uint16_t* xb;
-  void linear(const float* x, int ldx, int rows, const PackedLinear& L, float* y, int ldy) const {
+  // act >= 0: y = act(x W + b)
+  void linear(const float* x, int ldx, int rows, const PackedLinear& L, float* y, int ldy,
+              int act = -1) const {
     if (bf16) {
-      k.linear_bf16(x, ldx, rows, L, y, ldy, xb);
-    } else {
-      k.linear(x, ldx, rows, L, y, ldy);
+      k.linear_bf16(x, ldx, rows, L, y, ldy, xb, act);
+      return;
     }
+    k.linear(x, ldx, rows, L, y, ldy);
+    if (act >= 0) {
+      for (int m = 0; m < rows; ++m)
+        k.activate(static_cast<Activation>(act), y + static_cast<size_t>(m) * ldy, L.out_pad);
+    }
+  }
+  void gru_gates(const float* gi, const float* gh, int ldg, float* s, int lds, int H,
+                 int rows) const {
+    (bf16 ? k.gru_gates_bf16 : k.gru_gates)(gi, gh, ldg, s, lds, H, rows);
   }
 };
 
@@ -87,11 +97,8 @@ const float* run_mlp(const Layers& run, const std::vector<PackedLinear>& layers,
   float* bufs[2] = {buf0, buf1};
   for (size_t l = 0; l < layers.size(); ++l) {
     float* y = bufs[l % 2];
-    run.linear(x, ldx, rows, layers[l], y, ld);
-    if (l + 1 < layers.size() || final_activation) {
-      for (int m = 0; m < rows; ++m)
-        run.k.activate(act, y + static_cast<size_t>(m) * ld, layers[l].out_pad);
-    }
+    const bool activated = l + 1 < layers.size() || final_activation;
+    run.linear(x, ldx, rows, layers[l], y, ld, activated ? static_cast<int>(act) : -1);
     x = y;
     ldx = ld;
   }
@@ -122,7 +129,7 @@ void CpuGenerator::run_chunk(Scratch& sc, int64_t a0, int rows, const float* gaz
   const int ldg = M.gru_ih().out_pad;
   run.linear(e, W, rows, M.gru_ih(), sc.gi.data(), ldg);
   run.linear(s, H, rows, M.gru_hh(), sc.gh.data(), ldg);
-  k.gru_gates(sc.gi.data(), sc.gh.data(), ldg, s, H, H, rows);
+  run.gru_gates(sc.gi.data(), sc.gh.data(), ldg, s, H, H, rows);
 
   // 3. learned prior; z_t = mu (priming) or mu + T sigma eps beside s_t as the decoder input
   const float* pr = run_mlp(run, M.prior(), M.activation(), false, s, H, rows, sc.buf_a.data(),
