@@ -215,7 +215,7 @@ def test_model_info_is_the_config(lib):
     finally:
         lib.gazehead_model_free(model)
     assert (info.format_version, info.hidden_size, info.latent_size, info.style_size) == (
-        2,
+        3,
         c.hidden_size,
         c.latent_size,
         2,
@@ -359,6 +359,10 @@ def _config_with(src, **changes):
     [
         "version",
         "format1",
+        "format2",
+        "reach_gain",
+        "reach_threshold",
+        "reach_accel",
         "no_config",
         "bad_json",
         "unknown_key",
@@ -385,6 +389,10 @@ def test_bad_model_files_give_the_python_message(lib, tmp_path, case):
     edits = {
         "version": dict(meta={"format_version": "7"}),
         "format1": dict(meta={"format_version": "1"}),
+        "format2": dict(meta={"format_version": "2"}),
+        "reach_gain": dict(meta={"config": _config_with(src, reach_gain=-1.0)}),
+        "reach_threshold": dict(meta={"config": _config_with(src, reach_threshold=2.0)}),
+        "reach_accel": dict(meta={"config": _config_with(src, reach_accel=0)}),
         "v2_residual": dict(meta={"config": _config_with(src, residual=True)}),
         "neck_count": dict(meta={"config": _config_with(src, neck_limits=[0.5, 1.0])}),
         "neck_range": dict(meta={"config": _config_with(src, neck_limits=[0.5, 3.2, 0.1])}),

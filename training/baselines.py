@@ -23,6 +23,9 @@ __all__ = [
     "constant_head",
     "ProportionalBaseline",
     "fit_proportional",
+    "proportional_stats",
+    "fit_proportional_from_stats",
+    "PROPORTIONAL_STARTS",
     "procedural_head",
     "model_rollout",
     "population_styles",
@@ -33,15 +36,23 @@ def constant_head(gaze: np.ndarray) -> np.ndarray:
     return np.zeros((1, len(gaze), 3), np.float32)
 
 
-def _lowpass(x: np.ndarray, tau_s: float, fps: float) -> np.ndarray:
-    """Causal first-order low-pass along axis 0, exact discretisation, starting at 0."""
+def _lowpass(x: np.ndarray, tau_s: float, fps: float, init: np.ndarray | None = None) -> np.ndarray:
+    """Causal first-order low-pass along axis 0, exact discretisation, starting at ``init``
+    (default 0; shape ``x.shape[1:]``)."""
     a = 1.0 - np.exp(-1.0 / (tau_s * fps)) if tau_s > 0 else 1.0
     y = np.empty_like(x, dtype=np.float64)
-    acc = np.zeros(x.shape[1:])
+    acc = np.zeros(x.shape[1:]) if init is None else np.array(init, dtype=np.float64)
     for t in range(len(x)):
         acc = acc + a * (x[t] - acc)
         y[t] = acc
     return y
+
+
+#: Where the proportional rule's low-pass starts: at 0 (the body's forward, the head
+#: centred; a rollout from rest), or at the first gaze sample (as if the gaze had been held
+#: there: windows cut from a recording, which start mid-motion).
+PROPORTIONAL_STARTS = ("zero", "first")
+PROPORTIONAL_TAUS_S = (0.0, 0.03, 0.05, 0.08, 0.1, 0.15, 0.2, 0.3, 0.4, 0.6, 0.8, 1.0)
 
 
 @dataclass
@@ -49,35 +60,67 @@ class ProportionalBaseline:
     k: tuple[float, float]  # head/gaze gain per axis (pitch, yaw)
     tau_s: float
     fps: float
+    start: str = "zero"  # one of PROPORTIONAL_STARTS
 
     def __call__(self, gaze: np.ndarray) -> np.ndarray:
-        lp = _lowpass(gaze[:, :2], self.tau_s, self.fps) * np.asarray(self.k)
+        g = np.asarray(gaze[:, :2], dtype=np.float64)
+        init = g[0] if self.start == "first" else None
+        lp = _lowpass(g, self.tau_s, self.fps, init) * np.asarray(self.k)
         return np.concatenate([lp, np.zeros((len(gaze), 1))], 1)[None].astype(np.float32)
 
 
-def fit_proportional(
-    clips: list[Clip],
+def proportional_stats(
+    clips: list[Clip], fps: float, taus_s=PROPORTIONAL_TAUS_S, start: str = "zero"
+) -> np.ndarray:
+    """Per clip and tau the sufficient statistics of the least-squares fit, (N, n_tau, 3, 2):
+    sum(lp * head), sum(lp^2), sum(head^2) per axis over valid frames, lp the low-passed
+    gaze. Clips of equal length are filtered together (one pass over time for all)."""
+    if start not in PROPORTIONAL_STARTS:
+        raise ValueError(f"start: expected one of {PROPORTIONAL_STARTS}, got {start!r}")
+    out = np.zeros((len(clips), len(taus_s), 3, 2))
+    by_len: dict[int, list[int]] = {}
+    for i, c in enumerate(clips):
+        by_len.setdefault(c.frames, []).append(i)
+    for idx in by_len.values():
+        g = np.stack([clips[i].gaze[:, :2] for i in idx], 1).astype(np.float64)  # (T, n, 2)
+        h = np.stack([clips[i].head[:, :2] for i in idx], 1).astype(np.float64)
+        v = np.stack([clips[i].valid for i in idx], 1)[..., None].astype(np.float64)
+        init = g[0] if start == "first" else None
+        for j, tau in enumerate(taus_s):
+            lp = _lowpass(g, tau, fps, init)
+            out[idx, j, 0] = (lp * h * v).sum(0)
+            out[idx, j, 1] = (lp * lp * v).sum(0)
+            out[idx, j, 2] = (h * h * v).sum(0)
+    return out
+
+
+def fit_proportional_from_stats(
+    stats: np.ndarray,
     fps: float,
-    taus_s=(0.0, 0.03, 0.05, 0.08, 0.1, 0.15, 0.2, 0.3, 0.4, 0.6, 0.8, 1.0),
+    taus_s=PROPORTIONAL_TAUS_S,
+    start: str = "zero",
+    select: np.ndarray | None = None,
+) -> ProportionalBaseline:
+    """The fit of :func:`fit_proportional` from :func:`proportional_stats` of the clips
+    (optionally only those where ``select`` is True): k = num / den per axis and tau, error
+    k^2 den - 2 k num + sum(head^2), the tau of lowest error kept."""
+    s = stats if select is None else stats[np.asarray(select, bool)]
+    num, den, hh = s.sum(0)[:, 0], s.sum(0)[:, 1], s.sum(0)[:, 2]  # (n_tau, 2)
+    k = num / np.maximum(den, 1e-300)
+    err = (k * k * den - 2 * k * num + hh).sum(1)
+    j = int(np.argmin(err))
+    return ProportionalBaseline(
+        k=(float(k[j, 0]), float(k[j, 1])), tau_s=taus_s[j], fps=fps, start=start
+    )
+
+
+def fit_proportional(
+    clips: list[Clip], fps: float, taus_s=PROPORTIONAL_TAUS_S, start: str = "zero"
 ) -> ProportionalBaseline:
     """Least-squares k per axis for each tau on a grid; keeps the tau of lowest error.
     For a fixed tau the prediction is linear in k, so k has a closed form."""
-    best = None
-    for tau in taus_s:
-        num, den, err = np.zeros(2), np.zeros(2), 0.0
-        lps = []
-        for c in clips:
-            lp = _lowpass(c.gaze[:, :2].astype(np.float64), tau, fps)
-            v = c.valid
-            num += (lp[v] * c.head[v, :2]).sum(0)
-            den += (lp[v] ** 2).sum(0)
-            lps.append((lp, c))
-        k = num / den
-        for lp, c in lps:
-            err += ((lp[c.valid] * k - c.head[c.valid, :2]) ** 2).sum()
-        if best is None or err < best[0]:
-            best = (err, tau, k)
-    return ProportionalBaseline(k=(float(best[2][0]), float(best[2][1])), tau_s=best[1], fps=fps)
+    stats = proportional_stats(clips, fps, taus_s, start)
+    return fit_proportional_from_stats(stats, fps, taus_s, start)
 
 
 def procedural_head(

@@ -1,9 +1,12 @@
 """Evaluate a model against the baselines of docs/design.md §6 (``gazehead-rt evaluate``).
 
-With no arguments: the shipped default model on the SGaze test split (the gym-scene
-recordings, never seen in training), baselines fitted on the SGaze train split, outputs in
-``runs/eval/``: ``metrics.json``, ``table.md`` and PNG plots. Ablation models (trained with
-``gazehead-rt train --ablation ...``) join the table with ``--ablation NAME=PATH``.
+With no arguments: the shipped default model on the EyeNavGS test people (``--data
+eyenavgs``, the yardstick of :mod:`training.yardstick`: six standing Quest Pro users never
+seen in training, 10-s windows, the proportional rule tuned on the training people and per
+person, both style rows), plus the held-gaze physiology checks and the stability rollout.
+``--data sgaze`` scores the SGaze test split (the gym-scene recordings) as before. Outputs
+in ``runs/eval/``: ``metrics.json``, ``table.md`` and PNG plots. Ablation models (trained
+with ``gazehead-rt train --ablation ...``) join the table with ``--ablation NAME=PATH``.
 """
 
 from __future__ import annotations
@@ -21,7 +24,13 @@ import torch
 from gazehead_rt.geometry import eye_from_gaze_head, wrap_angle
 
 from . import metrics as M
-from .baselines import constant_head, fit_proportional, model_rollout, procedural_head
+from .baselines import (
+    ProportionalBaseline,
+    constant_head,
+    fit_proportional,
+    model_rollout,
+    procedural_head,
+)
 from .data.dataset import Clip, load_dataset
 from .model import GazeHeadModel
 from .paths import default_model_path, sgaze_dir
@@ -537,6 +546,12 @@ def main(argv: list[str] | None = None) -> int:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    p.add_argument(
+        "--data",
+        default="eyenavgs",
+        choices=["eyenavgs", "sgaze"],
+        help="held-out real data: EyeNavGS test people (default) or the SGaze test split",
+    )
     p.add_argument("--model", default=None, help="model file (default: the shipped model)")
     p.add_argument("--name", default="model", help="table name of --model")
     p.add_argument(
@@ -565,7 +580,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("--no-baselines", action="store_true", help="score the models only")
     p.add_argument("--out", default="runs/eval")
-    p.add_argument("--k", type=int, default=8, help="samples per test clip")
+    p.add_argument(
+        "--k", type=int, default=None, help="samples per test window (default 4 eyenavgs, 8 sgaze)"
+    )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--temperature", type=float, default=1.0)
     p.add_argument(
@@ -582,15 +599,28 @@ def main(argv: list[str] | None = None) -> int:
         help="neck limits of the models on the test windows (default: each model's "
         "own); SGaze's bodies turn, so e.g. 89,179,89 scores the head in the world",
     )
-    p.add_argument("--threads", type=int, default=None)
+    p.add_argument(
+        "--max-window-yaw-deg",
+        type=float,
+        default=120.0,
+        help="eyenavgs: score only windows whose real head stays within this yaw of the "
+        "window's median (leaves out body turns; default 120; inf: all windows)",
+    )
+    p.add_argument("--threads", type=int, default=None, help="torch threads (eyenavgs default: 1)")
     p.add_argument(
         "--write-metrics-to-model",
         action="store_true",
         help="store the metrics summary in --model's metadata",
     )
     a = p.parse_args(argv)
-    if a.threads:
-        torch.set_num_threads(a.threads)
+    if a.threads or a.data == "eyenavgs":
+        # one thread: the small classifier and step loops run ~8x slower with two threads
+        # contending on a busy machine
+        torch.set_num_threads(a.threads or 1)
+    if a.k is None:
+        a.k = 4 if a.data == "eyenavgs" else 8
+    if a.data == "eyenavgs":
+        return _main_eyenavgs(a, p)
     from .data.sgaze import load_sgaze_clips
 
     sdir = sgaze_dir(a.data_root)
@@ -605,13 +635,8 @@ def main(argv: list[str] | None = None) -> int:
         clips += load_dataset(d)
     train_clips = eval_windows([c for c in clips if c.split == "train"])
     test_clips = eval_windows([c for c in clips if c.split == a.split])
-    model_path = a.model or default_model_path()
-    paths = {a.name: model_path}
-    for s in a.ablation:
-        n, _, pth = s.partition("=")
-        if not pth:
-            p.error(f"--ablation expects NAME=PATH, got {s!r}")
-        paths[n] = pth
+    paths = _model_paths(a, p)
+    model_path = paths[a.name]
     log = lambda m: print(m, file=sys.stderr)  # noqa: E731
     wl = None
     if a.window_neck_limits_deg:
@@ -662,6 +687,93 @@ def main(argv: list[str] | None = None) -> int:
         plots(res, samples, test_clips, a.out)
     if a.write_metrics_to_model:
         _write_metrics(model_path, res, a.name)
+    print(table)
+    return 0
+
+
+def _model_paths(a, p) -> dict[str, str]:
+    paths = {a.name: a.model or default_model_path()}
+    for s in a.ablation:
+        n, _, pth = s.partition("=")
+        if not pth:
+            p.error(f"--ablation expects NAME=PATH, got {s!r}")
+        paths[n] = pth
+    return paths
+
+
+def _main_eyenavgs(a, p) -> int:
+    from .data.eyenavgs import eyenavgs_dir, load_eyenavgs_clips
+    from .yardstick import evaluate_people, plot_yardstick, yardstick_table
+
+    root = eyenavgs_dir(a.data_root)
+    if not os.path.isdir(root):
+        print(
+            f"error: EyeNavGS data not found at {root}; pass --data-root or set GAZEHEAD_DATA",
+            file=sys.stderr,
+        )
+        return 2
+    if a.dataset or a.write_metrics_to_model:
+        p.error("--dataset and --write-metrics-to-model apply to --data sgaze")
+    wl = None
+    if a.window_neck_limits_deg:
+        wl = np.radians([float(v) for v in a.window_neck_limits_deg.split(",")])
+        if wl.shape != (3,):
+            p.error("--window-neck-limits-deg expects three numbers P,Y,R")
+    log = lambda m: print(m, file=sys.stderr)  # noqa: E731
+    clips = load_eyenavgs_clips(root)
+    train = [c for c in clips if c.split == "train"]
+    test = [c for c in clips if c.split == a.split]
+    paths = _model_paths(a, p)
+    res = evaluate_people(
+        paths,
+        train,
+        test,
+        k=a.k,
+        seed=a.seed,
+        temperature=a.temperature,
+        baselines=not a.no_baselines,
+        log=log,
+        neck_limits=wl,
+        max_window_yaw_deg=a.max_window_yaw_deg,
+    )
+    res["split"] = a.split
+    fps = res["fps"]
+    models = {n: GazeHeadModel.load(pth) for n, pth in paths.items()}
+    t0 = time.time()
+    tp = res["proportional_fits"].get("train_people")
+    prop = (
+        ProportionalBaseline(k=tuple(tp["k"]), tau_s=tp["tau_s"], fps=fps, start="first")
+        if tp
+        else fit_proportional(train, fps)
+    )
+    res["physiology"] = physiology(models, prop, fps, a.k, a.seed, a.temperature)
+    log(f"physiology ({time.time() - t0:.0f} s)")
+    if a.rollout_hours > 0:
+        name = next(iter(models))
+        res["stability"] = stability_rollout(
+            models[name], a.rollout_hours, fps, a.seed, temperature=a.temperature
+        )
+        res["stability"]["model"] = name
+        log(f"stability rollout ({time.time() - t0:.0f} s)")
+    from .physiology import physiology_table, plot_physiology
+
+    table = f"### EyeNavGS {a.split} people\n\n" + yardstick_table(res)
+    table += "\n### Held gaze steps, fixed torso\n\n" + physiology_table(res["physiology"])
+    if "stability" in res:
+        st = res["stability"]
+        table += (
+            f"\nStability ({st['model']}): {st['hours']:g} h x {st['agents']} agents on "
+            f"adversarial gaze: finite={st['finite']}, unclamped |eye| <= 50 deg in "
+            f"{st['eye_le_50_settled_frac']:.3%} of settled frames.\n"
+        )
+    os.makedirs(a.out, exist_ok=True)
+    with open(os.path.join(a.out, "metrics.json"), "w") as f:
+        json.dump(res, f, indent=1)
+    with open(os.path.join(a.out, "table.md"), "w") as f:
+        f.write(table)
+    if not a.no_plots:
+        plot_physiology(res["physiology"], os.path.join(a.out, "physiology.png"))
+        plot_yardstick(res, os.path.join(a.out, "head_share.png"))
     print(table)
     return 0
 

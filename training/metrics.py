@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from gazehead_rt.geometry import eye_from_gaze_head
+
 __all__ = [
     "mae_deg",
     "best_of_k_mae_deg",
@@ -25,13 +27,20 @@ __all__ = [
     "speed_w1_deg_s",
     "make_windows",
     "classifier_two_sample_test",
+    "eye_eccentricity_deg",
+    "eye_beyond_pct",
+    "eye_after_shift_deg",
+    "shift_spread_deg",
     "CONTRIBUTION_BINS_DEG",
+    "SHIFT_BINS_DEG",
 ]
 
 R2D = 180.0 / np.pi
 #: Gaze-shift amplitude bins of the head-contribution curve, degrees. The head is expected
 #: to contribute little below ~20 deg and more above (docs/design.md §1).
 CONTRIBUTION_BINS_DEG = (5.0, 10.0, 15.0, 20.0, 30.0, 45.0, 90.0)
+#: The yardstick's coarse amplitude bins (small shifts the eyes make alone, medium, large).
+SHIFT_BINS_DEG = (5.0, 15.0, 40.0, 360.0)
 
 
 def mae_deg(gen: np.ndarray, real: np.ndarray) -> np.ndarray:
@@ -272,3 +281,60 @@ def classifier_two_sample_test(
     with torch.no_grad():
         pred = (net(Xte)[:, 0] > 0).float()
     return float((pred == yte).float().mean())
+
+
+def eye_eccentricity_deg(eye: np.ndarray) -> np.ndarray:
+    """Angle between the eye-in-head direction (..., 2) (pitch, yaw) and the head's forward
+    axis, degrees: ``arccos(cos(pitch) cos(yaw))``."""
+    c = np.cos(eye[..., 0]) * np.cos(eye[..., 1])
+    return np.degrees(np.arccos(np.clip(c, -1.0, 1.0)))
+
+
+def eye_beyond_pct(eye: np.ndarray, limit_deg: float = 50.0) -> float:
+    """Percent of frames whose eye eccentricity (:func:`eye_eccentricity_deg`) exceeds
+    ``limit_deg``."""
+    return float(np.mean(eye_eccentricity_deg(eye) > limit_deg) * 100.0)
+
+
+def eye_after_shift_deg(
+    gaze: np.ndarray,
+    head: np.ndarray,
+    fps: float,
+    delay_s: float = 1.0,
+    min_amp_deg: float = SHIFT_BINS_DEG[0],
+) -> np.ndarray:
+    """Eye eccentricity (deg) ``delay_s`` after the end of each gaze shift of at least
+    ``min_amp_deg`` that is not followed by another shift before then (the gaze held: how
+    far the head has left the eye off-centre). One value per qualifying shift."""
+    shifts = detect_gaze_shifts(gaze, fps)
+    d = int(round(delay_s * fps))
+    out = []
+    for n, (a, b) in enumerate(shifts):
+        e = b + d
+        nxt = shifts[n + 1][0] if n + 1 < len(shifts) else len(gaze)
+        if e >= len(gaze) or e > nxt:
+            continue
+        if np.hypot(*(gaze[b, :2] - gaze[a, :2])) * R2D < min_amp_deg:
+            continue
+        out.append(float(eye_eccentricity_deg(eye_from_gaze_head(gaze[e], head[e, :3]))))
+    return np.array(out)
+
+
+def shift_spread_deg(
+    samples: np.ndarray, gaze: np.ndarray, fps: float, window_s: float = 1.0
+) -> float:
+    """Spread of K samples (K, T, 3) around gaze shifts: over the frames within ``window_s``
+    after each shift's start, the RMS distance (pitch, yaw) of the samples from their mean,
+    degrees, averaged. NaN with fewer than 2 samples or no shift."""
+    if samples.shape[0] < 2:
+        return float("nan")
+    w = int(round(window_s * fps))
+    T = samples.shape[1]
+    sel = np.zeros(T, bool)
+    for a, _ in detect_gaze_shifts(gaze, fps):
+        sel[a : min(a + w, T)] = True
+    if not sel.any():
+        return float("nan")
+    x = samples[:, sel, :2]
+    var = ((x - x.mean(0, keepdims=True)) ** 2).sum(-1).mean(0)  # (frames,)
+    return float(np.sqrt(var).mean() * R2D)

@@ -135,6 +135,31 @@ def clip_style(c: Clip) -> np.ndarray:
     return np.asarray(st, np.float32).reshape(STYLE_SIZE)
 
 
+def assign_person_styles(clips: list[Clip]) -> None:
+    """Give every clip without a stored style its person's style: the frame-weighted mean of
+    ``estimate_style`` over that person's clips (of one domain) that allow an estimate.
+
+    Style is what differs between people (docs/design.md §4), so one person's clips share
+    it; a clip too short or too busy for an estimate of its own (no quiet second) still
+    gets its person's. A person none of whose clips allows one gets the mean of all."""
+    from gazehead_rt.style import estimate_style
+
+    todo = [c for c in clips if c.extra.get("style") is None]
+    per: dict[tuple[str, str], list[tuple[np.ndarray, int]]] = {}
+    for c in todo:
+        key = (clip_domain(c), c.subject or c.id)
+        try:
+            st = estimate_style(c.gaze[c.valid], c.head[c.valid], c.fps)
+        except ValueError:
+            continue
+        per.setdefault(key, []).append((np.asarray(st, np.float64), int(c.valid.sum())))
+    means = {k: sum(s * n for s, n in v) / sum(n for _, n in v) for k, v in per.items() if v}
+    fallback = np.mean(list(means.values()), 0) if means else np.array([0.6, 0.0])
+    for c in todo:
+        st = means.get((clip_domain(c), c.subject or c.id), fallback)
+        c.extra["style"] = [float(v) for v in st]
+
+
 def compute_normalization(clips: list[Clip], fps: float) -> Normalization:
     """Statistics of x_t and of the head velocity target over the given (training) clips,
     with the recorded head fed back (teacher forcing)."""
@@ -315,6 +340,7 @@ def train(
         raise ValueError(f"batch_size {cfg.batch_size} is not divisible by {world} processes")
     os.makedirs(out_dir, exist_ok=True)
     _seed_all(cfg.seed)
+    assign_person_styles(list(train_clips) + list(val_clips))
     norm = compute_normalization(train_clips, cfg.model.fps)
     styles = np.stack([clip_style(c) for c in train_clips])
     w = np.array([c.frames for c in train_clips], float)
@@ -461,11 +487,19 @@ def train(
     bar.close()
     if logf is not None:
         logf.close()
+    in_sync = True
     if world > 1:
+        # the replicas must hold the same weights after the last averaged step
+        flat = torch.cat([p.detach().reshape(-1) for p in model.parameters()]).double()
+        ref = flat.clone()
+        dist.broadcast(ref, 0)
+        mismatch = torch.tensor([float(not torch.equal(flat, ref))], device=dev)
+        dist.all_reduce(mismatch)
+        in_sync = mismatch.item() == 0
         dist.barrier()  # rank 0's best.pt is complete before anyone reads it
         if rank != 0:
             dist.destroy_process_group()
-            return {"steps": step, "rank": rank}
+            return {"steps": step, "rank": rank, "replicas_in_sync": in_sync}
 
     if os.path.isfile(best_path):
         model.load_state_dict(torch.load(best_path, map_location=dev)["model"])
@@ -488,6 +522,8 @@ def train(
         dist.destroy_process_group()
     return {
         "steps": step,
+        "world_size": world,
+        "replicas_in_sync": in_sync,
         "best_val_loss": best_val,
         "model_path": model_path,
         "time_s": time.time() - t0,

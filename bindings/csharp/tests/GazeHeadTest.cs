@@ -187,7 +187,7 @@ public static class GazeHeadTest
                     "regenerate it with: python csrc/capi/tests/make_expected.py", args[1], madeFrom, args[0], have);
                 return 1;
             }
-            Check(info.Fps == 30f && info.FormatVersion == 2 && info.HiddenSize > 0 && info.StyleSize == 2, "model info");
+            Check(info.Fps == 30f && info.FormatVersion == 3 && info.HiddenSize > 0 && info.StyleSize == 2, "model info");
             Check(info.Fingerprint == fromBytes.Info.Fingerprint, "file and bytes give the same model");
 
             // step x10, reset(agent 1), step x4

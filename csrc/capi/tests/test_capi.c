@@ -135,7 +135,7 @@ static double max_abs_diff(const float* a, const float* b, int n) {
 static const double kTol = 1e-5;
 
 /* ---- a tiny synthetic model file, to exercise every check of the reader ------------------ */
-/* enc [4] (input 9 + Z) -> GRU 3 -> prior [2] -> Z 2 -> dec [2] -> 3 */
+/* enc [4] (input 11 + Z) -> GRU 3 -> prior [2] -> Z 2 -> dec [2] -> 3 */
 
 enum { kMaxTensors = 16 };
 typedef struct {
@@ -144,7 +144,7 @@ typedef struct {
 } TinyTensor;
 
 static const TinyTensor kTiny[] = {
-    {"enc.0.weight", 4, 11},  {"enc.0.bias", 4, 0},   {"gru.weight_ih", 9, 4},
+    {"enc.0.weight", 4, 13},  {"enc.0.bias", 4, 0},   {"gru.weight_ih", 9, 4},
     {"gru.weight_hh", 9, 3},  {"gru.bias_ih", 9, 0},  {"gru.bias_hh", 9, 0},
     {"prior.0.weight", 2, 3}, {"prior.0.bias", 2, 0}, {"prior.2.weight", 4, 2},
     {"prior.2.bias", 4, 0},   {"dec.0.weight", 2, 5}, {"dec.0.bias", 2, 0},
@@ -157,7 +157,8 @@ static const char* kTinyConfig =
     "\"neck_limits\": [0.5, 1.0, 0.25], \"neck_soft\": 0.5, \"eye_limit\": 1.0, "
     "\"style_mean\": [0.25, -0.5], \"style_std\": [0.0, 2.0]}";
 static const char* kTinyNorm =
-    "{\"x_mean\": [0, 0, 0, 0, 0, 0, 0, 0, 0], \"x_std\": [1, 1, 1, 1, 1, 1, 1, 1, 1], "
+    "{\"x_mean\": [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0], \"x_std\": [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, "
+    "1], "
     "\"y_mean\": [0, 0, 0], \"y_std\": [1, 1, 1]}";
 
 typedef struct {
@@ -252,7 +253,7 @@ static size_t make_tiny(const TinyOptions* o, unsigned char** out) {
 static TinyOptions tiny_ok(void) {
   TinyOptions o;
   memset(&o, 0, sizeof o);
-  o.format_version = "2";
+  o.format_version = "3";
   o.config = kTinyConfig;
   o.norm = kTinyNorm;
   return o;
@@ -286,9 +287,9 @@ static void test_model_file_checks(void) {
   info.struct_size = sizeof info;
   CHECK_OK(gazehead_model_get_info(m, &info));
   CHECK(info.hidden_size == 3 && info.latent_size == 2 && info.fps == 30.0f &&
-        info.style_size == 2 && info.format_version == 2);
+        info.style_size == 2 && info.format_version == 3);
   CHECK(info.num_parameters ==
-        4 * 11 + 4 + 9 * 4 + 9 * 3 + 9 + 9 + 2 * 3 + 2 + 4 * 2 + 4 + 2 * 5 + 2 + 3 * 2 + 3);
+        4 * 13 + 4 + 9 * 4 + 9 * 3 + 9 + 9 + 2 * 3 + 2 + 4 * 2 + 4 + 2 * 5 + 2 + 3 * 2 + 3);
   /* the config's v3 entries, as float32 */
   CHECK(info.neck_limits[0] == 0.5f && info.neck_limits[1] == 1.0f && info.neck_limits[2] == 0.25f);
   CHECK(info.neck_soft == 0.5f && info.eye_limit == 1.0f);
@@ -323,12 +324,19 @@ static void test_model_file_checks(void) {
   expect_tiny_refused(
       o,
       "tiny.safetensors: format_version 1 (motion model v2) is not supported; this runtime "
-      "runs format_version 2 (motion model v3): retrain or use gazehead_rt<0.2",
+      "runs format_version 3 (motion model v4): retrain or use gazehead_rt<0.2",
       __LINE__);
   o = tiny_ok();
-  o.format_version = "3";
+  o.format_version = "2";
   expect_tiny_refused(
-      o, "tiny.safetensors: format_version 3 is not supported (this runtime reads version 2)",
+      o,
+      "tiny.safetensors: format_version 2 (motion model v3) is not supported; this runtime "
+      "runs format_version 3 (motion model v4): retrain or use gazehead_rt<0.3",
+      __LINE__);
+  o = tiny_ok();
+  o.format_version = "4";
+  expect_tiny_refused(
+      o, "tiny.safetensors: format_version 4 is not supported (this runtime reads version 3)",
       __LINE__);
   o = tiny_ok();
   o.config = NULL;
@@ -410,7 +418,7 @@ static void test_model_file_checks(void) {
   expect_tiny_refused(o, "tiny.safetensors: metadata has no 'normalization' entry", __LINE__);
   o = tiny_ok();
   o.norm = "{\"x_std\": [1, 1]}";
-  expect_tiny_refused(o, "tiny.safetensors: normalization.x_std must have 9 values, got 2",
+  expect_tiny_refused(o, "tiny.safetensors: normalization.x_std must have 11 values, got 2",
                       __LINE__);
   o = tiny_ok();
   o.norm = "{\"y_std\": [1, 0, 1]}";
@@ -1107,7 +1115,7 @@ int main(int argc, char** argv) {
   info.struct_size = info_mem.struct_size = sizeof info;
   CHECK_OK(gazehead_model_get_info(model, &info));
   CHECK_OK(gazehead_model_get_info(model_mem, &info_mem));
-  CHECK(info.fingerprint == info_mem.fingerprint && info.format_version == 2 && info.fps == 30.0f &&
+  CHECK(info.fingerprint == info_mem.fingerprint && info.format_version == 3 && info.fps == 30.0f &&
         info.hidden_size > 0 && info.latent_size > 0 && info.num_parameters > 1000);
   {
     /* the expected numbers belong to one model file: a stale file is reported as such */

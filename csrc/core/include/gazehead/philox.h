@@ -50,8 +50,9 @@ GH_HD Philox4x32 philox4x32_10(uint32_t c0, uint32_t c1, uint32_t c2, uint32_t c
   return Philox4x32{{c0, c1, c2, c3}};
 }
 
-// Uniform in (0, 1), never 0 (log) nor 1: the top 24 bits, centred in their bin, are exact in
-// float.
+// Uniform in (0, 1]: the top 24 bits, centred in their bin. Never 0 (log stays finite); but
+// from 2^23 on, k + 0.5 rounds to even in float, so the top bin gives exactly 1 (1 draw in
+// 2^24: that pair of normals is 0). Kept as is: every backend and the ONNX host draw alike.
 GH_HD float uint_to_unit(uint32_t x) {
   return (static_cast<float>(x >> 8) + 0.5f) * (1.0f / 16777216.0f);
 }
