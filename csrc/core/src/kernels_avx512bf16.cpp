@@ -2,6 +2,11 @@
 // called after cpuid says all of them exist. The fp32 kernels are the avx512 build's; bf16
 // weights run on the native bf16 dot product (vdpbf16ps): two multiply-adds per fp32 lane per
 // instruction, twice the fp32 FMA rate, from weights packed at load (PackedLinear::wp_bf16).
+#if defined(__GNUC__) && !defined(__clang__)
+// GCC 12's AVX-512 headers build unmasked min/max/rcp14/scalef/roundscale on
+// _mm512_undefined_ps(), which -Wmaybe-uninitialized reports once inlined here
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 #include <immintrin.h>
 
 #include <algorithm>
