@@ -318,3 +318,57 @@ def test_bf16_accuracy_on_the_shipped_model(tmp_path, cap):
     assert r["first100"] <= BF16_SHIPPED_100_ATOL, r
     assert r["long"] <= BF16_SHIPPED_LONG_ATOL, r
     assert r["moved"] > 0.1  # the rollout actually moved the head
+
+
+@pytest.mark.parametrize(
+    "activation,sizes",
+    [
+        # odd layer widths: the bf16 panels pad the input to even and the output to 16
+        (
+            "relu",
+            {
+                "enc_sizes": (33, 17),
+                "hidden_size": 40,
+                "prior_sizes": (21,),
+                "latent_size": 5,
+                "dec_sizes": (30, 7),
+            },
+        ),
+        (
+            "tanh",
+            {
+                "enc_sizes": (16,),
+                "hidden_size": 24,
+                "prior_sizes": (9,),
+                "latent_size": 1,
+                "dec_sizes": (20, 13),
+            },
+        ),
+        (
+            "silu",
+            {
+                "enc_sizes": (70,),
+                "hidden_size": 72,
+                "prior_sizes": (40,),
+                "latent_size": 3,
+                "dec_sizes": (50,),
+            },
+        ),
+    ],
+)
+def test_bf16_weights_every_activation_and_odd_widths(tmp_path, activation, sizes):
+    """bf16 weights against fp32 weights, per step, on random models with each activation and
+    odd layer widths (the native bf16 kernels apply the activation on their accumulators and
+    read panels padded at both ends): close, and not identical (bf16 actually ran)."""
+    p = tmp_path / "m.safetensors"
+    make_model(p, seed=4, activation=activation, sizes=sizes)
+    gaze = saccadic_gaze(np.random.default_rng(6), 100, 9)
+    f32 = gh.Generator(p, num_agents=9, seed=2)
+    b16 = gh.Generator(p, num_agents=9, seed=2, weights_dtype="bfloat16")
+    worst = 0.0
+    for t in range(100):
+        b16.load_state_dict(f32.state_dict())
+        h32 = f32.step(gaze[t])
+        worst = max(worst, float(np.abs(b16.step(gaze[t]) - h32).max()))
+    print(f"{activation}: bf16 vs fp32 per step {worst:.2e}")
+    assert 0 < worst <= BF16_STEP_ATOL * 10
