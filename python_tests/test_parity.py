@@ -359,7 +359,8 @@ def test_bf16_accuracy_on_the_shipped_model(tmp_path, cap):
 def test_bf16_weights_every_activation_and_odd_widths(tmp_path, activation, sizes):
     """bf16 weights against fp32 weights, per step, on random models with each activation and
     odd layer widths (the native bf16 kernels apply the activation on their accumulators and
-    read panels padded at both ends): close, and not identical (bf16 actually ran)."""
+    read panels padded at both ends): close, and not identical (bf16 actually ran). Measured
+    (AMD EPYC): avx512bf16 6.0e-5 to 1.1e-4 rad, the widening builds 1.8e-5 to 4.8e-5."""
     p = tmp_path / "m.safetensors"
     make_model(p, seed=4, activation=activation, sizes=sizes)
     gaze = saccadic_gaze(np.random.default_rng(6), 100, 9)
