@@ -137,6 +137,34 @@ def test_a_30_deg_s_sweep_to_120_keeps_the_eye_within_55_deg(seed, style):
     assert np.abs(eye[-1]).max() <= 20.0  # back at the centre, and not stuck on a side
 
 
+@settings(max_examples=200, deadline=None)
+@given(
+    v=st.lists(st.floats(-20, 20), min_size=3, max_size=3),
+    e=st.lists(st.floats(-3.1, 3.1).filter(lambda x: abs(x) > 1e-6), min_size=2, max_size=2),
+    v_prev=st.lists(st.floats(-20, 20), min_size=3, max_size=3),
+)
+def test_the_reach_floor_is_mirror_symmetric_and_continuous(v, e, v_prev):
+    """The structure the network's output passes through is exactly left/right symmetric
+    (yaw and roll flip sign, pitch does not), and continuous in the eye target."""
+    from gazehead_rt.training.model import reach_floor
+
+    M3, M2 = torch.tensor([1.0, -1.0, -1.0]), torch.tensor([1.0, -1.0])
+    args = dict(gain=3.0, threshold=15 * D, accel=2000 * D, fps=30.0)
+    tv, te, tp = (torch.tensor(x, dtype=torch.float32) for x in (v, e, v_prev))
+    out = reach_floor(tv, te, tp, **args)
+    mirrored = reach_floor(tv * M3, te * M2, tp * M3, **args)
+    torch.testing.assert_close(mirrored, out * M3, rtol=0, atol=0)
+    nudged = reach_floor(tv, te + 1e-4, tp, **args)  # 1e-4 rad moves the output by O(1e-3)
+    assert torch.all((nudged - out).abs() <= 3.0 * 1e-4 * 30 * 20 + 1e-5)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="motion model v4's network is not mirror-symmetric by construction (mirror "
+    "augmentation only): on 48-sample means its head yaw under mirrored gaze differs by up "
+    "to ~20 deg on some histories (docs MODEL_CARD.md); an equivariant parameterization is "
+    "the fix",
+)
 @settings(max_examples=15, deadline=None)
 @given(
     segs=st.lists(segment, min_size=1, max_size=5),
