@@ -6,7 +6,7 @@ import collections.abc
 import numpy
 import numpy.typing
 import typing
-__all__: list[str] = ['CpuGenerator', 'CudaGenerator', 'FrameCall', 'Generator', 'Model', 'UseGuard', 'build_config', 'check_model_config', 'check_neck_limits', 'check_rate_state', 'check_temperature', 'constants', 'cuda_device_count', 'cuda_device_name', 'cuda_device_status', 'normal_noise', 'philox4x32_10', 'population_style', 'read_model_file', 'validate_gaze']
+__all__: list[str] = ['CpuGenerator', 'CudaGenerator', 'FrameCall', 'Generator', 'Model', 'UseGuard', 'build_config', 'check_model_config', 'check_neck_limits', 'check_rate_state', 'check_temperature', 'constants', 'cuda_device_count', 'cuda_device_name', 'cuda_device_status', 'normal_noise', 'philox4x32_10', 'population_style', 'read_model_file', 'roofline_probe', 'validate_gaze']
 class Model:
     def __init__(self, spec: dict) -> None:
         ...
@@ -161,6 +161,10 @@ def population_style(style_mean: typing.Annotated[numpy.typing.ArrayLike, numpy.
 def read_model_file(path: str) -> dict:
     """
     The core's model file reader (gazehead::read_model_file): config, normalization, tensors, the other metadata entries as text and the file's sha256; ModelError naming the file.
+    """
+def roofline_probe(seconds: typing.SupportsFloat | typing.SupportsIndex = 0.3) -> dict:
+    """
+    Roofline probe of the chosen CPU kernels: multiply-adds per second of a register-only FMA loop and of vdpbf16ps (0 without native bf16), and read bytes per second from a 256 KiB buffer (L2), each over about `seconds` of thread CPU time.
     """
 def validate_gaze(gaze: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], allow_nonfinite: bool) -> None:
     """

@@ -94,12 +94,12 @@ def test_unknown_cpu_isa_is_refused_listing_valid_values(tmp_path, value):
     )
     assert r.returncode == 0, r.stderr
     assert r.stdout.startswith("REFUSED"), r.stdout
-    for valid in ("baseline", "avx2", "avx512"):
+    for valid in ("baseline", "avx2", "avx512", "avx512bf16"):
         assert valid in r.stdout
     assert value in r.stdout
 
 
-@pytest.mark.parametrize("value", ["baseline", "avx2", "avx512", ""])
+@pytest.mark.parametrize("value", ["baseline", "avx2", "avx512", "avx512bf16", ""])
 def test_valid_cpu_isa_values_run(tmp_path, value):
     code = "import gazehead_rt as gh, numpy as np\nprint(gh.Generator().step(np.zeros(2)).shape)"
     env = dict(os.environ, GAZEHEAD_CPU_ISA=value)

@@ -7,6 +7,7 @@
 
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include "../core/src/kernels.h"
 #include "build_config.h"
@@ -327,10 +328,43 @@ PYBIND11_MODULE(_C, m) {
     d["tensorrt_note"] = GAZEHEAD_TENSORRT_NOTE;
     d["cpu_kernels"] = kernels::table().isa;
 #if defined(GAZEHEAD_HAVE_AVX2_KERNELS)
-    d["cpu_kernels_compiled"] = py::make_tuple("baseline", "avx2+fma", "avx512");
+    d["cpu_kernels_compiled"] = py::make_tuple("baseline", "avx2+fma", "avx512", "avx512bf16");
 #else
     d["cpu_kernels_compiled"] = py::make_tuple("baseline");
 #endif
     return d;
   });
+
+  m.def(
+      "roofline_probe",
+      [](double seconds) {
+        // The hardware limits the step's kernels run against (benchmarks/step_latency.py):
+        // this build's FMA and bf16 dot-product rates, and read bandwidth from a buffer that
+        // fits L2 but not L1 (the weights' place at N = 1), per second of thread CPU time.
+        const kernels::Table& k = kernels::table();
+        py::gil_scoped_release release;
+        auto scaled = [seconds](double (*rate)(long), double guess) {
+          const long probe = 1000000;
+          const double r = rate(probe);
+          return r > 0.0 ? rate(static_cast<long>(seconds * r / guess) + 1) : 0.0;
+        };
+        const double fma = scaled(k.fma_rate, 12.0 * 16);
+        const double dot = scaled(k.dot_bf16_rate, 12.0 * 32);
+        std::vector<float> buf(256 * 1024 / sizeof(float), 1.0f);  // 256 KiB
+        const double r0 = k.read_rate(buf.data(), buf.size(), 100);
+        const int reps = static_cast<int>(seconds * r0 / (buf.size() * sizeof(float))) + 1;
+        const double l2 = k.read_rate(buf.data(), buf.size(), reps);
+        py::gil_scoped_acquire acquire;
+        py::dict d;
+        d["isa"] = k.isa;
+        d["fma_mac_per_s"] = fma;
+        d["bf16_dot_mac_per_s"] = dot;
+        d["l2_read_bytes_per_s"] = l2;
+        d["l2_buffer_bytes"] = buf.size() * sizeof(float);
+        return d;
+      },
+      py::arg("seconds") = 0.3,
+      "Roofline probe of the chosen CPU kernels: multiply-adds per second of a register-only "
+      "FMA loop and of vdpbf16ps (0 without native bf16), and read bytes per second from a "
+      "256 KiB buffer (L2), each over about `seconds` of thread CPU time.");
 }

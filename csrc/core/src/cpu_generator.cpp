@@ -38,6 +38,7 @@ CpuGenerator::CpuGenerator(std::shared_ptr<const Model> model, int64_t num_agent
     sc.gh.assign(kChunk * static_cast<size_t>(M.gru_hh().out_pad), 0.0f);
     sc.dec_in.assign(kChunk * w, 0.0f);
     sc.gaze_eff.assign(kChunk * kGazeSize, 0.0f);
+    sc.xb.assign(kChunk * w, 0);  // every layer's in2 <= max_width (both multiples of 2)
   }
   async_head_.assign(static_cast<size_t>(num_agents) * kHeadSize, 0.0f);
   async_eye_.assign(static_cast<size_t>(num_agents) * kEyeSize, 0.0f);
@@ -65,20 +66,39 @@ const char* CpuGenerator::isa() const { return kernels::table().isa; }
 
 namespace {
 
-// Runs an MLP over `rows` agents; returns the buffer holding the output (row stride ld).
-using LinearFn = decltype(kernels::Table::linear);
+// One layer on the generator's weights: fp32, or bf16 through the chunk's bf16 input buffer.
+struct Layers {
+  const kernels::Table& k;
+  bool bf16;
+  uint16_t* xb;
+  // act >= 0: y = act(x W + b)
+  void linear(const float* x, int ldx, int rows, const PackedLinear& L, float* y, int ldy,
+              int act = -1) const {
+    if (bf16) {
+      k.linear_bf16(x, ldx, rows, L, y, ldy, xb, act);
+      return;
+    }
+    k.linear(x, ldx, rows, L, y, ldy);
+    if (act >= 0) {
+      for (int m = 0; m < rows; ++m)
+        k.activate(static_cast<Activation>(act), y + static_cast<size_t>(m) * ldy, L.out_pad);
+    }
+  }
+  void gru_gates(const float* gi, const float* gh, int ldg, float* s, int lds, int H,
+                 int rows) const {
+    (bf16 ? k.gru_gates_bf16 : k.gru_gates)(gi, gh, ldg, s, lds, H, rows);
+  }
+};
 
-const float* run_mlp(const kernels::Table& k, LinearFn linear,
-                     const std::vector<PackedLinear>& layers, Activation act, bool final_activation,
-                     const float* x, int ldx, int rows, float* buf0, float* buf1, int ld) {
+// Runs an MLP over `rows` agents; returns the buffer holding the output (row stride ld).
+const float* run_mlp(const Layers& run, const std::vector<PackedLinear>& layers, Activation act,
+                     bool final_activation, const float* x, int ldx, int rows, float* buf0,
+                     float* buf1, int ld) {
   float* bufs[2] = {buf0, buf1};
   for (size_t l = 0; l < layers.size(); ++l) {
     float* y = bufs[l % 2];
-    linear(x, ldx, rows, layers[l], y, ld);
-    if (l + 1 < layers.size() || final_activation) {
-      for (int m = 0; m < rows; ++m)
-        k.activate(act, y + static_cast<size_t>(m) * ld, layers[l].out_pad);
-    }
+    const bool activated = l + 1 < layers.size() || final_activation;
+    run.linear(x, ldx, rows, layers[l], y, ld, activated ? static_cast<int>(act) : -1);
     x = y;
     ldx = ld;
   }
@@ -94,7 +114,7 @@ void CpuGenerator::run_chunk(Scratch& sc, int64_t a0, int rows, const float* gaz
   const kernels::Table& k = kernels::table();
   const int W = M.max_width(), H = M.hidden(), Z = M.latent();
   const StateView st = state_.view();
-  const LinearFn linear = weights_dtype_ == WeightsDtype::kBFloat16 ? k.linear_bf16 : k.linear;
+  const Layers run{k, weights_dtype_ == WeightsDtype::kBFloat16, sc.xb.data()};
 
   // 1. effective gaze and the encoder input [x_norm, z_{t-1}]
   for (int m = 0; m < rows; ++m) {
@@ -103,17 +123,17 @@ void CpuGenerator::run_chunk(Scratch& sc, int64_t a0, int rows, const float* gaz
   }
 
   // 2. encoder and GRU; s is updated in place in the state array
-  const float* e = run_mlp(k, linear, M.enc(), M.activation(), true, sc.buf_a.data(), W, rows,
+  const float* e = run_mlp(run, M.enc(), M.activation(), true, sc.buf_a.data(), W, rows,
                            sc.buf_b.data(), sc.buf_a.data(), W);
   float* s = st.s + static_cast<size_t>(a0) * H;
   const int ldg = M.gru_ih().out_pad;
-  linear(e, W, rows, M.gru_ih(), sc.gi.data(), ldg);
-  linear(s, H, rows, M.gru_hh(), sc.gh.data(), ldg);
-  k.gru_gates(sc.gi.data(), sc.gh.data(), ldg, s, H, H, rows);
+  run.linear(e, W, rows, M.gru_ih(), sc.gi.data(), ldg);
+  run.linear(s, H, rows, M.gru_hh(), sc.gh.data(), ldg);
+  run.gru_gates(sc.gi.data(), sc.gh.data(), ldg, s, H, H, rows);
 
   // 3. learned prior; z_t = mu (priming) or mu + T sigma eps beside s_t as the decoder input
-  const float* pr = run_mlp(k, linear, M.prior(), M.activation(), false, s, H, rows,
-                            sc.buf_a.data(), sc.buf_b.data(), W);
+  const float* pr = run_mlp(run, M.prior(), M.activation(), false, s, H, rows, sc.buf_a.data(),
+                            sc.buf_b.data(), W);
   if (observed_head != nullptr) {
     for (int m = 0; m < rows; ++m) {
       end_prime(c, st, a0 + m, Z, &sc.gaze_eff[kGazeSize * m], pr + static_cast<size_t>(m) * W,
@@ -128,7 +148,7 @@ void CpuGenerator::run_chunk(Scratch& sc, int64_t a0, int rows, const float* gaz
   }
 
   // 4. decoder, neck limit, eye-in-head
-  const float* y = run_mlp(k, linear, M.dec(), M.activation(), false, sc.dec_in.data(), W, rows,
+  const float* y = run_mlp(run, M.dec(), M.activation(), false, sc.dec_in.data(), W, rows,
                            sc.buf_a.data(), sc.buf_b.data(), W);
   for (int m = 0; m < rows; ++m) {
     end_step(c, neck_limits(), st, a0 + m, Z, &sc.gaze_eff[kGazeSize * m],

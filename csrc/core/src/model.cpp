@@ -58,6 +58,18 @@ PackedLinear pack(const LinearSpec& s, const std::string& name) {
   }
   p.wt_bf16.resize(p.wt.size());
   for (size_t i = 0; i < p.wt.size(); ++i) p.wt_bf16[i] = to_bf16(p.wt[i]);
+  p.in2 = round_up(p.in, 2);
+  p.wp_bf16.assign(static_cast<size_t>(p.in2) * p.out_pad, 0);
+  for (int o0 = 0; o0 < p.out_pad; o0 += kPanel) {
+    const int width = std::min(kPanel, p.out_pad - o0);
+    uint16_t* panel = p.wp_bf16.data() + static_cast<size_t>(o0) * p.in2;
+    for (int i = 0; i < p.in; ++i) {
+      for (int o = 0; o < width; ++o) {
+        panel[(static_cast<size_t>(i / 2) * width + o) * 2 + i % 2] =
+            p.wt_bf16[static_cast<size_t>(i) * p.out_pad + o0 + o];
+      }
+    }
+  }
   return p;
 }
 

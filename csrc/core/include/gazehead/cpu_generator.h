@@ -35,6 +35,7 @@ class CpuGenerator final : public Generator {
   // Buffers for one chunk of agents; one set per worker thread.
   struct Scratch {
     std::vector<float> buf_a, buf_b, gi, gh, dec_in, gaze_eff;
+    std::vector<uint16_t> xb;  // a layer's input rounded to bf16 (native bf16 kernels)
   };
   struct Pass;  // one call's arguments, shared with the worker threads
 

@@ -56,13 +56,26 @@ struct ModelSpec {
   float style_std[kStyleSize] = {0.2f, 0.3f};
 };
 
-// A Linear layer repacked as Wt (in, out_pad): the kernels stream one input row at a time and
-// accumulate a vector of outputs, which vectorizes without reassociating a dot product.
+// Outputs per weight panel of the native bf16 kernels (two 16-float vectors); a layer's last
+// panel is kPad wide where out_pad is not a multiple of kPanel.
+constexpr int kPanel = 32;
+
+// A Linear layer repacked once at load for the kernels that read it:
+//  - Wt (in, out_pad), fp32 and bf16: the kernels stream one input row at a time and
+//    accumulate a vector of outputs, which vectorizes without reassociating a dot product;
+//  - wp_bf16, for the AVX512-BF16 dot product (vdpbf16ps: lane o accumulates
+//    w[o][k] x[k] + w[o][k+1] x[k+1]): panels of kPanel outputs, each panel contiguous as
+//    (in2 / 2, width, 2) with the input padded to in2 = in rounded up to even. One panel row
+//    is the width x 2 bf16 the kernel multiplies by one broadcast input pair, and a panel is
+//    one sequential stream whether one agent or a block of agents reads it.
 struct PackedLinear {
   std::vector<float> wt;          // (in, out_pad), zero in the padding columns
   std::vector<uint16_t> wt_bf16;  // wt rounded to bf16 (nearest even), for bf16 weights
+  std::vector<uint16_t> wp_bf16;  // the same bf16 values in panels (above); panel at o0 starts
+                                  // at o0 * in2
   std::vector<float> bias;        // (out_pad,), zero in the padding
   int in = 0;
+  int in2 = 0;  // in rounded up to even
   int out = 0;
   int out_pad = 0;
 };
