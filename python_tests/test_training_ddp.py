@@ -58,7 +58,10 @@ def _torchrun(out, steps: int, *extra: str) -> list[dict]:
         *extra,
     ]
     env = dict(os.environ, OMP_NUM_THREADS="1")
-    r = subprocess.run(cmd, capture_output=True, text=True, timeout=600, env=env)
+    # from a neutral folder: in a checkout, ./gazehead_rt is the source tree without training/
+    r = subprocess.run(
+        cmd, capture_output=True, text=True, timeout=600, env=env, cwd=str(out.parent)
+    )
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
     # rank 0 prints the summary as indented JSON
     start = r.stdout.index("{")
@@ -106,6 +109,6 @@ def test_a_batch_that_does_not_split_over_the_processes_is_refused(tmp_path):
         "--batch-size",
         "7",  # the last occurrence wins
     ]
-    r = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=600, cwd=str(tmp_path))
     assert r.returncode != 0
     assert "batch_size 7 is not divisible by 2 processes" in r.stderr
