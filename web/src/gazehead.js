@@ -7,7 +7,7 @@ import { readOnnxMetadata } from "./onnx_meta.js";
 import { agentNormals, populationStyle } from "./philox.js";
 
 export const STYLE_NAMES = Object.freeze(["propensity", "idle"]);
-const FORMAT_VERSION = "2";
+const FORMAT_VERSION = "3"; // motion model v4 (the graph's inputs and outputs are those of format 2)
 const MAX_TEMPERATURE = 10; // as the runtime
 const HALF_PI = Math.PI / 2;
 
