@@ -19,7 +19,7 @@ __global__ void __launch_bounds__(kThreads) step_kernel(const StepParams p) {
   float* buf_b = buf_a + M * ld;     // (M, ld) activations
   float* s_old = buf_b + M * ld;     // (M, ld) s_{t-1} in columns [0, H)
   float* s_new = s_old + M * ld;     // (M, ld) s_t in [0, H), then z_t in [H, H + Z)
-  float* gaze_eff = s_new + M * ld;  // (M, 2) gaze after the hold policy
+  float* gaze_eff = s_new + M * ld;  // (M, kAgentCarry) gaze after the hold policy, eye target
 
   const int64_t a0 = static_cast<int64_t>(blockIdx.x) * M;
   const int rows = static_cast<int>(min(static_cast<int64_t>(M), p.num_agents - a0));
@@ -32,11 +32,11 @@ __global__ void __launch_bounds__(kThreads) step_kernel(const StepParams p) {
     float* row = buf_a + m * ld;
     if (m >= rows) {
       for (int i = 0; i < kInputSize + Z; ++i) row[i] = 0.0f;
-      gaze_eff[2 * m] = gaze_eff[2 * m + 1] = 0.0f;
+      for (int i = 0; i < kAgentCarry; ++i) gaze_eff[kAgentCarry * m + i] = 0.0f;
       continue;
     }
     const int64_t a = a0 + m;
-    begin_agent(p.c, p.st, a, Z, p.gaze + 2 * a, gaze_eff + 2 * m, row);
+    begin_agent(p.c, p.st, a, Z, p.gaze + 2 * a, gaze_eff + kAgentCarry * m, row);
   }
   for (int idx = threadIdx.x; idx < rows_g * H; idx += blockDim.x) {
     const int m = idx / H, j = idx - m * H;
@@ -58,7 +58,7 @@ __global__ void __launch_bounds__(kThreads) step_kernel(const StepParams p) {
   if (p.observed_head != nullptr) {
     for (int m = threadIdx.x; m < rows; m += blockDim.x) {
       const int64_t a = a0 + m;
-      end_prime(p.c, p.st, a, Z, gaze_eff + 2 * m, pr + m * ld, p.observed_head + 3 * a);
+      end_prime(p.c, p.st, a, Z, gaze_eff + kAgentCarry * m, pr + m * ld, p.observed_head + 3 * a);
     }
     return;
   }
@@ -78,7 +78,7 @@ __global__ void __launch_bounds__(kThreads) step_kernel(const StepParams p) {
   const float* y = mlp<WT>(p, p.dec, p.n_dec, false, s_new, buf_a, buf_b, rows);
   for (int m = threadIdx.x; m < rows; m += blockDim.x) {
     const int64_t a = a0 + m;
-    end_step(p.c, p.scalars->neck_limits, p.st, a, Z, gaze_eff + 2 * m, y + m * ld,
+    end_step(p.c, p.scalars->neck_limits, p.st, a, Z, gaze_eff + kAgentCarry * m, y + m * ld,
              s_new + m * ld + H, p.head_out + 3 * a, p.eye_out ? p.eye_out + 2 * a : nullptr);
   }
 }

@@ -16,7 +16,8 @@ void enable_smem(size_t bytes) {
 }  // namespace
 
 size_t smem_bytes(int tile_agents, int ld) {
-  return (4 * static_cast<size_t>(tile_agents) * ld + 2 * static_cast<size_t>(tile_agents)) *
+  return (4 * static_cast<size_t>(tile_agents) * ld +
+          kAgentCarry * static_cast<size_t>(tile_agents)) *
          sizeof(float);
 }
 

@@ -37,7 +37,7 @@ CpuGenerator::CpuGenerator(std::shared_ptr<const Model> model, int64_t num_agent
     sc.gi.assign(kChunk * static_cast<size_t>(M.gru_ih().out_pad), 0.0f);
     sc.gh.assign(kChunk * static_cast<size_t>(M.gru_hh().out_pad), 0.0f);
     sc.dec_in.assign(kChunk * w, 0.0f);
-    sc.gaze_eff.assign(kChunk * kGazeSize, 0.0f);
+    sc.gaze_eff.assign(kChunk * kAgentCarry, 0.0f);
     sc.xb.assign(kChunk * w, 0);  // every layer's in2 <= max_width (both multiples of 2)
   }
   async_head_.assign(static_cast<size_t>(num_agents) * kHeadSize, 0.0f);
@@ -118,7 +118,7 @@ void CpuGenerator::run_chunk(Scratch& sc, int64_t a0, int rows, const float* gaz
 
   // 1. effective gaze and the encoder input [x_norm, z_{t-1}]
   for (int m = 0; m < rows; ++m) {
-    begin_agent(c, st, a0 + m, Z, gaze + kGazeSize * m, &sc.gaze_eff[kGazeSize * m],
+    begin_agent(c, st, a0 + m, Z, gaze + kGazeSize * m, &sc.gaze_eff[kAgentCarry * m],
                 &sc.buf_a[static_cast<size_t>(m) * W]);
   }
 
@@ -136,7 +136,7 @@ void CpuGenerator::run_chunk(Scratch& sc, int64_t a0, int rows, const float* gaz
                             sc.buf_b.data(), W);
   if (observed_head != nullptr) {
     for (int m = 0; m < rows; ++m) {
-      end_prime(c, st, a0 + m, Z, &sc.gaze_eff[kGazeSize * m], pr + static_cast<size_t>(m) * W,
+      end_prime(c, st, a0 + m, Z, &sc.gaze_eff[kAgentCarry * m], pr + static_cast<size_t>(m) * W,
                 observed_head + kHeadSize * m);
     }
     return;
@@ -151,7 +151,7 @@ void CpuGenerator::run_chunk(Scratch& sc, int64_t a0, int rows, const float* gaz
   const float* y = run_mlp(run, M.dec(), M.activation(), false, sc.dec_in.data(), W, rows,
                            sc.buf_a.data(), sc.buf_b.data(), W);
   for (int m = 0; m < rows; ++m) {
-    end_step(c, neck_limits(), st, a0 + m, Z, &sc.gaze_eff[kGazeSize * m],
+    end_step(c, neck_limits(), st, a0 + m, Z, &sc.gaze_eff[kAgentCarry * m],
              y + static_cast<size_t>(m) * W, &sc.dec_in[static_cast<size_t>(m) * W + H],
              head_out + kHeadSize * m, eye_out ? eye_out + kEyeSize * m : nullptr);
   }

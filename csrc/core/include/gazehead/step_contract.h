@@ -71,9 +71,13 @@ GH_HD void condition_features(const float* gaze, const float* gaze_prev, const f
   x[10] = style[1];
 }
 
+// What phase 1 hands to phase 3 per agent (kAgentCarry floats): the effective gaze (2) and
+// its eye-in-head target from head_{t-1} (2), which the reach floor reads (computed once).
+constexpr int kAgentCarry = 4;
+
 // Phase 1. gaze_in (2): this frame's gaze (non-finite only under the hold policy: the last
-// valid gaze is kept, straight ahead before any). Writes ge (2), the effective gaze, and the
-// encoder input row (kInputSize + Z) = [x_norm, z_{t-1}].
+// valid gaze is kept, straight ahead before any). Writes ge (kAgentCarry): the effective
+// gaze and its eye target, and the encoder input row (kInputSize + Z) = [x_norm, z_{t-1}].
 GH_HD void begin_agent(const StepConstants& c, const StateView& st, int64_t a, int latent,
                        const float* gaze_in, float* ge, float* enc_in) {
   const bool prev = st.has_prev[a] != 0;
@@ -86,6 +90,8 @@ GH_HD void begin_agent(const StepConstants& c, const StateView& st, int64_t a, i
   float x[kInputSize];
   condition_features(ge, st.gaze + 2 * a, st.head + 3 * a, st.head_vel + 3 * a,
                      st.style + kStyleSize * a, prev, c.fps, x);
+  ge[2] = x[0];
+  ge[3] = x[1];
   for (int i = 0; i < kInputSize; ++i) enc_in[i] = (x[i] - c.x_mean[i]) / c.x_std[i];
   const float* z = st.z + static_cast<int64_t>(latent) * a;
   for (int j = 0; j < latent; ++j) enc_in[kInputSize + j] = z[j];
@@ -139,16 +145,16 @@ GH_HD void commit_agent(const StateView& st, int64_t a, const float* ge) {
   st.frame[a] += 1;
 }
 
-// Phase 3. y (3): decoder output (normalized); z (Z): z_t. Integrates the head under the neck
-// limit, stores head_t, its realized velocity and z_t, and writes head_out (3) and, unless
-// null, eye_out (2) (eye-in-head from the effective gaze, clamped to +-eye_limit).
+// Phase 3. ge (kAgentCarry): from phase 1; y (3): decoder output (normalized); z (Z): z_t.
+// Integrates the head under the reach floor and the neck limit, stores head_t, its realized
+// velocity and z_t, and writes head_out (3) and, unless null, eye_out (2) (eye-in-head from
+// the effective gaze, clamped to +-eye_limit).
 GH_HD void end_step(const StepConstants& c, const float* neck_limits, const StateView& st,
                     int64_t a, int latent, const float* ge, const float* y, const float* z,
                     float* head_out, float* eye_out) {
   float* head = st.head + 3 * a;
   float* vel = st.head_vel + 3 * a;
-  float e[kEyeSize];  // the eye-in-head target of this frame's condition
-  eye_from_gaze_head(ge, head, e);
+  const float* e = ge + 2;  // the eye-in-head target of this frame's condition
   for (int k = 0; k < kHeadSize; ++k) {
     float v = y[k] * c.y_std[k] + c.y_mean[k];
     if (k < kEyeSize) v = reach_floor_axis(c, v, e[k], vel[k]);
