@@ -8,9 +8,12 @@
 #include <utility>
 
 #include "gazehead/philox.h"
+#include "json.h"
 
 namespace gazehead {
 namespace {
+
+using json::py_float;
 
 // Accept a hair over the bounds so values computed as exactly +-pi/2 or +-pi in float64 and
 // rounded to float32 are not refused.
@@ -32,24 +35,6 @@ std::string where(int64_t agent, int64_t frame) {
   } else {
     std::snprintf(buf, sizeof buf, "agent %lld", static_cast<long long>(agent));
   }
-  return buf;
-}
-
-// Python's repr of a float: the fewest digits that read back to the same double, positional
-// for decimal exponents in [-4, 16), scientific otherwise (messages quote values as Python
-// writes them).
-std::string py_float(double x) {
-  if (std::isnan(x)) return "nan";
-  if (std::isinf(x)) return x > 0 ? "inf" : "-inf";
-  char buf[64];
-  int digits = 1;
-  for (; digits <= 17; ++digits) {
-    std::snprintf(buf, sizeof buf, "%.*e", digits - 1, x);
-    if (std::strtod(buf, nullptr) == x) break;
-  }
-  const int exp10 = std::atoi(std::strchr(buf, 'e') + 1);
-  if (exp10 < -4 || exp10 >= 16) return buf;
-  std::snprintf(buf, sizeof buf, "%.*f", std::max(digits - 1 - exp10, 1), x);
   return buf;
 }
 

@@ -40,6 +40,11 @@ constexpr int kMaxDepth = 16;
 bool parse_json(const char* data, size_t size, JsonValue& out, std::string& error,
                 bool* too_deep = nullptr);
 
+// Python's repr of a float: the fewest digits that read back to the same double, positional
+// for decimal exponents in [-4, 16), scientific otherwise ("1e-05", "1.5e+20"), so the core's
+// messages quote values as Python writes them.
+std::string py_float(double x);
+
 // True when the bytes are well-formed UTF-8 (no overlong forms, surrogates or code points
 // past U+10FFFF), as Python's strict decoder requires.
 bool valid_utf8(const char* data, size_t size);

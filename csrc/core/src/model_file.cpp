@@ -22,6 +22,7 @@ namespace {
 
 using json::JsonValue;
 using json::parse_json;
+using json::py_float;
 using Kind = JsonValue::Kind;
 
 [[noreturn]] void refuse(const std::string& name, const std::string& what) {
@@ -213,23 +214,6 @@ std::string py_value(const JsonValue& v) {  // repr of a parsed JSON value, roug
 constexpr double kPiD = 3.14159265358979323846;
 
 using Config = ModelConfigValues;
-
-// Python's repr of a float: the fewest digits that read back to the same double, positional
-// for decimal exponents in [-4, 16), scientific otherwise.
-std::string py_float(double x) {
-  if (std::isnan(x)) return "nan";
-  if (std::isinf(x)) return x > 0 ? "inf" : "-inf";
-  char buf[64];
-  int digits = 1;
-  for (; digits <= 17; ++digits) {
-    std::snprintf(buf, sizeof buf, "%.*e", digits - 1, x);
-    if (std::strtod(buf, nullptr) == x) break;
-  }
-  const int exp10 = std::atoi(std::strchr(buf, 'e') + 1);
-  if (exp10 < -4 || exp10 >= 16) return buf;  // "1e-05", "1.5e+20", as Python writes them
-  std::snprintf(buf, sizeof buf, "%.*f", std::max(digits - 1 - exp10, 1), x);
-  return buf;
-}
 
 std::string py_float_list(const std::vector<double>& v) {
   std::string s = "[";
