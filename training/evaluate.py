@@ -624,11 +624,7 @@ def main(argv: list[str] | None = None) -> int:
     from .data.sgaze import load_sgaze_clips
 
     sdir = sgaze_dir(a.data_root)
-    if not os.path.isdir(sdir):
-        print(
-            f"error: SGaze data not found at {sdir}; pass --data-root or set GAZEHEAD_DATA",
-            file=sys.stderr,
-        )
+    if _data_missing(sdir, "SGaze"):
         return 2
     clips = load_sgaze_clips(sdir)
     for d in a.dataset:
@@ -638,11 +634,7 @@ def main(argv: list[str] | None = None) -> int:
     paths = _model_paths(a, p)
     model_path = paths[a.name]
     log = lambda m: print(m, file=sys.stderr)  # noqa: E731
-    wl = None
-    if a.window_neck_limits_deg:
-        wl = np.radians([float(v) for v in a.window_neck_limits_deg.split(",")])
-        if wl.shape != (3,):
-            p.error("--window-neck-limits-deg expects three numbers P,Y,R")
+    wl = _window_neck_limits(a, p)
     res = evaluate(
         paths,
         train_clips,
@@ -655,18 +647,16 @@ def main(argv: list[str] | None = None) -> int:
         log=log,
         neck_limits=wl,
     )
-    os.makedirs(a.out, exist_ok=True)
-    with open(os.path.join(a.out, "metrics.json"), "w") as f:
-        json.dump(res, f, indent=1)
     table = markdown_table(res)
     if "physiology" in res:
-        from .physiology import physiology_table, plot_physiology
+        from .physiology import physiology_table
 
         table += "\n### Held gaze steps, fixed torso\n\n" + physiology_table(res["physiology"])
-        if not a.no_plots:
-            plot_physiology(res["physiology"], os.path.join(a.out, "physiology.png"))
-    with open(os.path.join(a.out, "table.md"), "w") as f:
-        f.write(table)
+    _write_results(a.out, res, table)
+    if "physiology" in res and not a.no_plots:
+        from .physiology import plot_physiology
+
+        plot_physiology(res["physiology"], os.path.join(a.out, "physiology.png"))
     if not a.no_plots:
         # regenerate first-sample traces cheaply for the plots (K = 1, same seeds)
         samples = {}
@@ -691,6 +681,36 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def _window_neck_limits(a, p) -> np.ndarray | None:
+    """--window-neck-limits-deg as (3,) rad, or None."""
+    if not a.window_neck_limits_deg:
+        return None
+    wl = np.radians([float(v) for v in a.window_neck_limits_deg.split(",")])
+    if wl.shape != (3,):
+        p.error("--window-neck-limits-deg expects three numbers P,Y,R")
+    return wl
+
+
+def _data_missing(path: str, name: str) -> bool:
+    """True (after saying so on stderr) when the data folder ``path`` is absent."""
+    if os.path.isdir(path):
+        return False
+    print(
+        f"error: {name} data not found at {path}; pass --data-root or set GAZEHEAD_DATA",
+        file=sys.stderr,
+    )
+    return True
+
+
+def _write_results(out: str, res: dict, table: str) -> None:
+    """metrics.json and table.md in ``out``."""
+    os.makedirs(out, exist_ok=True)
+    with open(os.path.join(out, "metrics.json"), "w") as f:
+        json.dump(res, f, indent=1)
+    with open(os.path.join(out, "table.md"), "w") as f:
+        f.write(table)
+
+
 def _model_paths(a, p) -> dict[str, str]:
     paths = {a.name: a.model or default_model_path()}
     for s in a.ablation:
@@ -706,19 +726,11 @@ def _main_eyenavgs(a, p) -> int:
     from .yardstick import evaluate_people, plot_yardstick, yardstick_table
 
     root = eyenavgs_dir(a.data_root)
-    if not os.path.isdir(root):
-        print(
-            f"error: EyeNavGS data not found at {root}; pass --data-root or set GAZEHEAD_DATA",
-            file=sys.stderr,
-        )
+    if _data_missing(root, "EyeNavGS"):
         return 2
     if a.dataset or a.write_metrics_to_model:
         p.error("--dataset and --write-metrics-to-model apply to --data sgaze")
-    wl = None
-    if a.window_neck_limits_deg:
-        wl = np.radians([float(v) for v in a.window_neck_limits_deg.split(",")])
-        if wl.shape != (3,):
-            p.error("--window-neck-limits-deg expects three numbers P,Y,R")
+    wl = _window_neck_limits(a, p)
     log = lambda m: print(m, file=sys.stderr)  # noqa: E731
     clips = load_eyenavgs_clips(root)
     train = [c for c in clips if c.split == "train"]
@@ -766,11 +778,7 @@ def _main_eyenavgs(a, p) -> int:
             f"adversarial gaze: finite={st['finite']}, unclamped |eye| <= 50 deg in "
             f"{st['eye_le_50_settled_frac']:.3%} of settled frames.\n"
         )
-    os.makedirs(a.out, exist_ok=True)
-    with open(os.path.join(a.out, "metrics.json"), "w") as f:
-        json.dump(res, f, indent=1)
-    with open(os.path.join(a.out, "table.md"), "w") as f:
-        f.write(table)
+    _write_results(a.out, res, table)
     if not a.no_plots:
         plot_physiology(res["physiology"], os.path.join(a.out, "physiology.png"))
         plot_yardstick(res, os.path.join(a.out, "head_share.png"))
