@@ -40,7 +40,9 @@ ARGS = [
 ]
 
 
-def _torchrun(out, steps: int, *extra: str) -> list[dict]:
+def _run_torchrun(out, steps: int, *extra: str) -> subprocess.CompletedProcess:
+    """Train into ``out`` with two processes; ``extra`` flags come last (the last occurrence
+    of a flag wins)."""
     cmd = [
         sys.executable,
         "-m",
@@ -59,9 +61,14 @@ def _torchrun(out, steps: int, *extra: str) -> list[dict]:
     ]
     env = dict(os.environ, OMP_NUM_THREADS="1")
     # from a neutral folder: in a checkout, ./gazehead_rt is the source tree without training/
-    r = subprocess.run(
+    return subprocess.run(
         cmd, capture_output=True, text=True, timeout=600, env=env, cwd=str(out.parent)
     )
+
+
+def _torchrun(out, steps: int, *extra: str) -> dict:
+    """A run that must succeed; rank 0's summary."""
+    r = _run_torchrun(out, steps, *extra)
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
     # rank 0 prints the summary as indented JSON
     start = r.stdout.index("{")
@@ -92,23 +99,6 @@ def test_two_processes_train_one_model_and_resume(tmp_path):
 
 
 def test_a_batch_that_does_not_split_over_the_processes_is_refused(tmp_path):
-    cmd = [
-        sys.executable,
-        "-m",
-        "torch.distributed.run",
-        "--nproc_per_node",
-        "2",
-        "--standalone",
-        "-m",
-        "gazehead_rt.training.train",
-        "--out",
-        str(tmp_path / "odd"),
-        "--steps",
-        "2",
-        *ARGS,
-        "--batch-size",
-        "7",  # the last occurrence wins
-    ]
-    r = subprocess.run(cmd, capture_output=True, text=True, timeout=600, cwd=str(tmp_path))
+    r = _run_torchrun(tmp_path / "odd", 2, "--batch-size", "7")
     assert r.returncode != 0
     assert "batch_size 7 is not divisible by 2 processes" in r.stderr

@@ -290,7 +290,7 @@ def _distributed(device: str | None) -> tuple[int, int, torch.device]:
     import torch.distributed as dist
 
     world = int(os.environ.get("WORLD_SIZE", "1"))
-    use_cuda = device != "cpu" and torch.cuda.is_available() and (device or "cuda") != "cpu"
+    use_cuda = device != "cpu" and torch.cuda.is_available()
     if world <= 1:
         return 0, 1, torch.device(device or ("cuda" if use_cuda else "cpu"))
     if use_cuda:
