@@ -6,7 +6,8 @@ import collections.abc
 import numpy
 import numpy.typing
 import typing
-__all__: list[str] = ['CpuGenerator', 'CudaGenerator', 'FrameCall', 'Generator', 'Model', 'UseGuard', 'build_config', 'check_model_config', 'check_neck_limits', 'check_rate_state', 'check_temperature', 'constants', 'cuda_device_count', 'cuda_device_name', 'cuda_device_status', 'normal_noise', 'philox4x32_10', 'population_style', 'read_model_file', 'roofline_probe', 'validate_gaze']
+import typing_extensions
+__all__: list[str] = ['CpuGenerator', 'CudaGenerator', 'FrameCall', 'Generator', 'Model', 'RateClock', 'UseGuard', 'build_config', 'check_agent_ids', 'check_model_config', 'check_neck_limits', 'check_temperature', 'constants', 'cuda_device_count', 'cuda_device_name', 'cuda_device_status', 'model_config_defaults', 'normal_noise', 'philox4x32_10', 'population_style', 'read_model_file', 'roofline_probe', 'validate_gaze']
 class Model:
     def __init__(self, spec: dict) -> None:
         ...
@@ -28,6 +29,12 @@ class UseGuard:
     def __exit__(self, *args) -> bool:
         ...
 class Generator:
+    def check_clock_state(self, state: typing.Any) -> None:
+        ...
+    def clock_emit(self, head: numpy.typing.NDArray[numpy.float32], eye: numpy.typing.NDArray[numpy.float32]) -> None:
+        ...
+    def clock_state(self) -> typing.Any:
+        ...
     def clone(self) -> Generator:
         ...
     def exclusive(self) -> UseGuard:
@@ -35,6 +42,8 @@ class Generator:
         A context manager holding the generator for this thread (another thread's calls are refused with RuntimeError until it exits).
         """
     def get_state(self) -> dict:
+        ...
+    def load_state(self, blob: typing_extensions.Buffer) -> None:
         ...
     def prime(self, gaze_hist: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], head_hist: typing.Annotated[numpy.typing.ArrayLike, numpy.float32]) -> None:
         ...
@@ -44,14 +53,23 @@ class Generator:
         ...
     def rollout(self, gaze_seq: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], head_seq: numpy.typing.NDArray[numpy.float32], eye_seq: numpy.typing.NDArray[numpy.float32]) -> None:
         ...
+    def save_state(self) -> bytes:
+        ...
+    def set_clock_state(self, state: typing.Any) -> None:
+        ...
     def set_state(self, arg0: dict) -> None:
         ...
     def step(self, gaze: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], head: numpy.typing.NDArray[numpy.float32], eye: numpy.typing.NDArray[numpy.float32]) -> None:
         ...
     def step_async(self, gaze: typing.Annotated[numpy.typing.ArrayLike, numpy.float32]) -> None:
         ...
+    def update(self, gaze: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], dt_s: typing.SupportsFloat | typing.SupportsIndex, head: numpy.typing.NDArray[numpy.float32], eye: numpy.typing.NDArray[numpy.float32]) -> None:
+        ...
     @property
     def backend(self) -> str:
+        ...
+    @property
+    def fps(self) -> float:
         ...
     @property
     def neck_limits(self) -> tuple[float, float, float]:
@@ -82,6 +100,44 @@ class Generator:
         ...
     @temperature.setter
     def temperature(self, arg1: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
+class RateClock:
+    @staticmethod
+    def check_dt(dt_s: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
+    def __init__(self, num_agents: typing.SupportsInt | typing.SupportsIndex, fps: typing.SupportsFloat | typing.SupportsIndex, max_steps_per_update: typing.Any = None) -> None:
+        ...
+    def emit(self, head: numpy.typing.NDArray[numpy.float32], eye: numpy.typing.NDArray[numpy.float32]) -> None:
+        ...
+    def load_state_dict(self, state: typing.Any) -> None:
+        ...
+    def reset_agents(self, agents: typing.Annotated[numpy.typing.ArrayLike, numpy.int64]) -> None:
+        ...
+    def reset_all(self) -> None:
+        ...
+    def start(self, gaze: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], head0: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], head: numpy.typing.NDArray[numpy.float32], eye: numpy.typing.NDArray[numpy.float32]) -> None:
+        ...
+    def state_dict(self) -> typing.Any:
+        ...
+    def update(self, gaze: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], dt_s: typing.SupportsFloat | typing.SupportsIndex, step_fn: collections.abc.Callable, head: numpy.typing.NDArray[numpy.float32], eye: numpy.typing.NDArray[numpy.float32]) -> None:
+        ...
+    @property
+    def dropped_time_s(self) -> float:
+        ...
+    @property
+    def fps(self) -> float:
+        ...
+    @property
+    def frames(self) -> int:
+        ...
+    @property
+    def max_steps_per_update(self) -> int:
+        ...
+    @property
+    def num_agents(self) -> int:
+        ...
+    @property
+    def time_s(self) -> float:
         ...
 class FrameCall:
     def __call__(self, gaze: typing.Any, out: typing.Any = None) -> typing.Any:
@@ -114,6 +170,10 @@ class CudaGenerator(Generator):
         ...
 def build_config() -> dict:
     ...
+def check_agent_ids(ids: typing.Annotated[numpy.typing.ArrayLike, numpy.int64], num_agents: typing.SupportsInt | typing.SupportsIndex) -> None:
+    """
+    The core's check of agent ids: each in [0, num_agents); ValueError naming the first.
+    """
 def check_model_config(config_json: str) -> None:
     """
     The core's checks of a model config (those of read_model_file); ModelError.
@@ -121,10 +181,6 @@ def check_model_config(config_json: str) -> None:
 def check_neck_limits(limits: typing.Annotated[numpy.typing.ArrayLike, numpy.float32]) -> None:
     """
     The core's check of (pitch, yaw, roll) neck half-ranges; ValueError.
-    """
-def check_rate_state(frames: typing.SupportsInt | typing.SupportsIndex, phase: typing.SupportsFloat | typing.SupportsIndex, dropped_time_s: typing.SupportsFloat | typing.SupportsIndex, prev: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], curr: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], gaze_last: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], snap: typing.Annotated[numpy.typing.ArrayLike, numpy.uint8]) -> None:
-    """
-    The core's check of a saved update() clock (RateClock::check_state); ValueError.
     """
 def check_temperature(temperature: typing.SupportsFloat | typing.SupportsIndex) -> None:
     """
@@ -145,6 +201,10 @@ def cuda_device_name(device: typing.SupportsInt | typing.SupportsIndex = 0) -> s
 def cuda_device_status() -> str:
     """
     Why no CUDA device is usable ('' when one is).
+    """
+def model_config_defaults() -> dict:
+    """
+    The values the core's reader gives a config key a file leaves out (held equal to ModelConfig's defaults by a test).
     """
 def normal_noise(seed: typing.SupportsInt | typing.SupportsIndex, agents: typing.Annotated[numpy.typing.ArrayLike, numpy.uint32], episode: typing.Annotated[numpy.typing.ArrayLike, numpy.uint32], frame: typing.Annotated[numpy.typing.ArrayLike, numpy.uint32], latent: typing.SupportsInt | typing.SupportsIndex) -> numpy.typing.NDArray[numpy.float32]:
     """

@@ -10,7 +10,7 @@ not load the compiled core until it is needed.
 """
 
 from . import frames, geometry
-from .errors import BackendError, ModelError
+from .errors import BackendError, ModelError, StateError
 from .generator import (
     Generator,
     available_backends,
@@ -47,6 +47,7 @@ __all__ = [
     "ModelError",
     "PortraitAnimator",
     "RateAdapter",
+    "StateError",
     "STYLE_NAMES",
     "available_backends",
     "build_info",

@@ -12,7 +12,7 @@ import numpy as np
 from ._native import native
 from .errors import BackendError, ModelError
 from .model_file import STYLE_SIZE, LoadedModel, load_model, runtime_spec
-from .rate import RateAdapter
+from .rate import check_dt
 
 #: Largest accepted temperature (noise scale; the model was trained at 1).
 MAX_TEMPERATURE = 10.0
@@ -295,10 +295,8 @@ class Generator:
             self.neck_limits = neck_limits
         if style is not None:
             self.set_style(style)
-        self._rate: RateAdapter | None = None  # created by the first update()
-        self._last_from_update = False  # head/eye report the adapter's pose after update()
-        self._head = np.zeros((self._n, 3), _F32)  # last step's head
-        self._eye = np.zeros((self._n, 2), _F32)  # last step's eye-in-head
+        self._head = np.zeros((self._n, 3), _F32)  # last step's (or update's) head
+        self._eye = np.zeros((self._n, 2), _F32)  # last step's (or update's) eye-in-head
         self._gaze_shape = (self._n, 2)
         # step()'s whole per-frame work, checks included, in one native call
         self._frame = native().FrameCall(
@@ -451,16 +449,12 @@ class Generator:
     @property
     def head(self) -> np.ndarray:
         """Head (N, 3) of the last step (or update), radians (pitch, yaw, roll). A copy."""
-        if self._last_from_update:
-            return np.array(self._rate.head, dtype=_F32)
         return self._head.copy()
 
     @property
     def eye(self) -> np.ndarray:
         """Eye-in-head (N, 2) of the last step, radians (pitch, yaw). After :meth:`update`,
         the current gaze seen from the interpolated head. A copy."""
-        if self._last_from_update:
-            return np.array(self._rate.eye, dtype=_F32)
         return self._eye.copy()
 
     def __repr__(self) -> str:
@@ -502,9 +496,7 @@ class Generator:
         ``out``: a C-contiguous float32 (N, 3) array to write into (no allocation).
         The eye-in-head angles of this frame are then in :attr:`eye`.
         """
-        head = self._frame(gaze, out)  # checks, converts and steps (FrameCall)
-        self._last_from_update = False
-        return head
+        return self._frame(gaze, out)  # checks, converts and steps (FrameCall)
 
     def update(self, gaze: Any, dt_s: float, out: np.ndarray | None = None) -> np.ndarray:
         """Variable-rate loops: advance the clock by ``dt_s`` seconds with the gaze now at
@@ -512,35 +504,20 @@ class Generator:
         (gaze interpolated between calls, at most 0.25 s of catch-up per call) and returns
         the model pose interpolated at the current time minus one model frame (N, 3).
         :attr:`eye` is then the current gaze seen from that head. The first call starts the
-        clock (its ``dt_s`` is ignored). See :class:`gazehead_rt.rate.RateAdapter`."""
-        # step()'s checks, up front: a call that runs no model frame refuses the same input
+        clock (its ``dt_s`` is ignored). The clock is the core's (docs/design.md §5), as in
+        :class:`gazehead_rt.rate.RateAdapter` and the C library; the generator is held for the
+        whole call, so an update is all or nothing, and every input is checked before any
+        frame runs."""
         g = _convert_gaze(gaze, self._n)
-        native().validate_gaze(g, self._nan_policy == "hold")
+        dt = check_dt(dt_s)
         if out is not None:
             _check_out(out, self._n)
         self._refuse_if_pending("update")
-        # The generator is held for the whole call (all its frames), so another thread's call
-        # is refused before this one starts or after it ends, never between two of its
-        # frames: an update() is all or nothing.
-        with self._impl.exclusive():
-            return self._update(g, gaze, dt_s, out)
-
-    def _update(self, g: np.ndarray, gaze: Any, dt_s: float, out: np.ndarray | None):
-        if self._nan_policy == "hold" and not np.isfinite(g).all():
-            # "hold": an agent with a non-finite gaze keeps its last valid one; the adapter
-            # never stores a non-finite gaze (it would poison the interpolation and the eye)
-            last = None if self._rate is None else self._rate._gaze_last
-            if last is None:
-                last = self._impl.get_state()["gaze"]
-            held = np.array(np.broadcast_to(np.asarray(gaze, np.float64), (self._n, 2)))
-            bad = ~np.isfinite(held).all(axis=1)
-            held[bad] = np.asarray(last, np.float64)[bad]
-            gaze = held
-        if self._rate is None:
-            self._rate = RateAdapter(self.step, self.fps)
-        head = self._rate.update(gaze, dt_s, out)
-        self._last_from_update = True
-        return head
+        self._impl.update(g, dt, self._head, self._eye)
+        if out is None:
+            return self._head.copy()
+        out[...] = self._head
+        return out
 
     def step_async(self, gaze: Any) -> None:
         """Start one frame and return without waiting (cuda: gaze is staged and the frame's
@@ -556,7 +533,6 @@ class Generator:
         if out is not None:
             _check_out(out, self._n)
         self._impl.result(self._head, self._eye)
-        self._last_from_update = False
         if out is None:
             out = np.empty((self._n, 3), _F32)
         out[...] = self._head
@@ -571,11 +547,7 @@ class Generator:
         if ids.size and not np.issubdtype(ids.dtype, np.integer):
             raise TypeError(f"agents: expected integer agent ids, got dtype {ids.dtype}")
         ids = ids.astype(np.int64).reshape(-1)
-        bad = ids[(ids < 0) | (ids >= self._n)]
-        if bad.size:
-            raise ValueError(
-                f"agents: id {int(bad[0])} is out of range for {self._n} agents (valid 0..{self._n - 1})"
-            )
+        native().check_agent_ids(ids, self._n)  # ValueError naming the first bad id
         return ids
 
     def reset(self, agents: Iterable[int] | None = None) -> None:
@@ -583,18 +555,14 @@ class Generator:
         history, and fresh noise (the episode counter advances). Styles are kept."""
         self._refuse_if_pending("reset")
         if agents is None:
-            self._impl.reset(None)
+            self._impl.reset(None)  # the update() clock restarts too
             self._head[...] = 0
             self._eye[...] = 0
-            if self._rate is not None:
-                self._rate.reset(None)
             return
         ids = self._agent_ids(agents)
-        self._impl.reset(ids)  # the core deduplicates
+        self._impl.reset(ids)  # the core deduplicates; the clock snaps these agents
         self._head[ids] = 0
         self._eye[ids] = 0
-        if self._rate is not None:
-            self._rate.reset(ids)
 
     def prime(self, gaze_hist: Any, head_hist: Any) -> None:
         """Condition on observed motion: run the model over gaze_hist (T, 2)/(T, N, 2) and
@@ -611,9 +579,6 @@ class Generator:
 
         lim = self._model.config.eye_limit
         self._eye[...] = np.clip(eye_from_gaze_head(g[-1], h[-1]), -lim, lim).astype(_F32)
-        if self._rate is not None:  # the variable-rate clock restarts from the primed pose
-            self._rate.reset(None)
-        self._last_from_update = False
 
     def generate(self, gaze_seq: Any, num_samples: int = 1, *, return_eye: bool = False):
         """Offline rollout from the current state without changing it.
@@ -656,8 +621,7 @@ class Generator:
             neck_limits=np.asarray(self.neck_limits, _F32),
             last_head=self._head.copy(),
             last_eye=self._eye.copy(),
-            rate=None if self._rate is None else self._rate.state_dict(),
-            last_from_update=self._last_from_update,
+            rate=self._impl.clock_state(),  # the update() clock; None before the first update
         )
         return st
 
@@ -704,15 +668,11 @@ class Generator:
             raise ValueError(
                 f"state: last_head/last_eye do not fit {self._n} agents ({e})"
             ) from None
-        rate = None
-        if state.get("rate") is not None:  # restored into a new adapter before anything changes
-            rate = RateAdapter(self.step, self.fps)
-            try:
-                if not isinstance(state["rate"], Mapping):
-                    raise TypeError(f"rate must be a dict, got {type(state['rate']).__name__}")
-                rate.load_state_dict(state["rate"])
-            except (KeyError, TypeError, ValueError, IndexError) as e:
-                raise ValueError(f"state: the update() clock is malformed ({e})") from None
+        rate = state.get("rate")
+        try:  # the core's check of the update() clock, before anything changes
+            self._impl.check_clock_state(rate)
+        except (TypeError, ValueError) as e:
+            raise ValueError(f"state: the update() clock is malformed ({e})") from None
         arrays = {}
         for k in _STATE_ARRAYS:
             a = np.asarray(state[k])
@@ -727,7 +687,33 @@ class Generator:
         self._impl.seed = int(seed)
         self._impl.temperature = temperature
         self._impl.neck_limits = neck_limits
+        self._impl.set_clock_state(rate)
         self._head[...] = last_head
         self._eye[...] = last_eye
-        self._rate = rate
-        self._last_from_update = bool(state.get("last_from_update", False)) and rate is not None
+
+    def save_state(self) -> bytes:
+        """The whole state as bytes: settings, agent state and the update() clock, in the
+        core's versioned, checksummed format that the C library (``gazehead_generator_
+        save_state``) and C# (``SaveState``) write too, so a state moves between them. Tied
+        to the model file (its fingerprint) and the agent count."""
+        self._refuse_if_pending("save_state")
+        return self._impl.save_state()
+
+    def load_state(self, blob: bytes) -> None:
+        """Restore :meth:`save_state` bytes (from any surface). The core parses and checks the
+        whole blob first: a damaged blob, another model file or agent count, or a value a
+        setter would refuse raises :class:`gazehead_rt.errors.StateError` and nothing changes."""
+        self._refuse_if_pending("load_state")
+        if not isinstance(blob, (bytes, bytearray, memoryview)):
+            raise TypeError(f"state: expected bytes, got {type(blob).__name__}")
+        self._impl.load_state(blob)
+        if self._impl.clock_state() is not None:  # the pose the last update() returned
+            self._impl.clock_emit(self._head, self._eye)
+        else:  # the last frame's head, and the last gaze seen from it
+            from .geometry import eye_from_gaze_head
+
+            st = self._impl.get_state()
+            lim = self._model.config.eye_limit
+            self._head[...] = st["head"]
+            eye = eye_from_gaze_head(st["gaze"].astype(np.float64), st["head"].astype(np.float64))
+            self._eye[...] = np.clip(eye, -lim, lim)

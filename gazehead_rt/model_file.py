@@ -135,33 +135,19 @@ class ModelConfig:
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> ModelConfig:
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(d) - known)
-        if unknown:
-            raise ModelError(f"config has unknown keys {unknown}")
-        # A file's JSON is typed strictly: 128.0 is not a size and "yes" is not a number.
-        for key, v in d.items():
-            if key in _INT_KEYS:
-                if not _is_int(v):
-                    raise ModelError(f"config.{key} must be an integer, got {v!r}")
-            elif key in _INT_LIST_KEYS:
-                if not isinstance(v, list) or not all(_is_int(x) for x in v):
-                    raise ModelError(f"config.{key} must be a list of integers, got {v!r}")
-            elif key in _FLOAT_LIST_KEYS:
-                if not isinstance(v, list) or not all(_is_number(x) for x in v):
-                    raise ModelError(f"config.{key} must be a list of numbers, got {v!r}")
-            elif key == "activation":
-                if not isinstance(v, str):
-                    raise ModelError(f"config.activation must be a string, got {v!r}")
-            elif not _is_number(v):
-                raise ModelError(f"config.{key} must be a number, got {v!r}")
+        """A config from its JSON form (a model file's or a training config's ``model``
+        entry), typed strictly as a file's JSON is: 128.0 is not a size and "yes" is not a
+        number. The checks are the core's, the ones ``load_model`` applies."""
+        from ._native import native
+
+        try:
+            text = json.dumps(dict(d), allow_nan=True)
+        except (TypeError, ValueError) as e:
+            raise ModelError(f"config is not JSON data ({e})") from None
+        native().check_model_config(text)  # ModelError naming the key
         return cls(**dict(d))
 
 
-#: model-file versions this runtime refuses by name: the model each held, the runtime that ran it
-_INT_KEYS = ("hidden_size", "latent_size")
-_INT_LIST_KEYS = ("enc_sizes", "prior_sizes", "dec_sizes", "post_sizes")
-_FLOAT_LIST_KEYS = ("neck_limits", "style_mean", "style_std")
 #: Caps the core's reader checks before anything is allocated from a file's contents
 #: (gazehead/model_file.h; a test holds them against _C.constants()).
 MAX_FILE_BYTES = 64 << 20
@@ -169,14 +155,6 @@ MAX_HEADER_BYTES = 1 << 20
 MAX_JSON_DEPTH = 16
 #: Metadata key of the integrity hash save_model writes (see tensors_sha256); required.
 HASH_KEY = "tensors_sha256"
-
-
-def _is_int(v: Any) -> bool:
-    return isinstance(v, int) and not isinstance(v, bool)
-
-
-def _is_number(v: Any) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
 def tensors_sha256(tensors: Mapping[str, np.ndarray]) -> str:
@@ -232,6 +210,9 @@ class LoadedModel:
     tensors: dict[str, np.ndarray]  # C-contiguous float32, names as in expected_shapes
     metadata: dict[str, Any]  # provenance, metrics, code_revision, ... (parsed JSON)
     sha256: str
+    #: FNV-1a 64 of the file's bytes (the core's model fingerprint, which saved states carry);
+    #: 0 for a model that was not read from a file
+    fingerprint: int = 0
 
 
 def expected_shapes(config: ModelConfig) -> dict[str, tuple[int, ...]]:
@@ -286,6 +267,7 @@ def runtime_spec(model: LoadedModel) -> dict[str, Any]:
         "reach_accel": float(c.reach_accel),
         "style_mean": np.asarray(c.style_mean, np.float32),
         "style_std": np.asarray(c.style_std, np.float32),
+        "fingerprint": int(model.fingerprint),
     }
 
 
@@ -312,6 +294,7 @@ def load_model(path: str | os.PathLike) -> LoadedModel:
         tensors=dict(f["tensors"]),
         metadata=extra,
         sha256=f["sha256"],
+        fingerprint=int(f["fingerprint"]),
     )
 
 

@@ -119,3 +119,51 @@ def test_truncated_empty_and_missing_files(good, tmp_path):
 
 def test_model_error_is_a_value_error():
     assert issubclass(gh.ModelError, ValueError)
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        {"hidden_size": 128.0},
+        {"latent_size": True},
+        {"fps": "30"},
+        {"fps": float("nan")},
+        {"enc_sizes": [64, "a"]},
+        {"neck_limits": [0.5, 1.0]},
+        {"style_std": [0.2, -0.1]},
+        {"activation": "gelu"},
+        {"residual": True},
+    ],
+)
+def test_config_from_dict_is_checked_as_a_file_is(good, tmp_path, config):
+    """ModelConfig.from_dict (training's and the upgrader's way in) and load_model refuse a
+    config with the same message: both are the core's check."""
+    with pytest.raises(gh.ModelError) as from_dict:
+        ModelConfig.from_dict(config)
+    text = json.dumps(config)
+    bad = _rewrite(good, tmp_path / "c.safetensors", meta=lambda m: m.__setitem__("config", text))
+    with pytest.raises(gh.ModelError) as from_file:
+        gh.load_model(bad)
+    assert str(from_file.value) == f"{bad}: {from_dict.value}"
+
+
+def test_config_from_dict_refuses_what_json_cannot_hold():
+    with pytest.raises(gh.ModelError, match=r"config is not JSON data"):
+        ModelConfig.from_dict({"fps": np.float32})
+
+
+def test_config_defaults_are_the_cores():
+    """A key a file leaves out gets the core reader's default; ModelConfig's (what save_model
+    writes) must be the same values."""
+    import dataclasses
+
+    from gazehead_rt._native import native
+
+    core = native().model_config_defaults()
+    ours = dataclasses.asdict(ModelConfig())
+    assert set(core) == set(ours)
+    assert core.pop("activation") == ours.pop("activation")
+    for key, value in ours.items():
+        np.testing.assert_allclose(
+            np.asarray(core[key], float), np.asarray(value, float), err_msg=key
+        )

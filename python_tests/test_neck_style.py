@@ -273,7 +273,9 @@ def test_reset_ids_are_deduplicated_in_the_core(mp, rng):
     impl = gen._impl  # a C++ caller (no Python dedup) gets the same
     impl.reset(np.array([1, 1, 1], np.int64))
     assert gen.state_dict()["episode"].tolist() == [1, 1, 1]
-    with pytest.raises(ValueError, match=r"agent id 5 is out of range for 3 agents"):
+    with pytest.raises(
+        ValueError, match=r"agents: id 5 is out of range for 3 agents \(valid 0..2\)"
+    ):
         impl.reset(np.array([0, 5], np.int64))
     assert gen.state_dict()["episode"].tolist() == [1, 1, 1]
 

@@ -292,8 +292,12 @@ def test_generator_update_matches_adapter(model_file):
     ad = RateAdapter(gen_b.step, gen_b.fps)
     rng = np.random.default_rng(6)
     for i in range(200):
-        g, dt = rng.uniform(-0.5, 0.5, (2, 2)), 0.0 if i == 0 else rng.uniform(0.004, 0.03)
+        # float32 gaze: the generator takes its gaze as float32 (as step() does), and the
+        # adapter interpolates what it is given; the clock is the same core code in both
+        g = rng.uniform(-0.5, 0.5, (2, 2)).astype(np.float32)
+        dt = 0.0 if i == 0 else rng.uniform(0.004, 0.03)
         np.testing.assert_array_equal(gen_a.update(g, dt), ad.update(g, dt))
+        np.testing.assert_array_equal(gen_a.eye, ad.eye)
 
 
 def test_generator_update_state_reset_and_eye(model_file):

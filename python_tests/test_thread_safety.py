@@ -120,6 +120,13 @@ def test_update_under_contention_is_all_or_nothing():
             except RuntimeError:
                 pass
 
+    def frames():  # the update() clock's frame count; a read is refused while stepper steps
+        while True:
+            try:
+                return gen.state_dict()["rate"]["frames"]
+            except RuntimeError:
+                time.sleep(0.0001)
+
     interval = sys.getswitchinterval()
     sys.setswitchinterval(1e-5)
     t = threading.Thread(target=stepper)
@@ -128,13 +135,13 @@ def test_update_under_contention_is_all_or_nothing():
     try:
         for i in range(400):
             time.sleep(0.0002 * (i % 7))
-            frames = gen._rate.frames
+            before = frames()
             try:
                 gen.update(gaze, 8 / gen.fps)  # 8 model frames due
             except RuntimeError as e:
                 assert str(e) == BUSY
                 refused += 1
-                partial += gen._rate.frames != frames
+                partial += frames() != before
     finally:
         stop.set()
         t.join()

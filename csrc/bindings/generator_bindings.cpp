@@ -30,6 +30,78 @@ void from_numpy(std::vector<T>& v, const py::dict& d, const char* key) {
   std::memcpy(v.data(), a.data(), v.size() * sizeof(T));
 }
 
+using F64 = py::array_t<double, py::array::c_style | py::array::forcecast>;
+using gazehead::RateClock;
+
+// The update() clock's state as gazehead_rt.RateAdapter.state_dict() holds it (and
+// Generator.state_dict()['rate']): None before the first update.
+py::object clock_to_dict(const RateClock& c) {
+  if (!c.started()) return py::none();
+  const RateClock::State& s = c.state();
+  const py::ssize_t n = c.num_agents();
+  py::dict d;
+  d["fps"] = c.fps();
+  d["frames"] = s.frames;
+  d["phase"] = s.phase;
+  d["dropped_time_s"] = s.dropped_time_s;
+  d["prev"] = to_numpy(s.prev, {n, 3});
+  d["curr"] = to_numpy(s.curr, {n, 3});
+  d["gaze_last"] = to_numpy(s.gaze_last, {n, 2});
+  py::array_t<bool> snap(n);
+  for (py::ssize_t a = 0; a < n; ++a) snap.mutable_data()[a] = s.snap[a] != 0;
+  d["snap"] = snap;
+  return d;
+}
+
+// The reverse, None giving a clock that has not started; ValueError on a missing or ill-sized
+// entry. Values are checked by RateClock::check_state.
+RateClock::State clock_from_dict(const RateClock& c, const py::object& o) {
+  RateClock::State s;
+  const size_t n = static_cast<size_t>(c.num_agents());
+  s.prev.assign(3 * n, 0.0);
+  s.curr.assign(3 * n, 0.0);
+  s.gaze_last.assign(2 * n, 0.0);
+  s.snap.assign(n, 0);
+  if (o.is_none()) return s;
+  if (!py::isinstance<py::dict>(o)) {
+    throw py::type_error(std::string("expected a dict, got ") +
+                         py::str(py::type::of(o).attr("__name__")).cast<std::string>());
+  }
+  const py::dict d = o.cast<py::dict>();
+  auto item = [&](const char* key) -> py::object {
+    if (!d.contains(key)) throw py::value_error(std::string("missing entry '") + key + "'");
+    return d[key];
+  };
+  if (item("fps").cast<double>() != c.fps()) {
+    throw py::value_error(
+        "it is for fps=" + py::str(item("fps")).cast<std::string>() +
+        ", this clock runs at fps=" + py::str(py::float_(c.fps())).cast<std::string>());
+  }
+  s.started = 1;
+  s.frames = item("frames").cast<int64_t>();
+  s.phase = item("phase").cast<double>();
+  s.dropped_time_s = item("dropped_time_s").cast<double>();
+  auto arr = [&](const char* key, std::vector<double>& v) {
+    const F64 a = item(key).cast<F64>();
+    if (static_cast<size_t>(a.size()) != v.size()) {
+      throw py::value_error(std::string("'") + key + "' holds " + std::to_string(a.size()) +
+                            " values, expected " + std::to_string(v.size()));
+    }
+    std::memcpy(v.data(), a.data(), v.size() * sizeof(double));
+  };
+  arr("prev", s.prev);
+  arr("curr", s.curr);
+  arr("gaze_last", s.gaze_last);
+  const auto snap =
+      item("snap").cast<py::array_t<uint8_t, py::array::c_style | py::array::forcecast>>();
+  if (static_cast<size_t>(snap.size()) != n) {
+    throw py::value_error("'snap' holds " + std::to_string(snap.size()) + " values, expected " +
+                          std::to_string(n));
+  }
+  std::memcpy(s.snap.data(), snap.data(), n);
+  return s;
+}
+
 // The per-frame call of gazehead_rt.Generator.step, checks included, in one native call.
 // The common forms (a (2,) or (N, 2) float32/float64 C-contiguous gaze; out None or a
 // writeable C-contiguous float32 (N, 3)) are recognised from the array header without
@@ -201,6 +273,64 @@ void bind_generator(py::module_& m) {
         g.result(hp, ep);
       },
       py::arg("head").noconvert(), py::arg("eye").noconvert());
+  c.def(
+      "update",
+      [](Generator& g, const F32& gaze, double dt_s, F32& head, F32& eye) {
+        const py::ssize_t n = g.num_agents();
+        check_size(gaze, 2 * n, "gaze");
+        check_size(head, 3 * n, "head");
+        check_size(eye, 2 * n, "eye");
+        const float* gp = gaze.data();
+        float* hp = head.mutable_data();
+        float* ep = eye.mutable_data();
+        py::gil_scoped_release nogil;
+        g.update(gp, dt_s, hp, ep);
+      },
+      py::arg("gaze"), py::arg("dt_s"), py::arg("head").noconvert(), py::arg("eye").noconvert());
+  c.def("clock_state", [](const Generator& g) {
+    Generator::Exclusive use(g);
+    return clock_to_dict(g.clock());
+  });
+  c.def(
+      "check_clock_state",
+      [](const Generator& g, const py::object& d) {
+        g.clock().check_state(clock_from_dict(g.clock(), d));
+      },
+      py::arg("state"));
+  c.def(
+      "set_clock_state",
+      [](Generator& g, const py::object& d) { g.set_clock_state(clock_from_dict(g.clock(), d)); },
+      py::arg("state"));
+  c.def(
+      "clock_emit",
+      [](const Generator& g, F32& head, F32& eye) {
+        const py::ssize_t n = g.num_agents();
+        check_size(head, 3 * n, "head");
+        check_size(eye, 2 * n, "eye");
+        g.clock().emit(head.mutable_data(), eye.mutable_data());
+      },
+      py::arg("head").noconvert(), py::arg("eye").noconvert());
+  c.def("save_state", [](const Generator& g) {
+    std::string blob(g.saved_state_size(), '\0');
+    {
+      py::gil_scoped_release nogil;
+      g.save_state(reinterpret_cast<unsigned char*>(&blob[0]));
+    }
+    return py::bytes(blob);
+  });
+  c.def(
+      "load_state",
+      [](Generator& g, const py::buffer& blob) {
+        const py::buffer_info b = blob.request();
+        if (b.ndim > 1 || (b.ndim == 1 && b.strides[0] != b.itemsize)) {
+          throw py::type_error("state: expected bytes (a contiguous buffer)");
+        }
+        const size_t size = static_cast<size_t>(b.size * b.itemsize);
+        py::gil_scoped_release nogil;
+        g.load_state(b.ptr, size);
+      },
+      py::arg("blob"));
+  c.def_property_readonly("fps", [](const Generator& g) { return g.model().fps(); });
   c.def_property_readonly("pending", &Generator::pending);
   c.def(
       "exclusive", [](Generator& g) { return UseGuard(g); }, py::keep_alive<0, 1>(),
@@ -303,6 +433,87 @@ void bind_generator(py::module_& m) {
   c.def_property_readonly("num_agents", &Generator::num_agents);
   c.def_property("seed", &Generator::seed, &Generator::set_seed);
   c.def_property("temperature", &Generator::temperature, &Generator::set_temperature);
+
+  m.def(
+      "check_agent_ids",
+      [](const I64& ids, int64_t n) { gazehead::check_agent_ids(ids.data(), ids.size(), n); },
+      py::arg("ids"), py::arg("num_agents"),
+      "The core's check of agent ids: each in [0, num_agents); ValueError naming the first.");
+
+  // gazehead_rt.RateAdapter: the core's clock driving a Python step function.
+  py::class_<RateClock>(m, "RateClock")
+      .def(py::init([](int64_t n, double fps, const py::object& max_steps) {
+             return max_steps.is_none() ? new RateClock(n, fps)
+                                        : new RateClock(n, fps, max_steps.cast<int64_t>());
+           }),
+           py::arg("num_agents"), py::arg("fps"), py::arg("max_steps_per_update") = py::none())
+      .def_static("check_dt", &RateClock::check_dt, py::arg("dt_s"))
+      .def_property_readonly("num_agents", &RateClock::num_agents)
+      .def_property_readonly("fps", &RateClock::fps)
+      .def_property_readonly("max_steps_per_update", &RateClock::max_steps_per_update)
+      .def_property_readonly("frames", [](const RateClock& c) { return c.state().frames; })
+      .def_property_readonly("dropped_time_s",
+                             [](const RateClock& c) { return c.state().dropped_time_s; })
+      .def_property_readonly("time_s", &RateClock::time_s)
+      .def(
+          "start",
+          [](RateClock& c, const F64& gaze, const F64& head0, F32& head, F32& eye) {
+            const py::ssize_t n = c.num_agents();
+            check_size(gaze, 2 * n, "gaze");
+            check_size(head0, 3 * n, "head0");
+            check_size(head, 3 * n, "head");
+            check_size(eye, 2 * n, "eye");
+            c.start(gaze.data(), head0.data(), head.mutable_data(), eye.mutable_data());
+          },
+          py::arg("gaze"), py::arg("head0"), py::arg("head").noconvert(),
+          py::arg("eye").noconvert())
+      .def(
+          "update",
+          [](RateClock& c, const F64& gaze, double dt_s, const py::function& step_fn, F32& head,
+             F32& eye) {
+            const py::ssize_t n = c.num_agents();
+            check_size(gaze, 2 * n, "gaze");
+            check_size(head, 3 * n, "head");
+            check_size(eye, 2 * n, "eye");
+            RateClock::check_dt(dt_s);
+            const RateClock::StepFn step = [&](const double* g, double* h) {
+              F64 ga({n, static_cast<py::ssize_t>(2)});
+              std::memcpy(ga.mutable_data(), g, sizeof(double) * 2 * n);
+              const py::object r = step_fn(ga);
+              const F64 a = F64::ensure(r);
+              if (!a || a.ndim() != 2 || a.shape(0) != n || a.shape(1) != 3) {
+                const std::string got =
+                    a ? py::repr(py::getattr(a, "shape")).cast<std::string>() : "not an array";
+                throw py::value_error("step_fn must return a (" + std::to_string(n) +
+                                      ", 3) head, got shape " + got);
+              }
+              std::memcpy(h, a.data(), sizeof(double) * 3 * n);
+            };
+            c.update(gaze.data(), dt_s, step, head.mutable_data(), eye.mutable_data());
+          },
+          py::arg("gaze"), py::arg("dt_s"), py::arg("step_fn"), py::arg("head").noconvert(),
+          py::arg("eye").noconvert())
+      .def(
+          "emit",
+          [](const RateClock& c, F32& head, F32& eye) {
+            check_size(head, 3 * c.num_agents(), "head");
+            check_size(eye, 2 * c.num_agents(), "eye");
+            c.emit(head.mutable_data(), eye.mutable_data());
+          },
+          py::arg("head").noconvert(), py::arg("eye").noconvert())
+      .def("reset_all", &RateClock::reset_all)
+      .def(
+          "reset_agents",
+          [](RateClock& c, const I64& ids) {
+            gazehead::check_agent_ids(ids.data(), ids.size(), c.num_agents());
+            c.reset_agents(ids.data(), ids.size());
+          },
+          py::arg("agents"))
+      .def("state_dict", [](const RateClock& c) { return clock_to_dict(c); })
+      .def(
+          "load_state_dict",
+          [](RateClock& c, const py::object& d) { c.set_state(clock_from_dict(c, d)); },
+          py::arg("state"));
 
   py::class_<FrameCall>(m, "FrameCall")
       .def(py::init<Generator&, F32, F32, py::function, py::function>(), py::arg("generator"),

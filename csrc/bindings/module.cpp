@@ -15,7 +15,7 @@
 #include "gazehead/model.h"
 #include "gazehead/model_file.h"
 #include "gazehead/philox.h"
-#include "gazehead/rate_clock.h"
+#include "gazehead/saved_state.h"
 #include "generator_bindings.h"
 
 namespace py = pybind11;
@@ -83,7 +83,8 @@ std::shared_ptr<const Model> make_model(const py::dict& d) {
     spec.activation = Activation::kTanh;
   else
     throw py::value_error("unknown activation '" + act + "'");
-  spec.fps = item("fps").cast<float>();
+  spec.fps = item("fps").cast<double>();
+  if (d.contains("fingerprint")) spec.fingerprint = d["fingerprint"].cast<uint64_t>();
   floats("x_mean", spec.x_mean, kInputSize);
   floats("x_std", spec.x_std, kInputSize);
   floats("y_mean", spec.y_mean, kHeadSize);
@@ -99,6 +100,28 @@ std::shared_ptr<const Model> make_model(const py::dict& d) {
   return Model::create(spec);
 }
 
+// A model config as ModelConfig's fields (gazehead_rt.model_file).
+py::dict config_dict(const ModelConfigValues& c) {
+  py::dict config;
+  config["enc_sizes"] = c.enc_sizes;
+  config["hidden_size"] = c.hidden_size;
+  config["prior_sizes"] = c.prior_sizes;
+  config["latent_size"] = c.latent_size;
+  config["dec_sizes"] = c.dec_sizes;
+  config["post_sizes"] = c.post_sizes;
+  config["activation"] = c.activation;
+  config["fps"] = c.fps;
+  config["neck_limits"] = c.neck_limits;
+  config["neck_soft"] = c.neck_soft;
+  config["eye_limit"] = c.eye_limit;
+  config["reach_gain"] = c.reach_gain;
+  config["reach_threshold"] = c.reach_threshold;
+  config["reach_accel"] = c.reach_accel;
+  config["style_mean"] = c.style_mean;
+  config["style_std"] = c.style_std;
+  return config;
+}
+
 }  // namespace
 
 PYBIND11_MODULE(_C, m) {
@@ -109,6 +132,9 @@ PYBIND11_MODULE(_C, m) {
       if (p) std::rethrow_exception(p);
     } catch (const InvalidInput& e) {
       PyErr_SetString(PyExc_ValueError, e.what());
+    } catch (const StateError& e) {
+      py::object state_error = py::module_::import("gazehead_rt.errors").attr("StateError");
+      PyErr_SetString(state_error.ptr(), e.what());
     } catch (const ModelFileError& e) {
       // gazehead_rt.errors.ModelError (a ValueError), imported when first needed
       py::object model_error = py::module_::import("gazehead_rt.errors").attr("ModelError");
@@ -186,24 +212,7 @@ PYBIND11_MODULE(_C, m) {
           py::gil_scoped_release nogil;
           f = read_model_file(path);
         }
-        const ModelConfigValues& c = f.config;
-        py::dict config;
-        config["enc_sizes"] = c.enc_sizes;
-        config["hidden_size"] = c.hidden_size;
-        config["prior_sizes"] = c.prior_sizes;
-        config["latent_size"] = c.latent_size;
-        config["dec_sizes"] = c.dec_sizes;
-        config["post_sizes"] = c.post_sizes;
-        config["activation"] = c.activation;
-        config["fps"] = c.fps;
-        config["neck_limits"] = c.neck_limits;
-        config["neck_soft"] = c.neck_soft;
-        config["eye_limit"] = c.eye_limit;
-        config["reach_gain"] = c.reach_gain;
-        config["reach_threshold"] = c.reach_threshold;
-        config["reach_accel"] = c.reach_accel;
-        config["style_mean"] = c.style_mean;
-        config["style_std"] = c.style_std;
+        const py::dict config = config_dict(f.config);
         auto vec = [](const float* p, py::ssize_t n) {
           py::array_t<float> a(n);
           std::memcpy(a.mutable_data(), p, sizeof(float) * n);
@@ -230,11 +239,16 @@ PYBIND11_MODULE(_C, m) {
         out["tensors"] = tensors;
         out["metadata"] = extra;
         out["sha256"] = f.sha256;
+        out["fingerprint"] = f.fingerprint;
         return out;
       },
       py::arg("path"),
       "The core's model file reader (gazehead::read_model_file): config, normalization, tensors, "
       "the other metadata entries as text and the file's sha256; ModelError naming the file.");
+  m.def(
+      "model_config_defaults", []() { return config_dict(ModelConfigValues{}); },
+      "The values the core's reader gives a config key a file leaves out (held equal to "
+      "ModelConfig's defaults by a test).");
   m.def(
       "check_model_config", [](const std::string& json) { check_model_config(json); },
       py::arg("config_json"),
@@ -261,27 +275,6 @@ PYBIND11_MODULE(_C, m) {
   m.def(
       "check_temperature", [](double t) { check_temperature(t); }, py::arg("temperature"),
       "The core's temperature check: finite, in [0, 10]; ValueError.");
-  m.def(
-      "check_rate_state",
-      [](int64_t frames, double phase, double dropped_time_s, const F64& prev, const F64& curr,
-         const F64& gaze_last,
-         const py::array_t<uint8_t, py::array::c_style | py::array::forcecast>& snap) {
-        const int64_t n = static_cast<int64_t>(snap.size());
-        RateClock clock(n, 30.0);  // the rate does not enter the check
-        RateClock::State s;
-        s.started = 1;
-        s.frames = frames;
-        s.phase = phase;
-        s.dropped_time_s = dropped_time_s;
-        s.prev.assign(prev.data(), prev.data() + prev.size());
-        s.curr.assign(curr.data(), curr.data() + curr.size());
-        s.gaze_last.assign(gaze_last.data(), gaze_last.data() + gaze_last.size());
-        s.snap.assign(snap.data(), snap.data() + snap.size());
-        clock.check_state(s);
-      },
-      py::arg("frames"), py::arg("phase"), py::arg("dropped_time_s"), py::arg("prev"),
-      py::arg("curr"), py::arg("gaze_last"), py::arg("snap"),
-      "The core's check of a saved update() clock (RateClock::check_state); ValueError.");
   m.def(
       "philox4x32_10",
       [](uint32_t c0, uint32_t c1, uint32_t c2, uint32_t c3, uint32_t k0, uint32_t k1) {

@@ -20,26 +20,17 @@
 #include "gazehead/gazehead.h"
 #include "gazehead/model.h"
 #include "gazehead/model_file.h"
-#include "gazehead/rate_clock.h"
-#include "gazehead/saved_state.h"
+#include "gazehead/saved_state.h"  // StateError
 
 using gazehead::ModelFileError;
-using gazehead::RateClock;
 
 struct gazehead_model {
   gazehead::ModelFile m;
 };
 
 struct gazehead_generator {
-  std::shared_ptr<const gazehead::Model> model;  // keeps the weights alive past model_free
-  uint64_t fingerprint = 0;
-  double fps = 30.0;
   int64_t n = 0;
-  int hidden = 0;
-  int latent = 0;
-  std::unique_ptr<gazehead::CpuGenerator> core;
-  std::unique_ptr<RateClock> rate;
-  RateClock::StepFn rate_step;  // built once: update() allocates nothing
+  std::unique_ptr<gazehead::CpuGenerator> core;  // holds the model (alive past model_free)
 };
 
 namespace {
@@ -100,20 +91,6 @@ std::string fmt(const char* format, long long a, long long b = 0, long long c = 
   return buf;
 }
 
-// Python's repr of a float: the shortest text that reads back to the same double.
-std::string py_float(double x) {
-  if (std::isnan(x)) return "nan";
-  if (std::isinf(x)) return x > 0 ? "inf" : "-inf";
-  char buf[40];
-  for (int prec = 1; prec <= 17; ++prec) {
-    std::snprintf(buf, sizeof buf, "%.*g", prec, x);
-    if (std::strtod(buf, nullptr) == x) break;
-  }
-  std::string s = buf;
-  if (s.find_first_of(".en") == std::string::npos) s += ".0";
-  return s;
-}
-
 void check_count(int64_t count, int64_t expected, const char* name, int64_t n, int width) {
   if (count != expected) {
     char buf[200];
@@ -138,9 +115,8 @@ void check_frame_buffers(int64_t n, const float* gaze, int64_t gaze_count, const
 
 namespace core {
 
-// Held for the whole of every generator call, so a second thread is refused (ConcurrentUse,
-// GAZEHEAD_ERR_BUSY) before anything changes: the core's own guard covers the core's state
-// only, and update(), reset(), save_state() and load_state() also touch the rate clock.
+// Held across a call's own checks and the core call, so a second thread is refused
+// (ConcurrentUse, GAZEHEAD_ERR_BUSY) before anything is read or changed.
 using Busy = gazehead::Generator::Exclusive;
 
 std::unique_ptr<gazehead::CpuGenerator> make(const std::shared_ptr<const gazehead::Model>& model,
@@ -152,8 +128,8 @@ std::unique_ptr<gazehead::CpuGenerator> make(const std::shared_ptr<const gazehea
 void step(gazehead::CpuGenerator& g, const float* gaze, float* head, float* eye) {
   g.step(gaze, head, eye);
 }
-void validate_gaze(const gazehead::CpuGenerator& g, const float* gaze) {
-  gazehead::validate_gaze(gaze, g.num_agents(), -1, g.nan_policy() == gazehead::NanPolicy::kHold);
+void update(gazehead::CpuGenerator& g, const float* gaze, double dt_s, float* head, float* eye) {
+  g.update(gaze, dt_s, head, eye);
 }
 void prime(gazehead::CpuGenerator& g, const float* gaze, const float* head, int64_t T) {
   g.prime(gaze, head, T);
@@ -163,10 +139,14 @@ void reset(gazehead::CpuGenerator& g, const int64_t* agents, int64_t count) {
 }
 void set_temperature(gazehead::CpuGenerator& g, float t) { g.set_temperature(t); }
 void set_seed(gazehead::CpuGenerator& g, uint32_t seed) { g.set_seed(seed); }
-uint32_t seed(const gazehead::CpuGenerator& g) { return g.seed(); }
-float temperature(const gazehead::CpuGenerator& g) { return g.temperature(); }
-const gazehead::AgentState& state(const gazehead::CpuGenerator& g) { return g.state(); }
-void set_state(gazehead::CpuGenerator& g, const gazehead::AgentState& st) { g.set_state(st); }
+double fps(const gazehead::CpuGenerator& g) { return g.model().fps(); }
+size_t state_size(const gazehead::CpuGenerator& g) { return g.saved_state_size(); }
+void save_state(const gazehead::CpuGenerator& g, void* out) {
+  g.save_state(static_cast<unsigned char*>(out));
+}
+void load_state(gazehead::CpuGenerator& g, const void* data, size_t size) {
+  g.load_state(data, size);
+}
 void set_style(gazehead::CpuGenerator& g, const float* style) { g.set_style(style); }
 void get_style(const gazehead::CpuGenerator& g, float* out) { g.get_style(out); }
 void set_neck_limits(gazehead::CpuGenerator& g, const float* limits) { g.set_neck_limits(limits); }
@@ -391,17 +371,7 @@ gazehead_status gazehead_generator_create(const gazehead_model* model,
     auto g = std::make_unique<gazehead_generator>();
     g->core = core::make(model->m.model, o.num_agents, o.seed, o.temperature, o.nan_policy,
                          o.num_threads);
-    g->model = model->m.model;
-    g->fingerprint = model->m.fingerprint;
-    g->fps = model->m.config.fps;
     g->n = o.num_agents;
-    g->hidden = model->m.model->hidden();
-    g->latent = model->m.model->latent();
-    g->rate = std::make_unique<RateClock>(g->n, g->fps);
-    gazehead_generator* self = g.get();
-    g->rate_step = [self](const float* gaze, float* head) {
-      core::step(*self->core, gaze, head, nullptr);
-    };
     *out_generator = g.release();
   });
 }
@@ -421,7 +391,7 @@ gazehead_status gazehead_generator_fps(const gazehead_generator* generator, floa
   return guard([&] {
     need(generator, "generator");
     need(out_fps, "out_fps");
-    *out_fps = static_cast<float>(generator->fps);
+    *out_fps = static_cast<float>(core::fps(*generator->core));
   });
 }
 
@@ -443,12 +413,7 @@ gazehead_status gazehead_generator_update(gazehead_generator* generator, const f
     need(generator, "generator");
     const core::Busy busy(*generator->core);
     check_frame_buffers(generator->n, gaze, gaze_count, head_out, head_count, eye_out, eye_count);
-    if (!std::isfinite(dt_s) || dt_s < 0) {
-      fail(GAZEHEAD_ERR_INVALID_ARGUMENT,
-           "dt_s must be finite and >= 0 seconds, got " + py_float(dt_s));
-    }
-    core::validate_gaze(*generator->core, gaze);  // every frame this call runs is then valid
-    generator->rate->update(gaze, dt_s, generator->rate_step, head_out, eye_out);
+    core::update(*generator->core, gaze, dt_s, head_out, eye_out);  // checks dt and gaze first
   });
 }
 
@@ -458,13 +423,11 @@ gazehead_status gazehead_generator_reset(gazehead_generator* generator, const in
     need(generator, "generator");
     const core::Busy busy(*generator->core);
     if (agents == nullptr) {
-      core::reset(*generator->core, nullptr, 0);
-      generator->rate->reset_all();
+      core::reset(*generator->core, nullptr, 0);  // the update() clock restarts too
       return;
     }
     if (count < 0) fail(GAZEHEAD_ERR_INVALID_ARGUMENT, fmt("count must be >= 0, got %lld", count));
     core::reset(*generator->core, agents, count);  // checks every id before changing anything
-    generator->rate->reset_agents(agents, count);
   });
 }
 
@@ -491,8 +454,7 @@ gazehead_status gazehead_generator_prime(gazehead_generator* generator, const fl
       fail(GAZEHEAD_ERR_INVALID_ARGUMENT,
            fmt("head_hist: has %lld frames but gaze_hist has %lld", head_count / (3 * n), T));
     }
-    core::prime(*generator->core, gaze_hist, head_hist, T);
-    generator->rate->reset_all();  // the variable-rate clock restarts from the primed pose
+    core::prime(*generator->core, gaze_hist, head_hist, T);  // the update() clock restarts
   });
 }
 
@@ -561,7 +523,7 @@ gazehead_status gazehead_generator_state_size(const gazehead_generator* generato
   return guard([&] {
     need(generator, "generator");
     need(out_size, "out_size");
-    *out_size = gazehead::saved_state_size(generator->n, generator->hidden, generator->latent);
+    *out_size = core::state_size(*generator->core);
   });
 }
 
@@ -571,24 +533,13 @@ gazehead_status gazehead_generator_save_state(const gazehead_generator* generato
     need(generator, "generator");
     const core::Busy busy(*generator->core);
     need(buffer, "buffer");
-    const size_t need_bytes =
-        gazehead::saved_state_size(generator->n, generator->hidden, generator->latent);
+    const size_t need_bytes = core::state_size(*generator->core);
     if (size < need_bytes) {
       fail(GAZEHEAD_ERR_BUFFER_TOO_SMALL,
            fmt("buffer: %lld bytes, the state needs %lld (gazehead_generator_state_size)",
                static_cast<long long>(size), static_cast<long long>(need_bytes)));
     }
-    gazehead::SavedState s;
-    s.model_fingerprint = generator->fingerprint;
-    s.num_agents = generator->n;
-    s.hidden = generator->hidden;
-    s.latent = generator->latent;
-    s.seed = core::seed(*generator->core);
-    s.temperature = core::temperature(*generator->core);
-    std::memcpy(s.neck_limits, core::neck_limits(*generator->core), sizeof s.neck_limits);
-    s.agents = core::state(*generator->core);
-    s.clock = generator->rate->state();
-    gazehead::write_saved_state(s, static_cast<unsigned char*>(buffer));
+    core::save_state(*generator->core, buffer);
   });
 }
 
@@ -598,14 +549,7 @@ gazehead_status gazehead_generator_load_state(gazehead_generator* generator, con
     need(generator, "generator");
     const core::Busy busy(*generator->core);
     need(buffer, "buffer");
-    const gazehead::SavedState s = gazehead::read_saved_state(buffer, size);
-    gazehead::check_saved_state(s, *generator->core, *generator->rate, generator->fingerprint);
-    // Everything is checked; nothing below can fail.
-    core::set_state(*generator->core, s.agents);
-    core::set_seed(*generator->core, s.seed);
-    core::set_temperature(*generator->core, s.temperature);
-    core::set_neck_limits(*generator->core, s.neck_limits);
-    generator->rate->set_state(s.clock);
+    core::load_state(*generator->core, buffer, size);  // checked whole before any change
   });
 }
 

@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "gazehead/philox.h"
+#include "gazehead/saved_state.h"
 #include "json.h"
 
 namespace gazehead {
@@ -22,9 +23,7 @@ constexpr float kRangeSlack = 1e-6f;
 // Messages are built with snprintf, not iostreams: the wheel links libstdc++ statically, and
 // a second copy of its iostream/locale state beside the process's own one fails silently.
 std::string fmt_pair(float a, float b) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "(%g, %g)", a, b);
-  return buf;
+  return "(" + json::short_float(a) + ", " + json::short_float(b) + ")";
 }
 
 std::string where(int64_t agent, int64_t frame) {
@@ -49,9 +48,9 @@ void check_styles(const float* style, int64_t n) {
     if (std::fabs(p) > kMaxStyle || std::fabs(i) > kMaxStyle) {
       char buf[160];
       std::snprintf(buf, sizeof buf,
-                    "style: the style of agent %lld is (%g, %g), outside [-%g, %g] (propensity, "
-                    "idle)",
-                    static_cast<long long>(a), p, i, kMaxStyle, kMaxStyle);
+                    "style: the style of agent %lld is %s, outside [-%g, %g] "
+                    "(propensity, idle)",
+                    static_cast<long long>(a), fmt_pair(p, i).c_str(), kMaxStyle, kMaxStyle);
       throw InvalidInput(buf, a);
     }
   }
@@ -106,6 +105,16 @@ void validate_head(const float* head, int64_t n, int64_t frame_index) {
   }
 }
 
+void check_agent_ids(const int64_t* ids, int64_t count, int64_t n) {
+  for (int64_t i = 0; i < count; ++i) {
+    if (ids[i] < 0 || ids[i] >= n) {
+      throw InvalidInput("agents: id " + std::to_string(ids[i]) + " is out of range for " +
+                             std::to_string(n) + " agents (valid 0.." + std::to_string(n - 1) + ")",
+                         ids[i]);
+    }
+  }
+}
+
 void AgentState::resize(int64_t n, int hidden, int latent) {
   const size_t N = static_cast<size_t>(n);
   s.assign(N * hidden, 0.0f);
@@ -156,11 +165,19 @@ Generator::Exclusive::~Exclusive() {
 
 Generator::Generator(std::shared_ptr<const Model> model, int64_t num_agents, uint32_t seed,
                      float temperature, NanPolicy nan_policy)
-    : model_(std::move(model)), n_(num_agents), seed_(seed), nan_policy_(nan_policy) {
+    : model_(std::move(model)),
+      n_(num_agents),
+      seed_(seed),
+      nan_policy_(nan_policy),
+      // a placeholder size where the checks below are about to refuse the arguments
+      clock_(num_agents > 0 ? num_agents : 1, model_ ? model_->fps() : 30.0) {
   if (!model_) throw std::invalid_argument("model is null");
   if (num_agents <= 0) throw std::invalid_argument("num_agents must be positive");
   set_temperature(temperature);
   std::copy_n(model_->neck_limits(), kHeadSize, neck_limits_);
+  update_gaze_.assign(static_cast<size_t>(kGazeSize * n_), 0.0);
+  frame_gaze_.assign(static_cast<size_t>(kGazeSize * n_), 0.0f);
+  frame_head_.assign(static_cast<size_t>(kHeadSize * n_), 0.0f);
 }
 
 Generator::~Generator() = default;
@@ -233,6 +250,7 @@ void Generator::prime(const float* gaze_hist, const float* head_hist, int64_t T)
     validate_head(head_hist + kHeadSize * n_ * t, n_, t);
   }
   if (T > 0) run_sequence(gaze_hist, head_hist, T, nullptr, nullptr);
+  clock_.reset_all();  // the update() clock restarts from the primed pose
 }
 
 void Generator::reset(const int64_t* agents, int64_t count) {
@@ -240,20 +258,91 @@ void Generator::reset(const int64_t* agents, int64_t count) {
   refuse_if_pending("reset");
   if (agents == nullptr) {
     reset_agents(nullptr, n_);
+    clock_.reset_all();
     return;
   }
-  for (int64_t i = 0; i < count; ++i) {
-    if (agents[i] < 0 || agents[i] >= n_) {
-      throw InvalidInput("agent id " + std::to_string(agents[i]) + " is out of range for " +
-                             std::to_string(n_) + " agents",
-                         agents[i]);
-    }
-  }
+  check_agent_ids(agents, count, n_);
   // Deduplicated here so no backend counts an agent twice or races on its episode counter.
   reset_ids_.assign(agents, agents + count);
   std::sort(reset_ids_.begin(), reset_ids_.end());
   reset_ids_.erase(std::unique(reset_ids_.begin(), reset_ids_.end()), reset_ids_.end());
-  if (!reset_ids_.empty()) reset_agents(reset_ids_.data(), static_cast<int64_t>(reset_ids_.size()));
+  if (!reset_ids_.empty()) {
+    reset_agents(reset_ids_.data(), static_cast<int64_t>(reset_ids_.size()));
+    clock_.reset_agents(reset_ids_.data(), static_cast<int64_t>(reset_ids_.size()));
+  }
+}
+
+void Generator::update(const float* gaze, double dt_s, float* head_out, float* eye_out) {
+  Exclusive use(*this);
+  refuse_if_pending("update");
+  // step()'s checks, up front: a call that runs no model frame refuses the same input
+  validate_gaze(gaze, n_, -1, nan_policy_ == NanPolicy::kHold);
+  RateClock::check_dt(dt_s);
+  const size_t n = static_cast<size_t>(n_);
+  for (size_t i = 0; i < kGazeSize * n; ++i) update_gaze_[i] = gaze[i];
+  if (nan_policy_ == NanPolicy::kHold) {
+    // the clock never sees a non-finite gaze (it would poison the interpolation and the eye):
+    // such an agent keeps the clock's last gaze, or before the first update the step's
+    bool any = false;
+    for (size_t i = 0; i < kGazeSize * n; ++i) any = any || !std::isfinite(gaze[i]);
+    if (any) {
+      AgentState st;
+      if (!clock_.started()) read_state(st);
+      const double* last = clock_.state().gaze_last.data();
+      for (size_t a = 0; a < n; ++a) {
+        if (std::isfinite(gaze[2 * a]) && std::isfinite(gaze[2 * a + 1])) continue;
+        for (size_t k = 0; k < kGazeSize; ++k) {
+          update_gaze_[2 * a + k] =
+              clock_.started() ? last[2 * a + k] : static_cast<double>(st.gaze[2 * a + k]);
+        }
+      }
+    }
+  }
+  const RateClock::StepFn frame = [this, n](const double* g, double* h) {
+    for (size_t i = 0; i < kGazeSize * n; ++i) frame_gaze_[i] = static_cast<float>(g[i]);
+    run_now(frame_gaze_.data(), frame_head_.data(), nullptr);
+    for (size_t i = 0; i < kHeadSize * n; ++i) h[i] = frame_head_[i];
+  };
+  clock_.update(update_gaze_.data(), dt_s, frame, head_out, eye_out);
+}
+
+void Generator::set_clock_state(const RateClock::State& s) {
+  Exclusive use(*this);
+  refuse_if_pending("set_clock_state");
+  clock_.set_state(s);
+}
+
+size_t Generator::saved_state_size() const {
+  return gazehead::saved_state_size(n_, model_->hidden(), model_->latent());
+}
+
+void Generator::save_state(unsigned char* out) const {
+  Exclusive use(*this);
+  refuse_if_pending("save_state");
+  SavedState s;
+  s.model_fingerprint = model_->fingerprint();
+  s.num_agents = n_;
+  s.hidden = model_->hidden();
+  s.latent = model_->latent();
+  s.seed = seed_;
+  s.temperature = temperature_;
+  std::copy_n(neck_limits_, kHeadSize, s.neck_limits);
+  read_state(s.agents);
+  s.clock = clock_.state();
+  write_saved_state(s, out);
+}
+
+void Generator::load_state(const void* data, size_t size) {
+  Exclusive use(*this);
+  refuse_if_pending("load_state");
+  const SavedState s = read_saved_state(data, size);
+  check_saved_state(s, *this, clock_, model_->fingerprint());
+  // Everything is checked; nothing below can fail.
+  write_state(s.agents);
+  seed_ = s.seed;
+  temperature_ = s.temperature;
+  std::copy_n(s.neck_limits, kHeadSize, neck_limits_);
+  clock_.set_state(s.clock);
 }
 
 void Generator::get_state(AgentState& out) const {

@@ -384,6 +384,13 @@ bool parse_json(const char* data, size_t size, JsonValue& out, std::string& erro
   return false;
 }
 
+std::string short_float(double x) {
+  if (std::isnan(x)) return "nan";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", x);
+  return buf;
+}
+
 std::string py_float(double x) {
   if (std::isnan(x)) return "nan";
   if (std::isinf(x)) return x > 0 ? "inf" : "-inf";

@@ -45,6 +45,11 @@ bool parse_json(const char* data, size_t size, JsonValue& out, std::string& erro
 // messages quote values as Python writes them.
 std::string py_float(double x);
 
+// printf's "%g" (six significant digits), except that every NaN reads "nan": a NaN's sign bit
+// depends on how the caller made it (C#'s double.NaN cast to float is negative), and a
+// message must not differ between surfaces for the same refused value.
+std::string short_float(double x);
+
 // True when the bytes are well-formed UTF-8 (no overlong forms, surrogates or code points
 // past U+10FFFF), as Python's strict decoder requires.
 bool valid_utf8(const char* data, size_t size);

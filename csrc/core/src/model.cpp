@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <cstring>
 
+#include "json.h"
+
 namespace gazehead {
 namespace {
 
@@ -111,9 +113,10 @@ void check_neck_limits(const float* limits, const char* what) {
     if (!ok) {
       char msg[200];
       std::snprintf(msg, sizeof msg,
-                    "%s: %s limit %g rad is outside %s (pitch, yaw, roll "
+                    "%s: %s limit %s rad is outside %s (pitch, yaw, roll "
                     "half-ranges, radians)",
-                    what, kAxis[k], limits[k], k == 1 ? "(0, pi)" : "(0, pi/2]");
+                    what, kAxis[k], json::short_float(limits[k]).c_str(),
+                    k == 1 ? "(0, pi)" : "(0, pi/2]");
       throw std::invalid_argument(msg);
     }
   }
@@ -121,7 +124,7 @@ void check_neck_limits(const float* limits, const char* what) {
 
 std::shared_ptr<const Model> Model::create(const ModelSpec& spec) {
   expect(spec.hidden > 0 && spec.latent > 0, "hidden and latent sizes must be positive");
-  expect(std::isfinite(spec.fps) && spec.fps > 0.0f, "fps must be positive");
+  expect(std::isfinite(spec.fps) && spec.fps > 0.0, "fps must be positive");
   std::shared_ptr<Model> m(new Model());
   m->hidden_ = spec.hidden;
   m->latent_ = spec.latent;
@@ -136,8 +139,10 @@ std::shared_ptr<const Model> Model::create(const ModelSpec& spec) {
   m->gru_hh_ = pack(spec.gru_hh, "GRU hidden");
   m->prior_ = pack_mlp(spec.prior, "prior", H, 2 * spec.latent);
   m->dec_ = pack_mlp(spec.dec, "dec", H + spec.latent, kHeadSize);
+  m->fps_ = spec.fps;
+  m->fingerprint_ = spec.fingerprint;
   StepConstants& c = m->constants_;
-  c.fps = spec.fps;
+  c.fps = static_cast<float>(spec.fps);
   for (int i = 0; i < kInputSize; ++i) {
     expect(std::isfinite(spec.x_mean[i]) && std::isfinite(spec.x_std[i]) && spec.x_std[i] > 0.0f,
            "normalization x_mean/x_std must be finite, x_std positive");

@@ -735,7 +735,7 @@ ModelFile read_model_file(const unsigned char* data, size_t size, const std::str
   spec.activation = cfg.activation == "relu"   ? Activation::kReLU
                     : cfg.activation == "tanh" ? Activation::kTanh
                                                : Activation::kSiLU;
-  spec.fps = static_cast<float>(cfg.fps);
+  spec.fps = cfg.fps;
   for (int k = 0; k < kHeadSize; ++k) spec.neck_limits[k] = static_cast<float>(cfg.neck_limits[k]);
   spec.neck_soft = static_cast<float>(cfg.neck_soft);
   spec.eye_limit = static_cast<float>(cfg.eye_limit);
@@ -750,6 +750,8 @@ ModelFile read_model_file(const unsigned char* data, size_t size, const std::str
   std::memcpy(spec.x_std, norm.x_std, sizeof spec.x_std);
   std::memcpy(spec.y_mean, norm.y_mean, sizeof spec.y_mean);
   std::memcpy(spec.y_std, norm.y_std, sizeof spec.y_std);
+  out.fingerprint = fnv1a64(data, size);
+  spec.fingerprint = out.fingerprint;
   try {
     out.model = Model::create(spec);
   } catch (const std::invalid_argument& e) {
@@ -763,7 +765,6 @@ ModelFile read_model_file(const unsigned char* data, size_t size, const std::str
   Sha256 file_hash;
   file_hash.update(data, size);
   out.sha256 = Sha256::hex(file_hash.digest());
-  out.fingerprint = fnv1a64(data, size);
   return out;
 }
 

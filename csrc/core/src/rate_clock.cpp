@@ -4,6 +4,8 @@
 #include <cmath>
 #include <string>
 
+#include "json.h"
+
 namespace gazehead {
 namespace {
 
@@ -35,10 +37,27 @@ void eye_from_gaze_head_d(const double* gaze, const double* head, double* eye) {
 
 }  // namespace
 
+namespace {
+double checked_fps(double fps) {
+  if (!(std::isfinite(fps) && fps > 0)) {
+    throw std::invalid_argument("fps must be finite and > 0, got " + json::py_float(fps));
+  }
+  return fps;
+}
+}  // namespace
+
 RateClock::RateClock(int64_t num_agents, double fps)
-    : n_(num_agents),
-      fps_(fps),
-      max_steps_(std::max(1, static_cast<int>(std::ceil(kMaxCatchupS * fps)))) {
+    : RateClock(
+          num_agents, fps,
+          std::max<int64_t>(1, static_cast<int64_t>(std::ceil(kMaxCatchupS * checked_fps(fps))))) {}
+
+RateClock::RateClock(int64_t num_agents, double fps, int64_t max_steps_per_update)
+    : n_(num_agents), fps_(checked_fps(fps)), max_steps_(max_steps_per_update) {
+  if (n_ <= 0) throw std::invalid_argument("num_agents must be positive");
+  if (max_steps_ < 1) {
+    throw std::invalid_argument("max_steps_per_update must be >= 1, got " +
+                                std::to_string(max_steps_per_update));
+  }
   const size_t n = static_cast<size_t>(n_);
   st_.prev.assign(3 * n, 0.0);
   st_.curr.assign(3 * n, 0.0);
@@ -46,8 +65,20 @@ RateClock::RateClock(int64_t num_agents, double fps)
   st_.snap.assign(n, 0);
   g1_.assign(2 * n, 0.0);
   dgaze_.assign(2 * n, 0.0);
-  g_sub_.assign(2 * n, 0.0f);
-  head_.assign(3 * n, 0.0f);
+  g_sub_.assign(2 * n, 0.0);
+  head_.assign(3 * n, 0.0);
+}
+
+void RateClock::check_dt(double dt_s) {
+  if (!std::isfinite(dt_s) || dt_s < 0) {
+    throw std::invalid_argument("dt_s must be finite and >= 0 seconds, got " +
+                                json::py_float(dt_s));
+  }
+}
+
+double RateClock::time_s() const {
+  if (!st_.started) return 0.0;
+  return (static_cast<double>(st_.frames) - 1.0 + st_.phase) / fps_;
 }
 
 void RateClock::check_state(const State& s) const {
@@ -105,7 +136,7 @@ void RateClock::emit(float* head_out, float* eye_out) const {
     for (int k = 0; k < 3; ++k) {
       const double p = st_.prev[3 * a + k], c = st_.curr[3 * a + k];
       head_out[3 * a + k] = static_cast<float>(p + beta * (c - p));
-      head[k] = head_out[3 * a + k];  // the eye is seen from the float32 head, as rate.py does
+      head[k] = head_out[3 * a + k];  // the eye is seen from the float32 head the caller gets
     }
     if (eye_out) {
       double eye[2];
@@ -116,18 +147,23 @@ void RateClock::emit(float* head_out, float* eye_out) const {
   }
 }
 
-void RateClock::update(const float* gaze, double dt_s, const StepFn& step, float* head_out,
+void RateClock::start(const double* gaze, const double* head0, float* head_out, float* eye_out) {
+  const size_t n = static_cast<size_t>(n_);
+  for (size_t i = 0; i < 3 * n; ++i) st_.prev[i] = st_.curr[i] = head0[i];
+  for (size_t i = 0; i < 2 * n; ++i) st_.gaze_last[i] = gaze[i];
+  std::fill(st_.snap.begin(), st_.snap.end(), 0);
+  st_.started = 1;
+  st_.frames = 1;
+  st_.phase = 0.0;
+  emit(head_out, eye_out);
+}
+
+void RateClock::update(const double* gaze, double dt_s, const StepFn& step, float* head_out,
                        float* eye_out) {
   const size_t n = static_cast<size_t>(n_);
   if (!st_.started) {  // the first call: frame 0 at clock time 0
     step(gaze, head_.data());
-    for (size_t i = 0; i < 3 * n; ++i) st_.prev[i] = st_.curr[i] = head_[i];
-    for (size_t i = 0; i < 2 * n; ++i) st_.gaze_last[i] = gaze[i];
-    std::fill(st_.snap.begin(), st_.snap.end(), 0);
-    st_.started = 1;
-    st_.frames = 1;
-    st_.phase = 0.0;
-    emit(head_out, eye_out);
+    start(gaze, head_.data(), head_out, eye_out);
     return;
   }
   State& s = st_;
@@ -142,26 +178,29 @@ void RateClock::update(const float* gaze, double dt_s, const StepFn& step, float
   }
   const double phase0 = s.phase;
   double phase1 = phase0 + dt_s * fps_;  // model frames elapsed since the last frame
-  int64_t n_due = static_cast<int64_t>(std::floor(phase1 + kDueToleranceFrames));
+  // phase1 is finite (dt_s checked) but may exceed any integer: compare before converting
+  const double due = std::floor(phase1 + kDueToleranceFrames);
+  int64_t n_due =
+      due > static_cast<double>(max_steps_) ? max_steps_ + 1 : static_cast<int64_t>(due);
   if (n_due > max_steps_) {
-    s.dropped_time_s += (phase1 - max_steps_) / fps_;
+    s.dropped_time_s += (phase1 - static_cast<double>(max_steps_)) / fps_;
     n_due = max_steps_;
-    phase1 = max_steps_;  // time dilates for this call
+    phase1 = static_cast<double>(max_steps_);  // time dilates for this call
   }
   const double span = phase1 - phase0;
   for (int64_t j = 1; j <= n_due; ++j) {
     const double alpha = span <= 0 ? 1.0 : std::min(1.0, (static_cast<double>(j) - phase0) / span);
     for (size_t a = 0; a < n; ++a) {
       if (alpha >= 1.0) {  // exactly the caller's gaze, not a wrapped copy
-        g_sub_[2 * a] = gaze[2 * a];
-        g_sub_[2 * a + 1] = gaze[2 * a + 1];
+        g_sub_[2 * a] = g1_[2 * a];
+        g_sub_[2 * a + 1] = g1_[2 * a + 1];
         continue;
       }
       const double p = s.gaze_last[2 * a] + alpha * dgaze_[2 * a];
       double y = s.gaze_last[2 * a + 1] + alpha * dgaze_[2 * a + 1];
       if (std::fabs(y) > kPiD) y = wrap_angle(y);
-      g_sub_[2 * a] = static_cast<float>(p);
-      g_sub_[2 * a + 1] = static_cast<float>(y);
+      g_sub_[2 * a] = p;
+      g_sub_[2 * a + 1] = y;
     }
     step(g_sub_.data(), head_.data());
     bool any_snap = false;

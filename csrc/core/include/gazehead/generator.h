@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "gazehead/model.h"
+#include "gazehead/rate_clock.h"
 
 namespace gazehead {
 
@@ -64,6 +65,10 @@ void check_styles(const float* style, int64_t n);
 // latent drives the decoder out of any trained range.
 constexpr float kMaxTemperature = 10.0f;
 void check_temperature(double t);
+
+// Agent ids (count of them) of a generator of n agents: each in [0, n); InvalidInput naming the
+// first one out of range otherwise (every surface's reset and per-agent calls).
+void check_agent_ids(const int64_t* ids, int64_t count, int64_t n);
 
 // Per-agent state, agent-major: the whole of what a step depends on besides the model and
 // the generator's settings (seed, temperature, neck limits). state_dict() is a copy of it.
@@ -128,8 +133,28 @@ class Generator {
   // step continues from the last observed frame.
   void prime(const float* gaze_hist, const float* head_hist, int64_t T);
   // New episode for the listed agents (all when agents == nullptr). Ids are checked and
-  // deduplicated here: an id listed twice resets once.
+  // deduplicated here: an id listed twice resets once. The update() clock restarts (all) or
+  // shows the listed agents' next frame without blending from their old pose.
   void reset(const int64_t* agents, int64_t count);
+
+  // Variable-rate loops (rate_clock.h): advance the clock by dt_s seconds with the gaze now at
+  // gaze (N, 2); runs every model frame that came due (at most the clock's budget) and writes
+  // the pose interpolated one model frame back (head (N, 3)) and the current gaze seen from it
+  // (eye (N, 2), may be null). dt_s and the gaze are checked before anything runs, and the
+  // generator is held for the whole call: an update is all or nothing. Under the "hold"
+  // policy an agent's non-finite gaze is replaced by its last one before the clock sees it.
+  void update(const float* gaze, double dt_s, float* head_out, float* eye_out);
+  const RateClock& clock() const { return clock_; }
+  // A checked assignment of the clock's state (RateClock::check_state; nothing changes else).
+  void set_clock_state(const RateClock::State& s);
+
+  // The saved state as bytes (saved_state.h): settings, agent state and the update() clock,
+  // versioned and checksummed, tied to the model file's fingerprint. save_state writes exactly
+  // saved_state_size() bytes. load_state parses and checks the whole blob (StateError, what()
+  // starting "state: ") before anything changes.
+  size_t saved_state_size() const;
+  void save_state(unsigned char* out) const;
+  void load_state(const void* data, size_t size);
 
   // A copy of the state out; a checked assignment in (check_state: std::invalid_argument and
   // nothing changes otherwise).
@@ -204,6 +229,10 @@ class Generator {
   float neck_limits_[kHeadSize];
   bool pending_ = false;
   std::vector<int64_t> reset_ids_;  // reset()'s deduplicated ids, kept to reuse the storage
+  RateClock clock_;
+  // update()'s scratch, sized once: the held gaze in double, a frame's gaze and head in float
+  std::vector<double> update_gaze_;
+  std::vector<float> frame_gaze_, frame_head_;
 };
 
 }  // namespace gazehead

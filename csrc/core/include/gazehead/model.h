@@ -40,7 +40,7 @@ struct ModelSpec {
   int hidden = 0;                 // H
   int latent = 0;                 // Z
   Activation activation = Activation::kSiLU;
-  float fps = 30.0f;
+  double fps = 30.0;  // the model's frame rate; the update() clock runs at exactly this
   float x_mean[kInputSize], x_std[kInputSize];
   float y_mean[kHeadSize], y_std[kHeadSize];  // the decoder drives head velocity, rad/s
   // Default head-on-torso half-ranges (pitch, yaw, roll), rad; a generator may override them.
@@ -54,6 +54,9 @@ struct ModelSpec {
   // Population of styles (propensity, idle) a generator draws its agents' defaults from.
   float style_mean[kStyleSize] = {0.5f, 0.5f};
   float style_std[kStyleSize] = {0.2f, 0.3f};
+  // FNV-1a 64 of the model file's bytes (ModelFile::fingerprint); 0 for a model built in
+  // memory. Saved states carry it, so a state is only loaded into the model it was taken with.
+  uint64_t fingerprint = 0;
 };
 
 // Outputs per weight panel of the native bf16 kernels (two 16-float vectors); a layer's last
@@ -95,7 +98,8 @@ class Model {
   int latent() const { return latent_; }
   int embed() const { return enc_.back().out; }
   Activation activation() const { return activation_; }
-  float fps() const { return constants_.fps; }
+  double fps() const { return fps_; }
+  uint64_t fingerprint() const { return fingerprint_; }
   // fps, normalization, neck_soft and eye_limit as the per-agent step reads them.
   const StepConstants& constants() const { return constants_; }
   const float* neck_limits() const { return neck_limits_; }  // the default (pitch, yaw, roll)
@@ -112,6 +116,8 @@ class Model {
   int hidden_ = 0, latent_ = 0, max_width_ = 0;
   Activation activation_ = Activation::kSiLU;
   StepConstants constants_{};
+  double fps_ = 30.0;
+  uint64_t fingerprint_ = 0;
   float neck_limits_[kHeadSize] = {}, style_mean_[kStyleSize] = {}, style_std_[kStyleSize] = {};
 };
 

@@ -1,7 +1,14 @@
-// The fixed-timestep clock of variable-rate loops (gazehead_generator_update, the C# binding's
-// Update): the algorithm of gazehead_rt/rate.py (RateAdapter, docs/design.md), allocating at
-// construction only. Arithmetic is in double, as numpy does it there, so the C and Python
-// updates give the same numbers.
+// The fixed-timestep clock of variable-rate loops (docs/design.md §5, "update()"): the one
+// implementation behind Generator::update (Python's Generator.update, the C ABI's
+// gazehead_generator_update, C#'s Update) and gazehead_rt.RateAdapter (any step function).
+//
+// Model frame k belongs to clock time k / fps (frame 0 = the first update). An update(gaze,
+// dt) advances the clock by dt and runs every model frame whose time has come, each fed the
+// gaze linearly interpolated between the previous update's gaze and this one (yaw the short
+// way round). The pose returned is the model trajectory interpolated at t - 1/fps (one model
+// frame of latency); the eye is the current gaze seen from that head. At most
+// max_steps_per_update frames run per call; the rest of the time is dropped and counted.
+// Arithmetic is in double; the clock allocates at construction only.
 #pragma once
 
 #include <cstdint>
@@ -11,24 +18,40 @@
 
 namespace gazehead {
 
-// Catch-up budget per update call in seconds of model time (rate.DEFAULT_MAX_CATCHUP_S).
+// Catch-up budget per update call in seconds of model time (about a game engine's clamp of
+// its frame time; past it, running every missed frame makes the next frame slower still).
 constexpr double kMaxCatchupS = 0.25;
-// A model frame is due within this many frames of its time (rate._DUE_TOLERANCE_FRAMES).
+// A model frame is due within this many frames of its time: it absorbs float rounding of
+// summed dt (4.8 updates of 1/144 s per 30 fps frame) without making a frame measurably early.
 constexpr double kDueToleranceFrames = 1e-6;
 
 class RateClock {
  public:
-  // step(gaze (N, 2) float32, head_out (N, 3) float32) runs one model frame.
-  using StepFn = std::function<void(const float* gaze, float* head_out)>;
+  // step(gaze (N, 2), head_out (N, 3)) runs one model frame, in double (a float32 backend
+  // converts). Called exactly once per model frame, in order.
+  using StepFn = std::function<void(const double* gaze, double* head_out)>;
 
+  // fps finite and > 0; max_steps_per_update >= 1 (by default ceil(kMaxCatchupS * fps)).
+  // Throws std::invalid_argument naming the value.
   RateClock(int64_t num_agents, double fps);
+  RateClock(int64_t num_agents, double fps, int64_t max_steps_per_update);
 
-  // gaze (N, 2) radians, dt_s finite >= 0, both checked by the caller: the gaze is validated
-  // before the call, so every interpolated gaze is valid too and `step` does not throw.
-  // head_out (N, 3); eye_out (N, 2) or null.
-  void update(const float* gaze, double dt_s, const StepFn& step, float* head_out, float* eye_out);
+  // dt_s finite and >= 0 (std::invalid_argument naming the value otherwise).
+  static void check_dt(double dt_s);
+
+  // gaze (N, 2) radians (checked by the caller: every interpolated gaze is then valid too),
+  // dt_s checked by check_dt. The first call after construction or reset_all() starts the
+  // clock at frame 0 (its dt is ignored). head_out (N, 3); eye_out (N, 2) or null.
+  void update(const double* gaze, double dt_s, const StepFn& step, float* head_out, float* eye_out);
+  // The first call's work given frame 0's head (N, 3): for a caller that runs frame 0 itself
+  // (RateAdapter learns the agent count from it).
+  void start(const double* gaze, const double* head0, float* head_out, float* eye_out);
+  // The pose of the last update (head (N, 3), eye (N, 2) or null); the clock must be started.
+  void emit(float* head_out, float* eye_out) const;
   void reset_all();
-  void reset_agents(const int64_t* agents, int64_t count);  // ids already checked
+  // The listed agents' next frame is shown without blending from their old pose, and their
+  // gaze does not ramp from the old episode's. Ids already checked.
+  void reset_agents(const int64_t* agents, int64_t count);
 
   // The whole state, for save/load. Arrays are (N, 3), (N, 3), (N, 2), (N,).
   struct State {
@@ -43,22 +66,24 @@ class RateClock {
   // of N agents, started and snap flags 0 or 1, frames >= 0, phase in [-1, 1), dropped time
   // finite and >= 0, poses finite within +-pi rad, last gaze finite within the gaze range.
   void check_state(const State& s) const;
-  void set_state(const State& s) {  // checked by check_state first
+  void set_state(const State& s) {  // checked whole first
     check_state(s);
     st_ = s;
   }
   int64_t num_agents() const { return n_; }
+  double fps() const { return fps_; }
+  int64_t max_steps_per_update() const { return max_steps_; }
+  bool started() const { return st_.started != 0; }
+  // Clock time since the first update (dropped catch-up time not included).
+  double time_s() const;
 
  private:
-  void emit(float* head_out, float* eye_out) const;
-
   int64_t n_;
   double fps_;
-  int max_steps_;
+  int64_t max_steps_;
   State st_;
   // per-call scratch, sized once
-  std::vector<double> g1_, dgaze_;
-  std::vector<float> g_sub_, head_;
+  std::vector<double> g1_, dgaze_, g_sub_, head_;
 };
 
 }  // namespace gazehead

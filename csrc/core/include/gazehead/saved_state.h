@@ -1,6 +1,7 @@
-// A generator's saved state as bytes (the C ABI's gazehead_generator_save_state/load_state, the
-// C# binding's SaveState/LoadState): one versioned, checksummed format, parsed with every size
-// checked before anything is allocated and validated whole before anything changes.
+// A generator's saved state as bytes (Generator::save_state/load_state: Python's
+// Generator.save_state/load_state, the C ABI's gazehead_generator_save_state/load_state, C#'s
+// SaveState/LoadState): one versioned, checksummed format, parsed with every size checked
+// before anything is allocated and validated whole before anything changes.
 #pragma once
 
 #include <cstddef>
