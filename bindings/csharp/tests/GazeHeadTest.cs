@@ -2,10 +2,12 @@
 // and seed, and the exceptions of the error paths.
 //
 //   mcs -out:GazeHeadTest.exe bindings/csharp/GazeHead.cs bindings/csharp/tests/GazeHeadTest.cs
-//   LD_LIBRARY_PATH=<dir of libgazehead.so> mono GazeHeadTest.exe MODEL.safetensors EXPECTED.json
+//   LD_LIBRARY_PATH=<dir of libgazehead.so> mono GazeHeadTest.exe MODEL.safetensors EXPECTED.json [REFUSALS_DIR]
 //
 // EXPECTED.json is csrc/capi/tests/expected_default_model.json, written from the Python API by
-// csrc/capi/tests/make_expected.py (the C test reads the same file).
+// csrc/capi/tests/make_expected.py (the C test reads the same file). REFUSALS_DIR, when given,
+// holds the refusal table of csrc/capi/tests/make_refusals.py, which the Python and C tests
+// drive too: every case must throw its exception with the exact message, state unchanged.
 
 using System;
 using System.Collections.Generic;
@@ -162,11 +164,83 @@ public static class GazeHeadTest
         Check(ok + busy == rounds * Threads * Calls || unexpected != null, "every call stepped or was refused");
     }
 
+    // Python float text ("nan", "-nan", "inf", "-inf", "1e+30") as a double.
+    static double ParseNumber(string s)
+    {
+        switch (s)
+        {
+            case "nan": return double.NaN;
+            case "-nan": return BitConverter.Int64BitsToDouble(BitConverter.DoubleToInt64Bits(double.NaN) | long.MinValue);
+            case "inf": return double.PositiveInfinity;
+            case "-inf": return double.NegativeInfinity;
+            default: return double.Parse(s, NumberStyles.Float, CultureInfo.InvariantCulture);
+        }
+    }
+
+    static void RefusalTable(Model model, string dir)
+    {
+        int cases = 0;
+        foreach (string line in File.ReadAllLines(Path.Combine(dir, "refusals.tsv")))
+        {
+            if (line.Length == 0) continue;
+            string[] col = line.Split('\t');
+            if (col.Length != 5) throw new InvalidDataException("refusal table: malformed line " + line);
+            string name = col[0], op = col[1], arg = col[2], status = col[3], want = col[4];
+            string file = Path.Combine(dir, arg);
+            ++cases;
+            using (Generator gen = Make(model, 2))
+            {
+                // make_refusals.py warm_generator(): one step, two updates
+                float[] warm = { 0.1f, 0.3f, -0.2f, 0.5f }, head = new float[6], eye = new float[4];
+                gen.Step(warm, head, eye);
+                gen.Update(warm, 0.0, head, eye);
+                gen.Update(warm, 1.0 / 60.0, head, eye);
+                byte[] before = gen.SaveState();
+                string[] words = arg.Split(' ');
+                float[] v = new float[words.Length];
+                if (op != "model_file" && op != "state_blob")
+                    for (int k = 0; k < words.Length; ++k) v[k] = (float)ParseNumber(words[k]);
+                Action call;
+                switch (op)
+                {
+                    case "model_file": call = () => Model.Load(file).Dispose(); want = file + ": " + want; break;
+                    case "state_blob": call = () => gen.LoadState(File.ReadAllBytes(file)); break;
+                    case "temperature": call = () => gen.SetTemperature(v[0]); break;
+                    case "style": call = () => gen.SetStyle(v); break;
+                    case "neck_limits": call = () => gen.SetNeckLimits(v); break;
+                    case "update_dt": call = () => gen.Update(new float[4], ParseNumber(arg), head, eye); break;
+                    case "step_gaze": call = () => gen.Step(v, head, eye); break;
+                    case "reset_agent": call = () => gen.Reset(new long[] { long.Parse(arg, CultureInfo.InvariantCulture) }); break;
+                    default: throw new InvalidDataException("refusal table: unknown op " + op);
+                }
+                ++checks;
+                Exception got = null;
+                try { call(); } catch (Exception e) { got = e; }
+                bool kind = status == "MODEL" ? got is ModelException
+                          : status == "STATE" ? got is StateException
+                          : status == "INVALID_ARGUMENT" ? got is ArgumentException
+                          : false;
+                if (!kind || got.Message != want)
+                {
+                    ++failures;
+                    Console.Error.WriteLine("FAILED: refusal table, case {0}: {1} \"{2}\"; expected {3} \"{4}\"", name,
+                        got == null ? "no exception" : got.GetType().Name, got == null ? "" : got.Message, status, want);
+                }
+                byte[] after = gen.SaveState();
+                bool same = after.Length == before.Length;
+                for (int k = 0; same && k < after.Length; ++k) same = after[k] == before[k];
+                Check(same, "refusal table, case " + name + ": the generator's state is unchanged");
+            }
+        }
+        Check(cases >= 40, "refusal table: at least 40 cases");
+        Console.WriteLine("refusal table: {0} cases", cases);
+    }
+
     public static int Main(string[] args)
     {
-        if (args.Length != 2)
+        if (args.Length != 2 && args.Length != 3)
         {
-            Console.Error.WriteLine("usage: mono GazeHeadTest.exe MODEL.safetensors EXPECTED.json");
+            Console.Error.WriteLine("usage: mono GazeHeadTest.exe MODEL.safetensors EXPECTED.json [REFUSALS_DIR]");
             return 2;
         }
         string json = File.ReadAllText(args[1]);
@@ -218,7 +292,7 @@ public static class GazeHeadTest
                     "gaze pitch of agent 1 is 1.700000 rad, outside [-pi/2, pi/2]", "pitch out of range");
                 Throws<ArgumentException>(() => gen.Step(new float[3], head, eye), "gaze: expected 4 floats (2 agents x 2), got 3", "short gaze");
                 Throws<ArgumentException>(() => gen.Step(null, head, eye), "gaze is NULL", "null gaze");
-                Throws<ArgumentException>(() => gen.Reset(new long[] { 5 }), "agent id 5 is out of range for 2 agents", "bad agent id");
+                Throws<ArgumentException>(() => gen.Reset(new long[] { 5 }), "agents: id 5 is out of range for 2 agents (valid 0..1)", "bad agent id");
                 Throws<ArgumentException>(() => gen.SetTemperature(-1f), "temperature: expected a finite number >= 0 and <= 10", "temperature");
                 Throws<GazeHeadArgumentException>(() => gen.SetStyle(new float[] { 0.8f, 0.5f, 0.3f, nan }),
                     "style: the style of agent 1 is not finite", "non-finite style");
@@ -396,6 +470,9 @@ public static class GazeHeadTest
                 "big: not a readable safetensors file (header is 33554432 bytes, over the 1048576 byte cap)",
                 "32 MB header");
         }
+
+        if (args.Length == 3)
+            using (Model model = Model.Load(args[0])) RefusalTable(model, args[2]);
 
         Console.WriteLine("{0} checks, {1} failed", checks, failures);
         return failures == 0 ? 0 : 1;

@@ -1,11 +1,13 @@
 /* Test of the C ABI: every function, every error path, and the numbers of the Python API.
  *
- *   gazehead_test_capi MODEL.safetensors EXPECTED.json
+ *   gazehead_test_capi MODEL.safetensors EXPECTED.json [REFUSALS_DIR]
  *
  * EXPECTED.json is written by make_expected.py (next to this file) from the Python package;
  * the same gaze, dt and seed must give the same heads and eyes here (1e-5 rad: the kernels
- * of another CPU may round differently in the last bits). Written in C99 so the header is
- * checked as C, not C++. */
+ * of another CPU may round differently in the last bits). REFUSALS_DIR, when given, holds the
+ * refusal table make_refusals.py writes: every case must be refused with its status and exact
+ * message, leaving the generator's saved state unchanged (the Python and C# tests read the
+ * same table). Written in C99 so the header is checked as C, not C++. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -683,7 +685,7 @@ static void test_step_and_reset(const gazehead_model* model, const char* json) {
   ids[0] = 1;
   ids[1] = 5;
   CHECK_ERR(gazehead_generator_reset(g, ids, 2), GAZEHEAD_ERR_INVALID_ARGUMENT,
-            "agent id 5 is out of range for 2 agents");
+            "agents: id 5 is out of range for 2 agents (valid 0..1)");
   CHECK_ERR(gazehead_generator_reset(g, ids, -1), GAZEHEAD_ERR_INVALID_ARGUMENT,
             "count must be >= 0, got -1");
   CHECK_ERR(gazehead_generator_reset(NULL, NULL, 0), GAZEHEAD_ERR_INVALID_ARGUMENT,
@@ -1159,6 +1161,142 @@ static void test_state(const gazehead_model* model, const gazehead_model* other_
   gazehead_generator_free(gt);
 }
 
+/* ---- the refusal table shared with the Python and C# tests (make_refusals.py) ----------- */
+
+enum { kTableAgents = 2 };
+
+static gazehead_generator* table_generator(const gazehead_model* model) {
+  /* make_refusals.py warm_generator(): seed 7, temperature 0.8, one step, two updates */
+  gazehead_generator_options o;
+  gazehead_generator* g = NULL;
+  float gaze[4] = {0.1f, 0.3f, -0.2f, 0.5f}, head[6], eye[4];
+  CHECK_OK(GAZEHEAD_GENERATOR_OPTIONS_INIT(&o));
+  o.num_agents = kTableAgents;
+  o.seed = 7;
+  o.temperature = 0.8f;
+  CHECK_OK(gazehead_generator_create(model, &o, &g));
+  CHECK_OK(gazehead_generator_step(g, gaze, 4, head, 6, eye, 4));
+  CHECK_OK(gazehead_generator_update(g, gaze, 4, 0.0, head, 6, eye, 4));
+  CHECK_OK(gazehead_generator_update(g, gaze, 4, 1.0 / 60.0, head, 6, eye, 4));
+  return g;
+}
+
+static int parse_floats(const char* arg, double* out, int max) {
+  int n = 0;
+  char* end;
+  while (n < max) {
+    double v = strtod(arg, &end);
+    if (end == arg) break;
+    out[n++] = v;
+    arg = end;
+  }
+  return n;
+}
+
+static gazehead_status status_of(const char* name) {
+  if (strcmp(name, "INVALID_ARGUMENT") == 0) return GAZEHEAD_ERR_INVALID_ARGUMENT;
+  if (strcmp(name, "MODEL") == 0) return GAZEHEAD_ERR_MODEL;
+  if (strcmp(name, "STATE") == 0) return GAZEHEAD_ERR_STATE;
+  fprintf(stderr, "refusal table: unknown status %s\n", name);
+  exit(2);
+}
+
+static void test_refusal_table(const gazehead_model* model, const char* dir) {
+  char path[4096], line[4096];
+  FILE* f;
+  int cases = 0;
+  snprintf(path, sizeof path, "%s/refusals.tsv", dir);
+  f = fopen(path, "r");
+  if (!f) {
+    fprintf(stderr, "cannot read %s\n", path);
+    exit(2);
+  }
+  while (fgets(line, sizeof line, f)) {
+    char *col[5], *p = line, *nl = strchr(line, '\n');
+    char file[4096], want[8448];
+    int k;
+    gazehead_generator* g;
+    unsigned char *before, *after;
+    size_t before_size, after_size;
+    gazehead_status got;
+    double v[4];
+    float fv[4], head[6], eye[4];
+    if (nl) *nl = 0;
+    if (line[0] == 0) continue;
+    for (k = 0; k < 5; ++k) {
+      col[k] = p;
+      p = strchr(p, '\t');
+      if (k < 4) {
+        if (!p) {
+          fprintf(stderr, "refusal table: malformed line %s\n", line);
+          exit(2);
+        }
+        *p++ = 0;
+      }
+    }
+    ++cases;
+    snprintf(file, sizeof file, "%s/%s", dir, col[2]);
+    g = table_generator(model);
+    before_size = save(g, &before);
+    for (k = 0; k < 4; ++k) fv[k] = (float)(v[k] = 0.0);
+    parse_floats(col[2], v, 4);
+    for (k = 0; k < 4; ++k) fv[k] = (float)v[k];
+    if (strcmp(col[1], "model_file") == 0) {
+      gazehead_model* m = (gazehead_model*)1;
+      got = gazehead_model_load_file(file, &m);
+      CHECK(m == NULL);
+      snprintf(want, sizeof want, "%s: %s", file, col[4]);
+    } else {
+      snprintf(want, sizeof want, "%s", col[4]);
+      if (strcmp(col[1], "state_blob") == 0) {
+        size_t size = 0;
+        char* blob = read_file(file, &size);
+        if (!blob) {
+          fprintf(stderr, "cannot read %s\n", file);
+          exit(2);
+        }
+        got = gazehead_generator_load_state(g, blob, size);
+        free(blob);
+      } else if (strcmp(col[1], "temperature") == 0) {
+        got = gazehead_generator_set_temperature(g, fv[0]);
+      } else if (strcmp(col[1], "style") == 0) {
+        got = gazehead_generator_set_style(g, fv, 4);
+      } else if (strcmp(col[1], "neck_limits") == 0) {
+        got = gazehead_generator_set_neck_limits(g, fv);
+      } else if (strcmp(col[1], "update_dt") == 0) {
+        float gaze[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+        got = gazehead_generator_update(g, gaze, 4, v[0], head, 6, eye, 4);
+      } else if (strcmp(col[1], "step_gaze") == 0) {
+        got = gazehead_generator_step(g, fv, 4, head, 6, eye, 4);
+      } else if (strcmp(col[1], "reset_agent") == 0) {
+        int64_t id = (int64_t)v[0];
+        got = gazehead_generator_reset(g, &id, 1);
+      } else {
+        fprintf(stderr, "refusal table: unknown op %s\n", col[1]);
+        exit(2);
+      }
+    }
+    ++g_checks;
+    if (got != status_of(col[3]) || strcmp(gazehead_last_error(), want) != 0) {
+      ++g_failures;
+      fprintf(stderr, "refusal table, case %s: returned %s, message \"%s\"\n  expected %s, \"%s\"\n",
+              col[0], gazehead_status_name(got), gazehead_last_error(), col[3], want);
+    }
+    after_size = save(g, &after);
+    ++g_checks;
+    if (after_size != before_size || memcmp(before, after, before_size) != 0) {
+      ++g_failures;
+      fprintf(stderr, "refusal table, case %s: the generator's state changed\n", col[0]);
+    }
+    free(before);
+    free(after);
+    gazehead_generator_free(g);
+  }
+  fclose(f);
+  CHECK(cases >= 40);
+  printf("refusal table: %d cases\n", cases);
+}
+
 int main(int argc, char** argv) {
   char* json;
   unsigned char* model_bytes;
@@ -1168,8 +1306,8 @@ int main(int argc, char** argv) {
   gazehead_generator* g = NULL;
   float fps = 0.0f;
   int64_t n = 0;
-  if (argc != 3) {
-    fprintf(stderr, "usage: %s MODEL.safetensors EXPECTED.json\n", argv[0]);
+  if (argc != 3 && argc != 4) {
+    fprintf(stderr, "usage: %s MODEL.safetensors EXPECTED.json [REFUSALS_DIR]\n", argv[0]);
     return 2;
   }
   json = read_file(argv[2], &json_size);
@@ -1254,6 +1392,7 @@ int main(int argc, char** argv) {
     free(bytes);
   }
   test_state(model, tiny);
+  if (argc == 4) test_refusal_table(model, argv[3]);
 
   gazehead_model_free(tiny);
   gazehead_model_free(model);
