@@ -26,7 +26,7 @@ from torch import nn
 from gazehead_rt.files import write_atomically
 from gazehead_rt.model_file import FORMAT_VERSION, STYLE_SIZE, load_model
 
-from .model import GazeHeadModel, StepState, condition_features
+from .model import GazeHeadModel, StepState, condition_features, reach_target
 
 __all__ = ["INPUT_NAMES", "OUTPUT_NAMES", "StepGraph", "export_step_onnx", "gru_cell"]
 
@@ -101,7 +101,8 @@ class StepGraph(nn.Module):
         s = gru_cell(m.encode(x, state.z), state.s, m.gru)
         mu, sigma = m.split_gaussian(m.prior(s))
         z = mu + temperature * sigma * eps
-        head, vel = m.limit(state.head, m.velocity(s, z, x), neck_limits)
+        v = m.velocity(s, z, x, reach_target(gaze, state.head))
+        head, vel = m.limit(state.head, v, neck_limits)
         eye = m.eye_out(gaze, head)
         return head, eye, vel, z, s
 

@@ -37,6 +37,7 @@ __all__ = [
     "mlp",
     "neck_limit",
     "reach_floor",
+    "reach_target",
     "wrap_angle",
 ]
 
@@ -73,6 +74,26 @@ def eye_from_gaze_head(gaze: torch.Tensor, head: torch.Tensor) -> torch.Tensor:
     return torch.stack(
         [torch.atan2(ez, torch.sqrt(ex * ex + ey * ey)), torch.atan2(ey, ex)], dim=-1
     )
+
+
+def reach_target(gaze: torch.Tensor, head_prev: torch.Tensor) -> torch.Tensor:
+    """The error the reach floor reads (..., 2) (docs/design.md §4): the eye-in-head target
+    while the gaze is within 60 deg of the head's aim, the gaze minus the head on the torso
+    per axis (pitch, yaw the short way) once it is 90 deg or more away, a smoothstep blend
+    in between (weight on the cosine of the angle from the aim, 0.5 -> 1 ... 0 -> 0).
+
+    Far from the aim the eye-in-head pitch is coupled to the head's own pitch and roll with
+    the wrong sign (for a target behind the head, pitching the head down makes the target
+    look higher): a floor on it drove the head to its pitch limit when looking behind. The
+    per-axis torso error has no coupling; near the aim, where a reachable gaze settles, the
+    floor is the eye-in-head one."""
+    eye = eye_from_gaze_head(gaze, head_prev)
+    ahead = torch.cos(eye[..., 0]) * torch.cos(eye[..., 1])  # cosine of the angle off the aim
+    u = torch.clamp(ahead * 2.0, 0.0, 1.0)
+    w = (u * u * (3.0 - 2.0 * u))[..., None]
+    d = gaze - head_prev[..., :2]
+    torso = torch.stack([d[..., 0], wrap_angle(d[..., 1])], dim=-1)
+    return w * eye + (1.0 - w) * torso
 
 
 def condition_features(
@@ -230,17 +251,19 @@ class GazeHeadModel(nn.Module):
         """Decoder output: head angular velocity (pitch, yaw, roll) rad/s."""
         return self.dec(torch.cat([s, z], dim=-1)) * self.y_std + self.y_mean
 
-    def floor(self, v: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    def floor(self, v: torch.Tensor, x: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         """The reach floor on a decoded velocity ``v`` given the un-normalized condition ``x``
-        (its eye target and last realized head velocity)."""
+        (its last realized head velocity) and the floor's eye target (``reach_target``)."""
         c = self.config
         return reach_floor(
-            v, x[..., 0:2], x[..., 4:7], c.reach_gain, c.reach_threshold, c.reach_accel, c.fps
+            v, target, x[..., 4:7], c.reach_gain, c.reach_threshold, c.reach_accel, c.fps
         )
 
-    def velocity(self, s: torch.Tensor, z: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    def velocity(
+        self, s: torch.Tensor, z: torch.Tensor, x: torch.Tensor, target: torch.Tensor
+    ) -> torch.Tensor:
         """Head velocity of the step: decoder output under the reach floor."""
-        return self.floor(self.decode(s, z), x)
+        return self.floor(self.decode(s, z), x, target)
 
     def limit(
         self, head_prev: torch.Tensor, v: torch.Tensor, limits: torch.Tensor | None = None
@@ -283,7 +306,8 @@ class GazeHeadModel(nn.Module):
         """One frame for N agents: returns head (N, 3), eye (N, 2), and the next state."""
         s, mu, sigma, x = self._recur(gaze, state)
         z = mu + temperature * sigma * eps
-        head, vel = self.limit(state.head, self.velocity(s, z, x), neck_limits)
+        v = self.velocity(s, z, x, reach_target(gaze, state.head))
+        head, vel = self.limit(state.head, v, neck_limits)
         eye = self.eye_out(gaze, head)
         return (
             head,

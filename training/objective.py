@@ -42,7 +42,13 @@ import torch
 
 from gazehead_rt.model_file import LOGVAR_MAX, LOGVAR_MIN
 
-from .model import GazeHeadModel, condition_features, eye_from_gaze_head, wrap_angle
+from .model import (
+    GazeHeadModel,
+    condition_features,
+    eye_from_gaze_head,
+    reach_target,
+    wrap_angle,
+)
 
 __all__ = ["LossConfig", "window_loss"]
 
@@ -135,10 +141,11 @@ def window_loss(
             )
             kl_dims.append(kl.mean(0))  # (Z,) averaged over the batch
         # the reach floor is part of the model's output (docs/design.md §4): both paths pass it
-        y_q = model.velocity(s, z_q, x)
+        tgt = reach_target(gaze[:, t], head_fed)
+        y_q = model.velocity(s, z_q, x, tgt)
         yn_q = (y_q - model.y_mean) / model.y_std
         recon.append(((yn_q - tn) ** 2).mean())
-        y_p = y_q if cfg.deterministic else model.velocity(s, z_p, x)
+        y_p = y_q if cfg.deterministic else model.velocity(s, z_p, x, tgt)
         yn_p = (y_p - model.y_mean) / model.y_std
         prior_mse.append(((yn_p - tn) ** 2).mean())
         y_prior_seq.append(y_p)

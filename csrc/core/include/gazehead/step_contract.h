@@ -72,12 +72,29 @@ GH_HD void condition_features(const float* gaze, const float* gaze_prev, const f
 }
 
 // What phase 1 hands to phase 3 per agent (kAgentCarry floats): the effective gaze (2) and
-// its eye-in-head target from head_{t-1} (2), which the reach floor reads (computed once).
+// the reach floor's error (2, reach_target), computed once.
 constexpr int kAgentCarry = 4;
+
+// The error the reach floor reads (training/model.py reach_target, docs/design.md §4): the
+// eye-in-head target eye (2, the condition's) while the gaze is within 60 deg of the head's
+// aim, the per-axis torso error gaze - head (yaw the short way) from 90 deg away, a smoothstep
+// blend on the cosine of the angle off the aim in between. Far from the aim the eye-in-head
+// pitch couples to the head's pitch and roll with the wrong sign (looking behind, it drove the
+// head to its pitch limit); the torso error has no coupling.
+GH_HD void reach_target(const float* gaze, const float* head_prev, const float* eye, float* out) {
+  const float ahead = cosf(eye[0]) * cosf(eye[1]);
+  const float u = fminf(fmaxf(ahead * 2.0f, 0.0f), 1.0f);
+  const float w = u * u * (3.0f - 2.0f * u);
+  const float dp = gaze[0] - head_prev[0];
+  const float dy = wrap_pi(gaze[1] - head_prev[1]);
+  out[0] = w * eye[0] + (1.0f - w) * dp;
+  out[1] = w * eye[1] + (1.0f - w) * dy;
+}
 
 // Phase 1. gaze_in (2): this frame's gaze (non-finite only under the hold policy: the last
 // valid gaze is kept, straight ahead before any). Writes ge (kAgentCarry): the effective
-// gaze and its eye target, and the encoder input row (kInputSize + Z) = [x_norm, z_{t-1}].
+// gaze and the reach floor's error, and the encoder input row (kInputSize + Z) = [x_norm,
+// z_{t-1}].
 GH_HD void begin_agent(const StepConstants& c, const StateView& st, int64_t a, int latent,
                        const float* gaze_in, float* ge, float* enc_in) {
   const bool prev = st.has_prev[a] != 0;
@@ -90,8 +107,7 @@ GH_HD void begin_agent(const StepConstants& c, const StateView& st, int64_t a, i
   float x[kInputSize];
   condition_features(ge, st.gaze + 2 * a, st.head + 3 * a, st.head_vel + 3 * a,
                      st.style + kStyleSize * a, prev, c.fps, x);
-  ge[2] = x[0];
-  ge[3] = x[1];
+  reach_target(ge, st.head + 3 * a, x, ge + 2);
   for (int i = 0; i < kInputSize; ++i) enc_in[i] = (x[i] - c.x_mean[i]) / c.x_std[i];
   const float* z = st.z + static_cast<int64_t>(latent) * a;
   for (int j = 0; j < latent; ++j) enc_in[kInputSize + j] = z[j];
@@ -121,7 +137,7 @@ GH_HD float neck_limit_axis(float h, float v, float L, float soft, float fps) {
 }
 
 // The reach floor (training/model.py reach_floor), one axis (pitch or yaw): decoded velocity v,
-// eye-in-head target e (the condition's, from head_{t-1}), last realized velocity v_prev.
+// error e (reach_target, from head_{t-1}), last realized velocity v_prev.
 // Returns v, raised toward the target where it falls below the floor. This is what makes
 // "the head never settles turned away from a reachable gaze" structural rather than learned.
 // The floor's weight fades in from half the threshold, so the step stays continuous in e
@@ -154,7 +170,7 @@ GH_HD void end_step(const StepConstants& c, const float* neck_limits, const Stat
                     float* head_out, float* eye_out) {
   float* head = st.head + 3 * a;
   float* vel = st.head_vel + 3 * a;
-  const float* e = ge + 2;  // the eye-in-head target of this frame's condition
+  const float* e = ge + 2;  // the reach floor's error (begin_agent, reach_target)
   for (int k = 0; k < kHeadSize; ++k) {
     float v = y[k] * c.y_std[k] + c.y_mean[k];
     if (k < kEyeSize) v = reach_floor_axis(c, v, e[k], vel[k]);
