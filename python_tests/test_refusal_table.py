@@ -10,6 +10,7 @@ from __future__ import annotations
 import ctypes
 import importlib.util
 import os
+import sys
 
 import numpy as np
 import pytest
@@ -19,8 +20,10 @@ import gazehead_rt as gh
 from gazehead_rt.errors import ModelError, StateError
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+CAPI_TESTS = os.path.join(HERE, "..", "csrc", "capi", "tests")
+sys.path.insert(0, CAPI_TESTS)  # make_refusals imports make_expected beside it
 _spec = importlib.util.spec_from_file_location(
-    "make_refusals", os.path.join(HERE, "..", "csrc", "capi", "tests", "make_refusals.py")
+    "make_refusals", os.path.join(CAPI_TESTS, "make_refusals.py")
 )
 mr = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(mr)

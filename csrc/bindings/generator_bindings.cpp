@@ -33,6 +33,21 @@ void from_numpy(std::vector<T>& v, const py::dict& d, const char* key) {
 using F64 = py::array_t<double, py::array::c_style | py::array::forcecast>;
 using gazehead::RateClock;
 
+// One frame's buffers (gaze (N, 2) unless null, head (N, 3), eye (N, 2)), sizes checked, as
+// raw pointers the core can use with the GIL released.
+struct Frame {
+  const float* gaze = nullptr;
+  float* head = nullptr;
+  float* eye = nullptr;
+};
+Frame frame_buffers(const Generator& g, const F32* gaze, F32& head, F32& eye) {
+  const py::ssize_t n = g.num_agents();
+  if (gaze) check_size(*gaze, 2 * n, "gaze");
+  check_size(head, 3 * n, "head");
+  check_size(eye, 2 * n, "eye");
+  return Frame{gaze ? gaze->data() : nullptr, head.mutable_data(), eye.mutable_data()};
+}
+
 // The update() clock's state as gazehead_rt.RateAdapter.state_dict() holds it (and
 // Generator.state_dict()['rate']): None before the first update.
 py::object clock_to_dict(const RateClock& c) {
@@ -241,15 +256,9 @@ void bind_generator(py::module_& m) {
   c.def(
       "step",
       [](Generator& g, const F32& gaze, F32& head, F32& eye) {
-        const py::ssize_t n = g.num_agents();
-        check_size(gaze, 2 * n, "gaze");
-        check_size(head, 3 * n, "head");
-        check_size(eye, 2 * n, "eye");
-        const float* gp = gaze.data();
-        float* hp = head.mutable_data();
-        float* ep = eye.mutable_data();
+        const Frame f = frame_buffers(g, &gaze, head, eye);
         py::gil_scoped_release nogil;
-        g.step(gp, hp, ep);
+        g.step(f.gaze, f.head, f.eye);
       },
       py::arg("gaze"), py::arg("head").noconvert(), py::arg("eye").noconvert());
   c.def(
@@ -264,27 +273,17 @@ void bind_generator(py::module_& m) {
   c.def(
       "result",
       [](Generator& g, F32& head, F32& eye) {
-        const py::ssize_t n = g.num_agents();
-        check_size(head, 3 * n, "head");
-        check_size(eye, 2 * n, "eye");
-        float* hp = head.mutable_data();
-        float* ep = eye.mutable_data();
+        const Frame f = frame_buffers(g, nullptr, head, eye);
         py::gil_scoped_release nogil;
-        g.result(hp, ep);
+        g.result(f.head, f.eye);
       },
       py::arg("head").noconvert(), py::arg("eye").noconvert());
   c.def(
       "update",
       [](Generator& g, const F32& gaze, double dt_s, F32& head, F32& eye) {
-        const py::ssize_t n = g.num_agents();
-        check_size(gaze, 2 * n, "gaze");
-        check_size(head, 3 * n, "head");
-        check_size(eye, 2 * n, "eye");
-        const float* gp = gaze.data();
-        float* hp = head.mutable_data();
-        float* ep = eye.mutable_data();
+        const Frame f = frame_buffers(g, &gaze, head, eye);
         py::gil_scoped_release nogil;
-        g.update(gp, dt_s, hp, ep);
+        g.update(f.gaze, dt_s, f.head, f.eye);
       },
       py::arg("gaze"), py::arg("dt_s"), py::arg("head").noconvert(), py::arg("eye").noconvert());
   c.def("clock_state", [](const Generator& g) {
