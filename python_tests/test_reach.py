@@ -113,10 +113,16 @@ def test_a_held_reachable_gaze_brings_the_eye_within_20_deg_in_2_s(
         f"(head {np.degrees(head[-1, 0])} deg)"
     )
     # never settled turned away: over the last half second the head yaw moves toward the
-    # target or stays within the threshold of it
+    # target or the eye-in-head yaw is within 20 deg of it (the floor bounds the eye-in-head
+    # yaw; the yaw difference on the torso is larger by 1/cos of the pitch, and with the
+    # head pitched 40 deg it can sit past 20 deg while the eye is within the threshold)
     y_err = held[-1, 1] - head[-16:-1, 0, 1]
+    eye_yaw = _eye_unclamped(held[-1], head[-16:-1, 0])[:, 1]
     toward = np.sign(y_err) * np.diff(head[-16:, 0, 1]) >= 0
-    assert np.all((np.abs(y_err) <= 20 * D + 1e-4) | toward), np.degrees(y_err)
+    assert np.all((np.abs(eye_yaw) <= 20 * D + 1e-4) | toward), (
+        np.degrees(y_err),
+        np.degrees(eye_yaw),
+    )
 
 
 @pytest.mark.parametrize("seed", range(6))
