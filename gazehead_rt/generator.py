@@ -574,11 +574,7 @@ class Generator:
         if g.shape[0] != h.shape[0]:
             raise ValueError(f"head_hist: has {h.shape[0]} frames but gaze_hist has {g.shape[0]}")
         self._impl.prime(g, h)
-        self._head[...] = h[-1]
-        from .geometry import eye_from_gaze_head
-
-        lim = self._model.config.eye_limit
-        self._eye[...] = np.clip(eye_from_gaze_head(g[-1], h[-1]), -lim, lim).astype(_F32)
+        self._show_pose(g[-1], h[-1])
 
     def generate(self, gaze_seq: Any, num_samples: int = 1, *, return_eye: bool = False):
         """Offline rollout from the current state without changing it.
@@ -710,10 +706,14 @@ class Generator:
         if self._impl.clock_state() is not None:  # the pose the last update() returned
             self._impl.clock_emit(self._head, self._eye)
         else:  # the last frame's head, and the last gaze seen from it
-            from .geometry import eye_from_gaze_head
-
             st = self._impl.get_state()
-            lim = self._model.config.eye_limit
-            self._head[...] = st["head"]
-            eye = eye_from_gaze_head(st["gaze"].astype(np.float64), st["head"].astype(np.float64))
-            self._eye[...] = np.clip(eye, -lim, lim)
+            self._show_pose(st["gaze"].astype(np.float64), st["head"].astype(np.float64))
+
+    def _show_pose(self, gaze: np.ndarray, head: np.ndarray) -> None:
+        """:attr:`head` and :attr:`eye` after a call that ran no step (prime, load_state):
+        ``head`` (N, 3), and ``gaze`` (N, 2) seen from it, clamped as the step clamps it."""
+        from .geometry import eye_from_gaze_head
+
+        lim = self._model.config.eye_limit
+        self._head[...] = head
+        self._eye[...] = np.clip(eye_from_gaze_head(gaze, head), -lim, lim).astype(_F32)

@@ -3,16 +3,12 @@
 // returns its status. Every core call is made in one place, the `core` namespace below, so a
 // change of the core's interface is an edit there only.
 #include <atomic>
-#include <cerrno>
-#include <cmath>
 #include <cstdio>
-#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <mutex>
 #include <new>
 #include <string>
-#include <vector>
 
 #include "../../core/src/kernels.h"  // the CPU kernel set in use, for gazehead_build_info
 #include "build_config.h"

@@ -35,9 +35,6 @@ void eye_from_gaze_head_d(const double* gaze, const double* head, double* eye) {
   eye[1] = std::atan2(v[1], v[0]);
 }
 
-}  // namespace
-
-namespace {
 double checked_fps(double fps) {
   if (!(std::isfinite(fps) && fps > 0)) {
     throw std::invalid_argument("fps must be finite and > 0, got " + json::py_float(fps));
@@ -63,7 +60,6 @@ RateClock::RateClock(int64_t num_agents, double fps, int64_t max_steps_per_updat
   st_.curr.assign(3 * n, 0.0);
   st_.gaze_last.assign(2 * n, 0.0);
   st_.snap.assign(n, 0);
-  g1_.assign(2 * n, 0.0);
   dgaze_.assign(2 * n, 0.0);
   g_sub_.assign(2 * n, 0.0);
   head_.assign(3 * n, 0.0);
@@ -167,14 +163,13 @@ void RateClock::update(const double* gaze, double dt_s, const StepFn& step, floa
     return;
   }
   State& s = st_;
-  for (size_t i = 0; i < 2 * n; ++i) g1_[i] = gaze[i];
   for (size_t a = 0; a < n; ++a) {
     if (s.snap[a]) {  // agents reset alone: no gaze ramp from their old episode
-      s.gaze_last[2 * a] = g1_[2 * a];
-      s.gaze_last[2 * a + 1] = g1_[2 * a + 1];
+      s.gaze_last[2 * a] = gaze[2 * a];
+      s.gaze_last[2 * a + 1] = gaze[2 * a + 1];
     }
-    dgaze_[2 * a] = g1_[2 * a] - s.gaze_last[2 * a];
-    dgaze_[2 * a + 1] = wrap_angle(g1_[2 * a + 1] - s.gaze_last[2 * a + 1]);  // the short way
+    dgaze_[2 * a] = gaze[2 * a] - s.gaze_last[2 * a];
+    dgaze_[2 * a + 1] = wrap_angle(gaze[2 * a + 1] - s.gaze_last[2 * a + 1]);  // the short way
   }
   const double phase0 = s.phase;
   double phase1 = phase0 + dt_s * fps_;  // model frames elapsed since the last frame
@@ -192,8 +187,8 @@ void RateClock::update(const double* gaze, double dt_s, const StepFn& step, floa
     const double alpha = span <= 0 ? 1.0 : std::min(1.0, (static_cast<double>(j) - phase0) / span);
     for (size_t a = 0; a < n; ++a) {
       if (alpha >= 1.0) {  // exactly the caller's gaze, not a wrapped copy
-        g_sub_[2 * a] = g1_[2 * a];
-        g_sub_[2 * a + 1] = g1_[2 * a + 1];
+        g_sub_[2 * a] = gaze[2 * a];
+        g_sub_[2 * a + 1] = gaze[2 * a + 1];
         continue;
       }
       const double p = s.gaze_last[2 * a] + alpha * dgaze_[2 * a];
@@ -215,7 +210,7 @@ void RateClock::update(const double* gaze, double dt_s, const StepFn& step, floa
     s.frames += 1;
   }
   s.phase = phase1 - static_cast<double>(n_due);
-  for (size_t i = 0; i < 2 * n; ++i) s.gaze_last[i] = g1_[i];
+  for (size_t i = 0; i < 2 * n; ++i) s.gaze_last[i] = gaze[i];
   emit(head_out, eye_out);
 }
 

@@ -39,7 +39,8 @@ class RateClock {
   // dt_s finite and >= 0 (std::invalid_argument naming the value otherwise).
   static void check_dt(double dt_s);
 
-  // gaze (N, 2) radians (checked by the caller: every interpolated gaze is then valid too),
+  // gaze (N, 2) radians (checked by the caller: every interpolated gaze is then valid too;
+  // read between frames, so `step` must not change it),
   // dt_s checked by check_dt. The first call after construction or reset_all() starts the
   // clock at frame 0 (its dt is ignored). head_out (N, 3); eye_out (N, 2) or null.
   void update(const double* gaze, double dt_s, const StepFn& step, float* head_out, float* eye_out);
@@ -83,7 +84,7 @@ class RateClock {
   int64_t max_steps_;
   State st_;
   // per-call scratch, sized once
-  std::vector<double> g1_, dgaze_, g_sub_, head_;
+  std::vector<double> dgaze_, g_sub_, head_;
 };
 
 }  // namespace gazehead
